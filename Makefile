@@ -1,0 +1,76 @@
+# aiengine — build, run, test. See README.md.
+# `make` builds build/aiengine; `make SANITIZE=1 ...` builds into build-san/ with ASan+UBSan.
+
+CC      ?= cc
+PKGS    := fcgi libmariadb json-c yaml-0.1 libcrypto libxcrypt
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wno-missing-field-initializers -Iinclude $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS))
+
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   := build
+endif
+
+SRC      := $(wildcard src/*.c)
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(filter-out src/main.c,$(SRC)))
+BIN      := $(BUILD)/aiengine
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all run test unit e2e bench clean format lint install deps fuzz
+
+all: $(BIN)
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)/tests
+
+$(BIN): $(LIB_OBJ) $(BUILD)/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+run: deps $(BIN)
+	@scripts/run.sh $(BIN)
+
+unit: $(UNIT_BIN)
+	@scripts/unit.sh $(UNIT_BIN)
+
+e2e: $(BIN)
+	@AIENGINE_BIN=$(abspath $(BIN)) scripts/e2e.sh
+
+test: deps $(BIN) $(UNIT_BIN)
+	@AIENGINE_BIN=$(abspath $(BIN)) scripts/test.sh $(UNIT_BIN)
+
+bench: deps $(BIN)
+	@AIENGINE_BIN=$(abspath $(BIN)) bench/run.sh
+
+format:
+	clang-format -i src/*.c include/*.h tests/unit/*.c
+
+lint:
+	clang-tidy src/*.c -- $(CFLAGS)
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 -Iinclude src
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/aiengine
+	install -d $(DESTDIR)$(PREFIX)/share/aiengine/migrations $(DESTDIR)$(PREFIX)/etc/aiengine
+	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
+	install -m 0644 etc/*.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,36 @@
+/* buf.h — a growable byte buffer with a hard cap, for JSON and SQL text.
+ *
+ * Growing past `limit` does not realloc: the buffer latches `overflow` and ignores further
+ * appends, and the caller turns that into an error once, at the end. A buffer is owned by
+ * whoever called buf_init and is freed with buf_free; buf_reset keeps the memory. */
+#ifndef AIENGINE_BUF_H
+#define AIENGINE_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf {
+    char *data;   /* always NUL-terminated when len > 0 or after buf_init */
+    size_t len;
+    size_t cap;
+    size_t limit; /* maximum len; 0 means SIZE_MAX */
+    bool overflow;
+};
+
+void buf_init(struct buf *b, size_t limit);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_append(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* JSON helpers. buf_json_str writes a quoted, escaped string; the input must already be
+ * valid UTF-8 (it is: every string comes from the validated request or from the database).
+ * U+2028/U+2029 are escaped so the output is also safe to embed in JavaScript. */
+void buf_json_str(struct buf *b, const char *s, size_t n);
+void buf_json_cstr(struct buf *b, const char *s);
+/* Percent-encodes for a URL query component (RFC 3986 unreserved kept). */
+void buf_url_encode(struct buf *b, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,50 @@
+/* config.h — everything in etc/, loaded and validated as one unit.
+ *
+ * config_load reads aiengine.yaml, applies environment overrides, then compiles the
+ * resources and routes it names. The result is read-only and owned by the caller; on
+ * SIGHUP the master loads a new one and only swaps when it compiled cleanly. */
+#ifndef AIENGINE_CONFIG_H
+#define AIENGINE_CONFIG_H
+
+#include "resource.h"
+#include "router.h"
+#include "yconf.h"
+
+#include <stddef.h>
+
+struct config_db {
+    char *host, *socket, *user, *password, *name;
+    unsigned port;
+    unsigned connect_timeout, read_timeout, write_timeout;
+    unsigned retry_after;
+};
+
+struct config {
+    char *etc_dir;
+    char *listen;
+    int workers;
+    int backlog;
+    long max_requests;
+    int shutdown_timeout;
+    size_t max_body_bytes;
+    int max_json_depth;
+    int default_per_page, max_per_page;
+    size_t max_response_bytes;
+    struct config_db db;
+    int token_cache_seconds;
+    int last_used_interval;
+    char *app_key;
+    char *routes_path, *resources_path, *migrations_dir;
+    struct resource_set *resources;
+    struct router *router;
+};
+
+/* etc_dir: where aiengine.yaml lives (NULL: $AIENGINE_ETC, else "etc"). Returns a config
+ * the caller owns (config_free), or NULL with err set. */
+struct config *config_load(const char *etc_dir, struct config_error *err);
+/* Only the process/database part, without routes and resources (the CLI's migrate and
+ * token commands must work even while a route file is broken). */
+struct config *config_load_base(const char *etc_dir, struct config_error *err);
+void config_free(struct config *c);
+
+#endif

@@ -1,0 +1,16 @@
+/* crud.h — the generic resource handlers behind every api_resource route.
+ * Each takes the request context (route and resource already matched, token checked,
+ * body parsed for writes) and either fills c->out/c->status or sets c->err. */
+#ifndef AIENGINE_CRUD_H
+#define AIENGINE_CRUD_H
+
+#include "app.h"
+
+int crud_index(struct ctx *c);
+int crud_show(struct ctx *c);
+int crud_store(struct ctx *c);
+int crud_update(struct ctx *c);
+int crud_destroy(struct ctx *c);
+int crud_relation(struct ctx *c);
+
+#endif

@@ -1,0 +1,104 @@
+/* resource.h — the declarative models of etc/resources.yaml, compiled at start-up.
+ *
+ * A resource is a table, its fields in table order (type, fillable, compiled rules), the
+ * filter and sort whitelists, and its relations. Everything that reaches SQL as an
+ * identifier (table, column) comes from here and nowhere else. The set is built once,
+ * read-only afterwards, and replaced whole on SIGHUP. */
+#ifndef AIENGINE_RESOURCE_H
+#define AIENGINE_RESOURCE_H
+
+#include "rules.h"
+#include "yconf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum field_type {
+    FIELD_ID,        /* bigint unsigned primary key */
+    FIELD_FK,        /* bigint unsigned reference */
+    FIELD_STRING,    /* varchar(255): 255 characters */
+    FIELD_TEXT,      /* text: 65,535 bytes */
+    FIELD_INT,       /* int(11): 32-bit signed */
+    FIELD_BOOL,      /* tinyint(1) */
+    FIELD_JSON,      /* longtext + json_valid */
+    FIELD_DECIMAL,   /* decimal(P,S), served as a string */
+    FIELD_TIMESTAMP, /* timestamp, served as ISO-8601 UTC with microseconds */
+};
+
+enum field_auto { AUTO_NONE, AUTO_CREATED, AUTO_UPDATED };
+
+struct field {
+    char *name;  /* column name, also the JSON key */
+    char *label; /* "is active" */
+    enum field_type type;
+    int precision, scale; /* FIELD_DECIMAL */
+    bool fillable;
+    bool null_means_default;
+    enum field_auto autoset;
+    char *default_value; /* may be NULL */
+    struct rule_set rules;
+    const struct rule *unique; /* into rules, or NULL */
+    bool filterable, sortable;
+};
+
+struct resource;
+
+enum relation_kind { REL_BELONGS_TO, REL_HAS_MANY };
+
+struct sort_key {
+    const struct field *field;
+    bool desc;
+};
+
+struct relation {
+    char *name; /* JSON key, e.g. "parent_log" */
+    enum relation_kind kind;
+    char *target_name;
+    const struct resource *target;
+    /* belongs_to: the field on this resource; has_many: the field on the target */
+    const struct field *foreign_key;
+    struct sort_key *order; /* has_many order; defaults to the target's default sort */
+    size_t norder;
+    bool includable;
+};
+
+enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
+
+struct resource {
+    char *name;  /* URL name: "workflow-steps" */
+    char *table; /* "workflow_steps" */
+    char *singular_label; /* "workflow step", for messages */
+    struct field *fields;
+    size_t nfields;
+    const struct field *id;
+    struct relation *relations;
+    size_t nrelations;
+    enum pagination pagination;
+    struct sort_key *default_sort;
+    size_t ndefault_sort;
+    const struct relation **restrict_delete;
+    size_t nrestrict_delete;
+    char *select_list; /* "`id`,`name`,..." in table order, built once */
+};
+
+struct resource_set {
+    struct resource *items;
+    size_t n;
+};
+
+/* Compile resources.yaml. Returns a set the caller owns (resource_set_free) or NULL with
+ * err set to "file:line: reason". */
+struct resource_set *resource_set_load(const char *path, struct config_error *err);
+void resource_set_free(struct resource_set *set);
+
+const struct resource *resource_find(const struct resource_set *set, const char *name);
+const struct resource *resource_find_table(const struct resource_set *set, const char *table);
+const struct field *resource_field(const struct resource *r, const char *name);
+const struct relation *resource_relation(const struct resource *r, const char *name);
+
+/* Parse "a,-b" into sort keys over `r`'s fields; `allowed` limits to sortable fields (id is
+ * always allowed). Returns the count, or -1 (unknown/disallowed field). Keys in out[max]. */
+int resource_parse_sort(const struct resource *r, const char *spec, bool allowed_only,
+                        struct sort_key *out, size_t max);
+
+#endif

@@ -1,0 +1,353 @@
+#!/usr/bin/python3
+"""A private aiengine stack: MariaDB + `aiengine serve` pools + nginx, all under one folder.
+
+Used by `make run` (folder var/, kept between runs), by the end-to-end tests (a temporary
+folder per test session) and by the benchmarks. Children run in their own sessions, so a
+Ctrl-C reaches only this driver, which then stops nginx, the pools and MariaDB in order.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def which(name, *extra):
+    for d in list(extra) + ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]:
+        p = os.path.join(d, name)
+        if os.access(p, os.X_OK):
+            return p
+    p = shutil.which(name)
+    if not p:
+        raise RuntimeError(f"{name} not found; run scripts/deps.sh")
+    return p
+
+
+class Stack:
+    def __init__(self, base, port=None, workers=2, pools=1, binary=None, app_key=None,
+                 db_password="aiengine-local", env=None, nginx_workers=1, access_log=False):
+        self.base = os.path.abspath(base)
+        self.port = port or free_port()
+        self.workers = workers
+        self.pools = pools
+        self.binary = binary or os.environ.get("AIENGINE_BIN") or os.path.join(ROOT, "build", "aiengine")
+        self.app_key = app_key or "test-app-key-" + os.path.basename(self.base)
+        self.db_password = db_password
+        self.extra_env = env or {}
+        self.nginx_workers = nginx_workers
+        self.access_log = access_log
+        self.datadir = os.path.join(self.base, "mysql")
+        self.rundir = os.path.join(self.base, "run")
+        self.logdir = os.path.join(self.base, "log")
+        self.db_socket = os.path.join(self.rundir, "mariadb.sock")
+        self.procs = {}
+        self.pool_procs = []
+        for d in (self.base, self.rundir, self.logdir):
+            os.makedirs(d, exist_ok=True)
+
+    # ---- MariaDB ----
+    def _mysqld_user(self):
+        return ["--user=root"] if os.geteuid() == 0 else []
+
+    def start_mariadb(self):
+        fresh = not os.path.isdir(os.path.join(self.datadir, "mysql"))
+        if fresh:
+            os.makedirs(self.datadir, exist_ok=True)
+            r = subprocess.run([which("mariadb-install-db"), "--no-defaults", f"--datadir={self.datadir}",
+                                "--skip-test-db", "--auth-root-authentication-method=socket"]
+                               + self._mysqld_user(), capture_output=True, text=True)
+            if r.returncode:
+                raise RuntimeError("mariadb-install-db failed:\n" + r.stdout + r.stderr)
+        log = open(os.path.join(self.logdir, "mariadb.log"), "ab")
+        self.procs["mariadb"] = subprocess.Popen(
+            [which("mariadbd"), "--no-defaults", f"--datadir={self.datadir}",
+             f"--socket={self.db_socket}", "--skip-networking",
+             f"--pid-file={os.path.join(self.rundir, 'mariadb.pid')}",
+             "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=2",
+             "--skip-log-bin", "--max-connections=500",
+             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"]
+            + self._mysqld_user(), stdout=log, stderr=log, start_new_session=True)
+        self.wait_mariadb()
+        self.sql_root(
+            "CREATE DATABASE IF NOT EXISTS aiengine CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+            f"CREATE USER IF NOT EXISTS 'aiengine'@'localhost' IDENTIFIED BY '{self.db_password}';"
+            "GRANT ALL PRIVILEGES ON aiengine.* TO 'aiengine'@'localhost';")
+        return fresh
+
+    def wait_mariadb(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            p = self.procs.get("mariadb")
+            if p and p.poll() is not None:
+                raise RuntimeError("mariadbd exited; see " + os.path.join(self.logdir, "mariadb.log"))
+            r = subprocess.run([which("mariadb-admin"), "--no-defaults", "-uroot", f"--socket={self.db_socket}",
+                                "ping"], capture_output=True)
+            if r.returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("MariaDB did not start")
+
+    def stop_mariadb(self):
+        self._stop("mariadb", signal.SIGTERM, 60)
+
+    def sql_root(self, sql, database=None):
+        cmd = [which("mariadb"), "--no-defaults", "-uroot", f"--socket={self.db_socket}", "-N", "-B"]
+        if database:
+            cmd.append(database)
+        r = subprocess.run(cmd, input=sql, capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError(f"SQL failed: {r.stderr.strip()}\n{sql}")
+        return r.stdout
+
+    def sql(self, sql):
+        """Run SQL as root in the app database; returns rows as lists of strings."""
+        out = self.sql_root(sql, "aiengine")
+        return [line.split("\t") for line in out.splitlines()]
+
+    # ---- aiengine ----
+    def env(self, listen=None):
+        e = dict(os.environ)
+        e.update({
+            "AIENGINE_ETC": os.path.join(ROOT, "etc"),
+            "AIENGINE_MIGRATIONS": os.path.join(ROOT, "db", "migrations"),
+            "AIENGINE_DB_SOCKET": self.db_socket,
+            "AIENGINE_DB_USER": "aiengine",
+            "AIENGINE_DB_PASSWORD": self.db_password,
+            "AIENGINE_DB_NAME": "aiengine",
+            "AIENGINE_WORKERS": str(self.workers),
+            "AIENGINE_APP_KEY": self.app_key,
+        })
+        e["AIENGINE_LISTEN"] = listen or self.pool_socket(0)
+        e.update(self.extra_env)
+        return e
+
+    def pool_socket(self, i):
+        return os.path.join(self.rundir, f"aiengine-{i}.sock")
+
+    def cli(self, *args, check=True, env=None):
+        r = subprocess.run([self.binary, *args], capture_output=True, text=True, env=env or self.env())
+        if check and r.returncode:
+            raise RuntimeError(f"aiengine {' '.join(args)} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        return r
+
+    def migrate(self):
+        return self.cli("migrate")
+
+    def start_pool(self, i, extra_env=None):
+        env = self.env(self.pool_socket(i))
+        if extra_env:
+            env.update(extra_env)
+        log = open(os.path.join(self.logdir, f"aiengine-{i}.log"), "ab")
+        p = subprocess.Popen([self.binary, "serve"], env=env, stdout=log, stderr=log,
+                             start_new_session=True)
+        deadline = time.time() + 20
+        while not os.path.exists(self.pool_socket(i)):
+            if p.poll() is not None:
+                raise RuntimeError(f"aiengine serve exited; see {self.logdir}/aiengine-{i}.log")
+            if time.time() > deadline:
+                raise RuntimeError("aiengine did not create its socket")
+            time.sleep(0.05)
+        while len(self.pool_procs) <= i:
+            self.pool_procs.append(None)
+        self.pool_procs[i] = p
+        return p
+
+    def stop_pool(self, i, sig=signal.SIGTERM, timeout=40):
+        p = self.pool_procs[i]
+        if p and p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode if p else None
+
+    def worker_pids(self, i=0):
+        master = self.pool_procs[i].pid
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True)
+        return [int(x) for x in out.stdout.split()]
+
+    # ---- nginx ----
+    def render_nginx(self):
+        ndir = os.path.join(self.base, "nginx")
+        for sub in ("tmp/body", "tmp/fastcgi", "tmp/proxy", "tmp/uwsgi", "tmp/scgi"):
+            os.makedirs(os.path.join(ndir, sub), exist_ok=True)
+        servers = "\n".join(f"    server unix:{self.pool_socket(i)} max_fails=1 fail_timeout=2s;"
+                            for i in range(self.pools))
+        subst = {
+            "@UPSTREAM_SERVERS@": servers,
+            "@LISTEN@": f"127.0.0.1:{self.port}",
+            "@MAX_BODY@": "1m",
+            "@NGINX_FASTCGI_PARAMS@": "/etc/nginx/fastcgi_params",
+            "@NGINX_MIME_TYPES@": "/etc/nginx/mime.types",
+            "@PREFIX@": ndir,
+            "@USER_LINE@": "user root;" if os.geteuid() == 0 else "",
+            "@NGINX_WORKERS@": str(self.nginx_workers),
+            "@ACCESS_LOG@": os.path.join(self.logdir, "nginx-access.log") if self.access_log else "off",
+        }
+        for src, dst in (("aiengine-site.conf.in", "aiengine-site.conf"), ("nginx.conf.in", "nginx.conf")):
+            text = open(os.path.join(ROOT, "nginx", src)).read()
+            for k, v in subst.items():
+                text = text.replace(k, v)
+            with open(os.path.join(ndir, dst), "w") as f:
+                f.write(text)
+        return ndir
+
+    def start_nginx(self):
+        ndir = self.render_nginx()
+        log = open(os.path.join(self.logdir, "nginx.log"), "ab")
+        self.procs["nginx"] = subprocess.Popen(
+            [which("nginx"), "-p", ndir, "-c", os.path.join(ndir, "nginx.conf"), "-e",
+             os.path.join(ndir, "error.log")], stdout=log, stderr=log, start_new_session=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.procs["nginx"].poll() is not None:
+                raise RuntimeError("nginx exited; see " + os.path.join(ndir, "error.log"))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    # ---- whole stack ----
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_healthy(self, timeout=30):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/api/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+                last = e
+            time.sleep(0.1)
+        raise RuntimeError(f"the stack did not become healthy: {last}")
+
+    def start(self):
+        self.start_mariadb()
+        self.migrate()
+        for i in range(self.pools):
+            self.start_pool(i)
+        self.start_nginx()
+        self.wait_healthy()
+        return self
+
+    def create_token(self, email="dev@example.com", name="dev", abilities=None, expires_in=None,
+                     user_name="Developer"):
+        r = self.cli("user:create", "--name", user_name, "--email", email, check=False)
+        if r.returncode and "already exists" not in r.stderr:
+            raise RuntimeError(r.stderr)
+        args = ["token:create", "--email", email, "--name", name]
+        if abilities:
+            args += ["--abilities", abilities]
+        if expires_in:
+            args += ["--expires-in", expires_in]
+        return self.cli(*args).stdout.strip()
+
+    def _stop(self, name, sig, timeout):
+        p = self.procs.get(name)
+        if p and p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def stop(self):
+        self._stop("nginx", signal.SIGQUIT, 10)
+        for i in range(len(self.pool_procs)):
+            try:
+                self.stop_pool(i)
+            except Exception:  # noqa: BLE001 - keep stopping the rest
+                pass
+        self.stop_mariadb()
+
+
+def main_run():
+    """`make run`: the service on http://127.0.0.1:8080 with its own MariaDB under var/."""
+    base = os.path.join(ROOT, "var")
+    port = int(os.environ.get("PORT", "8080"))
+    key_file = os.path.join(base, "app.key")
+    os.makedirs(base, exist_ok=True)
+    if not os.path.exists(key_file):
+        with open(key_file, "w") as f:
+            f.write(os.urandom(32).hex())
+        os.chmod(key_file, 0o600)
+    stack = Stack(base, port=port, workers=int(os.environ.get("WORKERS", "4")),
+                  app_key=open(key_file).read().strip(), access_log=True)
+    stopping = []
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("Starting MariaDB (data in var/mysql) ...", flush=True)
+        stack.start_mariadb()
+        print(stack.migrate().stdout, end="", flush=True)
+        stack.start_pool(0)
+        stack.start_nginx()
+        stack.wait_healthy()
+        token_file = os.path.join(base, "token")
+        token = open(token_file).read().strip() if os.path.exists(token_file) else ""
+        ok = False
+        if token:
+            req = urllib.request.Request(stack.url + "/api/workflows?per_page=1",
+                                         headers={"Authorization": "Bearer " + token})
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    ok = r.status == 200
+            except Exception:  # noqa: BLE001
+                ok = False
+        if not ok:
+            token = stack.create_token(email="dev@localhost", name="make-run")
+            with open(token_file, "w") as f:
+                f.write(token + "\n")
+            os.chmod(token_file, 0o600)
+        print(f"""
+aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
+
+  API token : {token}   (also in var/token)
+  try       : curl -s -H 'Authorization: Bearer {token}' {stack.url}/api/workflows
+  health    : curl -s {stack.url}/api/health
+  logs      : var/log/   config: etc/   database socket: {stack.db_socket}
+""", flush=True)
+        while not stopping:
+            if stack.pool_procs[0].poll() is not None:
+                print("aiengine exited; see var/log/aiengine-0.log", file=sys.stderr)
+                break
+            if stack.procs["nginx"].poll() is not None:
+                print("nginx exited; see var/nginx/error.log", file=sys.stderr)
+                break
+            time.sleep(0.5)
+    finally:
+        print("\nStopping ...", flush=True)
+        stack.stop()
+        print("Stopped.")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "run":
+        main_run()
+    else:
+        print("usage: stack.py run", file=sys.stderr)
+        sys.exit(2)

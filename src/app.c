@@ -1,0 +1,307 @@
+/* app.c — per-request dispatch (route → auth → ability → body → handler) and the one
+ * table that turns an error kind into an HTTP status and a JSON body. */
+#include "app.h"
+#include "auth.h"
+#include "crud.h"
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct worker_state {
+    struct auth_cache *auth;
+};
+
+struct worker_state *worker_state_new(void)
+{
+    struct worker_state *ws = xcalloc(1, sizeof *ws);
+    ws->auth = auth_cache_new();
+    return ws;
+}
+
+void worker_state_free(struct worker_state *ws)
+{
+    if (!ws) return;
+    auth_cache_free(ws->auth);
+    free(ws);
+}
+
+struct auth_cache *app_auth_cache(struct worker_state *ws)
+{
+    return ws->auth;
+}
+
+static const struct {
+    enum app_error_kind kind;
+    int status;
+    const char *message;
+} error_table[] = {
+    {AE_BAD_REQUEST, 400, "Bad request."},
+    {AE_UNAUTHENTICATED, 401, "Unauthenticated."},
+    {AE_FORBIDDEN, 403, "This action is unauthorized."},
+    {AE_NOT_FOUND, 404, "Not found."},
+    {AE_METHOD_NOT_ALLOWED, 405, "Method not allowed."},
+    {AE_CONFLICT, 409, "Conflict."},
+    {AE_TOO_LARGE, 413, "The request body is too large."},
+    {AE_UNSUPPORTED_MEDIA, 415, "Request bodies must be JSON (Content-Type: application/json)."},
+    {AE_VALIDATION, 422, "The given data was invalid."},
+    {AE_INTERNAL, 500, "Server error."},
+    {AE_UNAVAILABLE, 503, "The service is temporarily unavailable. Please retry."},
+};
+
+int app_error_status(enum app_error_kind kind)
+{
+    for (size_t i = 0; i < sizeof error_table / sizeof error_table[0]; i++)
+        if (error_table[i].kind == kind) return error_table[i].status;
+    return 500;
+}
+
+static const char *default_message(enum app_error_kind kind)
+{
+    for (size_t i = 0; i < sizeof error_table / sizeof error_table[0]; i++)
+        if (error_table[i].kind == kind) return error_table[i].message;
+    return "Server error.";
+}
+
+const char *app_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+int app_fail(struct ctx *c, enum app_error_kind kind, const char *message)
+{
+    c->err.kind = kind;
+    c->err.message = message;
+    return -1;
+}
+
+int app_failf(struct ctx *c, enum app_error_kind kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[1024];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    return app_fail(c, kind, arena_strdup(c->arena, tmp));
+}
+
+void app_invalid(struct ctx *c, const char *field, const char *message)
+{
+    struct app_error *e = &c->err;
+    e->kind = AE_VALIDATION;
+    struct field_errors *fe = NULL;
+    for (size_t i = 0; i < e->nfields; i++)
+        if (!strcmp(e->fields[i].field, field)) fe = &e->fields[i];
+    if (!fe) {
+        if (e->nfields == e->capfields) {
+            size_t cap = e->capfields ? e->capfields * 2 : 8;
+            struct field_errors *nf = arena_alloc(c->arena, cap * sizeof *nf);
+            if (e->nfields) memcpy(nf, e->fields, e->nfields * sizeof *nf);
+            e->fields = nf;
+            e->capfields = cap;
+        }
+        fe = &e->fields[e->nfields++];
+        memset(fe, 0, sizeof *fe);
+        fe->field = arena_strdup(c->arena, field);
+    }
+    if (fe->n == fe->cap) {
+        size_t cap = fe->cap ? fe->cap * 2 : 4;
+        const char **nm = arena_alloc(c->arena, cap * sizeof *nm);
+        if (fe->n) memcpy(nm, fe->messages, fe->n * sizeof *nm);
+        fe->messages = nm;
+        fe->cap = cap;
+    }
+    fe->messages[fe->n++] = arena_strdup(c->arena, message);
+    e->nmessages++;
+}
+
+int app_db_fail(struct ctx *c, int db_status)
+{
+    if (db_status == DB_UNAVAILABLE || db_status == DB_DEADLOCK) {
+        buf_printf(c->headers, "Retry-After: %u\r\n", c->cfg->db.retry_after);
+        return app_fail(c, AE_UNAVAILABLE,
+                        db_status == DB_DEADLOCK
+                            ? "The database was busy with a conflicting change. Please retry."
+                            : "The database is unavailable. Please retry.");
+    }
+    return app_fail(c, AE_INTERNAL, NULL);
+}
+
+void app_write_error(struct ctx *c)
+{
+    struct app_error *e = &c->err;
+    c->status = app_error_status(e->kind);
+    buf_reset(c->out);
+    if (e->kind == AE_VALIDATION && e->nfields) {
+        const char *first = e->fields[0].messages[0];
+        buf_puts(c->out, "{\"message\":");
+        if (e->nmessages > 1) {
+            char msg[1200];
+            size_t more = e->nmessages - 1;
+            snprintf(msg, sizeof msg, "%s (and %zu more error%s)", first, more, more == 1 ? "" : "s");
+            buf_json_cstr(c->out, msg);
+        } else {
+            buf_json_cstr(c->out, first);
+        }
+        buf_puts(c->out, ",\"errors\":{");
+        for (size_t i = 0; i < e->nfields; i++) {
+            if (i) buf_putc(c->out, ',');
+            buf_json_cstr(c->out, e->fields[i].field);
+            buf_puts(c->out, ":[");
+            for (size_t j = 0; j < e->fields[i].n; j++) {
+                if (j) buf_putc(c->out, ',');
+                buf_json_cstr(c->out, e->fields[i].messages[j]);
+            }
+            buf_putc(c->out, ']');
+        }
+        buf_puts(c->out, "}}");
+        return;
+    }
+    buf_puts(c->out, "{\"message\":");
+    buf_json_cstr(c->out, e->message ? e->message : default_message(e->kind));
+    buf_putc(c->out, '}');
+}
+
+static bool is_json_type(const char *ct)
+{
+    if (!ct) return false;
+    while (*ct == ' ') ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+    if (n == 16 && !strncasecmp(ct, "application/json", 16)) return true;
+    /* application/vnd.something+json, as Laravel's isJson() accepts */
+    return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
+}
+
+static int parse_body(struct ctx *c)
+{
+    const struct http_request *r = c->req;
+    if (!is_json_type(r->content_type)) return app_fail(c, AE_UNSUPPORTED_MEDIA, NULL);
+    /* json-c counts the top-level container as one level; max_json_depth counts levels of
+     * the whole body, so a body nesting exactly max_json_depth deep is accepted */
+    struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth + 1);
+    if (!tok) oom_abort();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *obj = NULL;
+    enum json_tokener_error jerr = json_tokener_error_parse_eof;
+    if (r->body_len > 0) {
+        obj = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
+        jerr = json_tokener_get_error(tok);
+        if (jerr == json_tokener_continue) jerr = json_tokener_error_parse_eof;
+    }
+    size_t used = obj ? json_tokener_get_parse_end(tok) : 0;
+    json_tokener_free(tok);
+    if (!obj || jerr != json_tokener_success) {
+        if (obj) json_object_put(obj);
+        if (jerr == json_tokener_error_depth)
+            return app_failf(c, AE_BAD_REQUEST, "The request body nests deeper than %d levels.",
+                             c->cfg->max_json_depth);
+        if (jerr == json_tokener_error_parse_utf8_string)
+            return app_fail(c, AE_BAD_REQUEST, "The request body is not valid UTF-8.");
+        return app_failf(c, AE_BAD_REQUEST, "The request body is not valid JSON: %s.",
+                         r->body_len ? json_tokener_error_desc(jerr) : "it is empty");
+    }
+    for (size_t i = used; i < r->body_len; i++) {
+        char ch = r->body[i];
+        if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+            json_object_put(obj);
+            return app_fail(c, AE_BAD_REQUEST,
+                            "The request body is not valid JSON: unexpected data after the value.");
+        }
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        return app_fail(c, AE_BAD_REQUEST, "The request body must be a JSON object.");
+    }
+    c->body_json = obj;
+    return 0;
+}
+
+static int handle_health(struct ctx *c)
+{
+    struct db_result res;
+    int s = db_query(c->db, c->arena, "SELECT 1", NULL, 0, &res);
+    if (s != DB_OK) {
+        c->status = 503;
+        buf_printf(c->headers, "Retry-After: %u\r\n", c->cfg->db.retry_after);
+        buf_puts(c->out, "{\"status\":\"degraded\",\"database\":\"unavailable\"}");
+        return 0;
+    }
+    c->status = 200;
+    buf_puts(c->out, "{\"status\":\"ok\",\"database\":\"ok\"}");
+    return 0;
+}
+
+static int dispatch(struct ctx *c)
+{
+    struct http_request *r = c->req;
+    enum router_status rs = router_match(c->cfg->router, r->method, r->path, &c->match);
+    const struct route *rt = c->match.route;
+    bool public = (rs == ROUTER_FOUND && !rt->auth) || (rs != ROUTER_FOUND && c->match.path_public);
+    /* authentication first: an anonymous caller learns nothing about which ids exist */
+    if (!public && auth_authenticate(c)) return -1;
+    if (rs == ROUTER_NOT_FOUND)
+        return app_failf(c, AE_NOT_FOUND, "The route %s could not be found.", r->raw_path);
+    if (rs == ROUTER_METHOD_NOT_ALLOWED) {
+        buf_printf(c->headers, "Allow: %s\r\n", c->match.allow);
+        return app_failf(c, AE_METHOD_NOT_ALLOWED,
+                         "The %s method is not supported for route %s. Supported methods: %s.",
+                         r->method, r->raw_path, c->match.allow);
+    }
+    if (rt->auth && !auth_can(c->token, rt->ability))
+        return app_failf(c, AE_FORBIDDEN, "This token does not have the '%s' ability.",
+                         rt->ability);
+    bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE;
+    if (write && parse_body(c)) return -1;
+    switch (rt->handler) {
+    case HANDLER_HEALTH: return handle_health(c);
+    case HANDLER_INDEX: return crud_index(c);
+    case HANDLER_SHOW: return crud_show(c);
+    case HANDLER_STORE: return crud_store(c);
+    case HANDLER_UPDATE: return crud_update(c);
+    case HANDLER_DESTROY: return crud_destroy(c);
+    case HANDLER_RELATION: return crud_relation(c);
+    case HANDLER_OPENAPI: return app_fail(c, AE_NOT_FOUND, NULL);
+    }
+    return app_fail(c, AE_INTERNAL, NULL);
+}
+
+void app_handle(struct ctx *c)
+{
+    c->status = 200;
+    memset(&c->err, 0, sizeof c->err);
+    if (dispatch(c)) {
+        if (c->err.kind == AE_NONE) c->err.kind = AE_INTERNAL;
+        if (db_in_transaction(c->db)) db_rollback(c->db);
+        app_write_error(c);
+    }
+    if (c->out->overflow) {
+        log_error("response for %s %s exceeded max_response_bytes", c->req->method,
+                  c->req->raw_path);
+        buf_reset(c->out);
+        memset(&c->err, 0, sizeof c->err);
+        app_fail(c, AE_INTERNAL, "The response is too large; ask for a smaller page.");
+        app_write_error(c);
+    }
+    if (c->body_json) {
+        json_object_put(c->body_json);
+        c->body_json = NULL;
+    }
+}

@@ -1,0 +1,206 @@
+/* config.c — load etc/aiengine.yaml, apply AIENGINE_* environment overrides, and compile
+ * the resource and route files it names. Never called per request. */
+#include "config.h"
+#include "arena.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *path_join(const char *dir, const char *p)
+{
+    if (p[0] == '/') return xstrdup(p);
+    size_t n = strlen(dir) + strlen(p) + 2;
+    char *s = xmalloc(n);
+    snprintf(s, n, "%s/%s", dir, p);
+    return s;
+}
+
+static int get_str(struct yconf *y, yaml_node_t *map, const char *key, const char *env,
+                   const char *def, char **out, struct config_error *err)
+{
+    const char *e = env ? getenv(env) : NULL;
+    if (e) {
+        *out = xstrdup(e);
+        return 0;
+    }
+    yaml_node_t *n = yconf_get(y, map, key);
+    if (!n) {
+        *out = xstrdup(def);
+        return 0;
+    }
+    const char *s = yconf_scalar(n);
+    if (!s) {
+        yconf_error(y, n, err, "'%s' must be a string", key);
+        return -1;
+    }
+    *out = xstrdup(s);
+    return 0;
+}
+
+static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const char *env,
+                   long long def, long long min, long long max, long long *out,
+                   struct config_error *err)
+{
+    const char *e = env ? getenv(env) : NULL;
+    if (e) {
+        char *end;
+        long long v = strtoll(e, &end, 10);
+        if (!*e || *end || v < min || v > max) {
+            config_errorf(err, "%s: expected an integer between %lld and %lld", env, min, max);
+            return -1;
+        }
+        *out = v;
+        return 0;
+    }
+    yaml_node_t *n = yconf_get(y, map, key);
+    if (!n) {
+        *out = def;
+        return 0;
+    }
+    return yconf_int(y, n, min, max, out, err);
+}
+
+static struct config *load(const char *etc_dir, bool full, struct config_error *err)
+{
+    if (!etc_dir) etc_dir = getenv("AIENGINE_ETC");
+    if (!etc_dir) etc_dir = "etc";
+    struct config *c = xcalloc(1, sizeof *c);
+    c->etc_dir = xstrdup(etc_dir);
+    char *main_path = path_join(etc_dir, "aiengine.yaml");
+    struct yconf y;
+    int rc = yconf_load(&y, main_path, err);
+    free(main_path);
+    if (rc) goto fail;
+
+    yaml_node_t *root = yconf_root(&y);
+    if (root->type != YAML_MAPPING_NODE) {
+        yconf_error(&y, root, err, "expected a mapping at the top");
+        goto fail;
+    }
+    yaml_node_t *srv = yconf_get(&y, root, "server");
+    yaml_node_t *lim = yconf_get(&y, root, "limits");
+    yaml_node_t *db = yconf_get(&y, root, "database");
+    yaml_node_t *auth = yconf_get(&y, root, "auth");
+    yaml_node_t *app = yconf_get(&y, root, "app");
+    long long v;
+    char *tmp;
+
+    if (get_str(&y, srv, "listen", "AIENGINE_LISTEN", "127.0.0.1:9000", &tmp, err)) goto fail;
+    /* a relative unix path is relative to etc/, like every other path in the file */
+    if (!getenv("AIENGINE_LISTEN") && tmp[0] != '/' && !strchr(tmp, ':')) {
+        c->listen = path_join(etc_dir, tmp);
+        free(tmp);
+    } else {
+        c->listen = tmp;
+    }
+    if (get_int(&y, srv, "workers", "AIENGINE_WORKERS", 4, 1, 256, &v, err)) goto fail;
+    c->workers = (int)v;
+    if (get_int(&y, srv, "backlog", NULL, 1024, 1, 65535, &v, err)) goto fail;
+    c->backlog = (int)v;
+    if (get_int(&y, srv, "max_requests", "AIENGINE_MAX_REQUESTS", 50000, 0, LONG_MAX, &v, err))
+        goto fail;
+    c->max_requests = (long)v;
+    if (get_int(&y, srv, "shutdown_timeout", NULL, 30, 1, 3600, &v, err)) goto fail;
+    c->shutdown_timeout = (int)v;
+
+    if (get_int(&y, lim, "max_body_bytes", "AIENGINE_MAX_BODY_BYTES", 1048576, 1,
+                1024LL * 1024 * 1024, &v, err))
+        goto fail;
+    c->max_body_bytes = (size_t)v;
+    if (get_int(&y, lim, "max_json_depth", NULL, 32, 1, 1000, &v, err)) goto fail;
+    c->max_json_depth = (int)v;
+    if (get_int(&y, lim, "default_per_page", NULL, 15, 1, 10000, &v, err)) goto fail;
+    c->default_per_page = (int)v;
+    if (get_int(&y, lim, "max_per_page", NULL, 100, 1, 10000, &v, err)) goto fail;
+    c->max_per_page = (int)v;
+    if (c->default_per_page > c->max_per_page) {
+        config_errorf(err, "%s: default_per_page is larger than max_per_page", y.path);
+        goto fail;
+    }
+    if (get_int(&y, lim, "max_response_bytes", NULL, 64LL << 20, 4096, 1LL << 32, &v, err))
+        goto fail;
+    c->max_response_bytes = (size_t)v;
+
+    if (get_str(&y, db, "host", "AIENGINE_DB_HOST", "localhost", &c->db.host, err)) goto fail;
+    if (get_str(&y, db, "socket", "AIENGINE_DB_SOCKET", "", &c->db.socket, err)) goto fail;
+    if (get_str(&y, db, "user", "AIENGINE_DB_USER", "aiengine", &c->db.user, err)) goto fail;
+    if (get_str(&y, db, "password", "AIENGINE_DB_PASSWORD", "", &c->db.password, err))
+        goto fail;
+    if (get_str(&y, db, "name", "AIENGINE_DB_NAME", "aiengine", &c->db.name, err)) goto fail;
+    if (get_int(&y, db, "port", "AIENGINE_DB_PORT", 3306, 1, 65535, &v, err)) goto fail;
+    c->db.port = (unsigned)v;
+    if (get_int(&y, db, "connect_timeout", NULL, 2, 1, 600, &v, err)) goto fail;
+    c->db.connect_timeout = (unsigned)v;
+    if (get_int(&y, db, "read_timeout", NULL, 10, 1, 3600, &v, err)) goto fail;
+    c->db.read_timeout = (unsigned)v;
+    if (get_int(&y, db, "write_timeout", NULL, 10, 1, 3600, &v, err)) goto fail;
+    c->db.write_timeout = (unsigned)v;
+    if (get_int(&y, db, "retry_after", NULL, 5, 1, 3600, &v, err)) goto fail;
+    c->db.retry_after = (unsigned)v;
+
+    if (get_int(&y, auth, "token_cache_seconds", NULL, 2, 0, 3600, &v, err)) goto fail;
+    c->token_cache_seconds = (int)v;
+    if (get_int(&y, auth, "last_used_interval", NULL, 60, 0, 86400, &v, err)) goto fail;
+    c->last_used_interval = (int)v;
+    if (get_str(&y, app, "key", "AIENGINE_APP_KEY", "", &c->app_key, err)) goto fail;
+
+    if (get_str(&y, root, "routes", NULL, "routes.yaml", &tmp, err)) goto fail;
+    c->routes_path = path_join(etc_dir, tmp);
+    free(tmp);
+    if (get_str(&y, root, "resources", NULL, "resources.yaml", &tmp, err)) goto fail;
+    c->resources_path = path_join(etc_dir, tmp);
+    free(tmp);
+    if (getenv("AIENGINE_MIGRATIONS")) {
+        c->migrations_dir = xstrdup(getenv("AIENGINE_MIGRATIONS"));
+    } else {
+        if (get_str(&y, root, "migrations", NULL, "../db/migrations", &tmp, err)) goto fail;
+        c->migrations_dir = path_join(etc_dir, tmp);
+        free(tmp);
+    }
+    yconf_free(&y);
+
+    if (full) {
+        c->resources = resource_set_load(c->resources_path, err);
+        if (!c->resources) goto fail_nodoc;
+        c->router = router_load(c->routes_path, c->resources, err);
+        if (!c->router) goto fail_nodoc;
+    }
+    return c;
+
+fail:
+    yconf_free(&y);
+fail_nodoc:
+    config_free(c);
+    return NULL;
+}
+
+struct config *config_load(const char *etc_dir, struct config_error *err)
+{
+    return load(etc_dir, true, err);
+}
+
+struct config *config_load_base(const char *etc_dir, struct config_error *err)
+{
+    return load(etc_dir, false, err);
+}
+
+void config_free(struct config *c)
+{
+    if (!c) return;
+    router_free(c->router);
+    resource_set_free(c->resources);
+    free(c->etc_dir);
+    free(c->listen);
+    free(c->db.host);
+    free(c->db.socket);
+    free(c->db.user);
+    free(c->db.password);
+    free(c->db.name);
+    free(c->app_key);
+    free(c->routes_path);
+    free(c->resources_path);
+    free(c->migrations_dir);
+    free(c);
+}

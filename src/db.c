@@ -1,0 +1,405 @@
+/* db.c — libmariadb connection, statement cache, parameter binding, error mapping.
+ *
+ * Statements are prepared once per connection and reused; results are fetched as strings
+ * (the serialiser formats them by declared field type) and copied into the request arena.
+ * Must never interpolate a value into SQL text. */
+#include "db.h"
+#include "log.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STMT_CACHE 128
+
+struct stmt_entry {
+    char *sql;
+    unsigned long hash;
+    MYSQL_STMT *stmt;
+    unsigned long last_use;
+};
+
+struct db {
+    struct config_db cfg; /* strings borrowed from the config, which outlives the handle */
+    MYSQL *conn;
+    bool in_tx;
+    struct stmt_entry cache[STMT_CACHE];
+    unsigned long clock;
+    unsigned long round_trips;
+    unsigned err_code;
+    char err_msg[512];
+};
+
+static unsigned long hash_str(const char *s)
+{
+    unsigned long h = 5381;
+    for (; *s; s++) h = h * 33 ^ (unsigned char)*s;
+    return h;
+}
+
+struct db *db_new(const struct config_db *cfg)
+{
+    struct db *db = xcalloc(1, sizeof *db);
+    db->cfg = *cfg;
+    return db;
+}
+
+static void set_err(struct db *db, unsigned code, const char *msg)
+{
+    db->err_code = code;
+    snprintf(db->err_msg, sizeof db->err_msg, "%s", msg ? msg : "");
+}
+
+static void cache_clear(struct db *db)
+{
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        if (db->cache[i].stmt) mysql_stmt_close(db->cache[i].stmt);
+        free(db->cache[i].sql);
+        memset(&db->cache[i], 0, sizeof db->cache[i]);
+    }
+}
+
+void db_disconnect(struct db *db)
+{
+    cache_clear(db);
+    if (db->conn) mysql_close(db->conn);
+    db->conn = NULL;
+    db->in_tx = false;
+}
+
+void db_free(struct db *db)
+{
+    if (!db) return;
+    db_disconnect(db);
+    free(db);
+}
+
+int db_connect(struct db *db)
+{
+    if (db->conn) return DB_OK;
+    MYSQL *c = mysql_init(NULL);
+    if (!c) oom_abort();
+    unsigned ct = db->cfg.connect_timeout, rt = db->cfg.read_timeout, wt = db->cfg.write_timeout;
+    mysql_optionsv(c, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
+    mysql_optionsv(c, MYSQL_OPT_READ_TIMEOUT, &rt);
+    mysql_optionsv(c, MYSQL_OPT_WRITE_TIMEOUT, &wt);
+    mysql_optionsv(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    /* session state every statement relies on: UTC timestamps, strict types, utf8mb4 */
+    mysql_optionsv(c, MYSQL_INIT_COMMAND,
+                   "SET time_zone='+00:00', sql_mode='STRICT_TRANS_TABLES,STRICT_ALL_TABLES,"
+                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,"
+                   "NO_ZERO_IN_DATE', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
+    const char *sock = db->cfg.socket && *db->cfg.socket ? db->cfg.socket : NULL;
+    if (!mysql_real_connect(c, sock ? NULL : db->cfg.host, db->cfg.user, db->cfg.password,
+                            db->cfg.name, sock ? 0 : db->cfg.port, sock, CLIENT_FOUND_ROWS)) {
+        set_err(db, mysql_errno(c), mysql_error(c));
+        mysql_close(c);
+        return DB_UNAVAILABLE;
+    }
+    db->round_trips++;
+    db->conn = c;
+    db->in_tx = false;
+    return DB_OK;
+}
+
+static bool conn_lost(unsigned code)
+{
+    return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONN_HOST_ERROR ||
+           code == CR_CONNECTION_ERROR || code == CR_SERVER_LOST_EXTENDED ||
+           code == ER_CONNECTION_KILLED || code == ER_SERVER_SHUTDOWN || code == 4031 /* idle
+           timeout disconnect */ || code == CR_COMMANDS_OUT_OF_SYNC;
+}
+
+static int map_error(struct db *db, unsigned code, const char *msg)
+{
+    set_err(db, code, msg);
+    if (conn_lost(code)) return DB_UNAVAILABLE;
+    switch (code) {
+    case ER_DUP_ENTRY:
+    case ER_DUP_ENTRY_WITH_KEY_NAME:
+        return DB_DUPLICATE;
+    case ER_NO_REFERENCED_ROW:
+    case ER_NO_REFERENCED_ROW_2:
+        return DB_NO_PARENT;
+    case ER_ROW_IS_REFERENCED:
+    case ER_ROW_IS_REFERENCED_2:
+        return DB_HAS_CHILDREN;
+    case ER_LOCK_DEADLOCK:
+    case ER_LOCK_WAIT_TIMEOUT:
+        return DB_DEADLOCK;
+    default:
+        log_error("database error %u: %s", code, msg);
+        return DB_ERROR;
+    }
+}
+
+static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
+{
+    unsigned long h = hash_str(sql);
+    struct stmt_entry *victim = &db->cache[0];
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        struct stmt_entry *e = &db->cache[i];
+        if (e->stmt && e->hash == h && !strcmp(e->sql, sql)) {
+            e->last_use = ++db->clock;
+            return e->stmt;
+        }
+        if (!e->stmt || (victim->stmt && e->last_use < victim->last_use)) victim = e;
+    }
+    MYSQL_STMT *st = mysql_stmt_init(db->conn);
+    if (!st) oom_abort();
+    db->round_trips++;
+    if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+        *status = map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        if (*status == DB_ERROR) log_error("while preparing: %s", sql);
+        mysql_stmt_close(st);
+        return NULL;
+    }
+    my_bool on = 1;
+    mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &on);
+    if (victim->stmt) {
+        mysql_stmt_close(victim->stmt);
+        free(victim->sql);
+    }
+    victim->sql = xstrdup(sql);
+    victim->hash = h;
+    victim->stmt = st;
+    victim->last_use = ++db->clock;
+    return st;
+}
+
+static void stmt_forget(struct db *db, MYSQL_STMT *st)
+{
+    for (size_t i = 0; i < STMT_CACHE; i++)
+        if (db->cache[i].stmt == st) {
+            mysql_stmt_close(st);
+            free(db->cache[i].sql);
+            memset(&db->cache[i], 0, sizeof db->cache[i]);
+            return;
+        }
+}
+
+static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_result *res)
+{
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    if (!meta) return DB_OK;
+    if (mysql_stmt_store_result(st)) {
+        mysql_free_result(meta);
+        return map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+    }
+    size_t ncols = mysql_num_fields(meta);
+    MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+    size_t nrows = (size_t)mysql_stmt_num_rows(st);
+    MYSQL_BIND *bind = arena_calloc(a, ncols * sizeof *bind);
+    unsigned long *lengths = arena_calloc(a, ncols * sizeof *lengths);
+    my_bool *nulls = arena_calloc(a, ncols * sizeof *nulls);
+    my_bool *errs = arena_calloc(a, ncols * sizeof *errs);
+    for (size_t c = 0; c < ncols; c++) {
+        unsigned long cap = fields[c].max_length;
+        if (cap < 64) cap = 64;
+        bind[c].buffer_type = MYSQL_TYPE_STRING;
+        bind[c].buffer = arena_alloc(a, cap + 1);
+        bind[c].buffer_length = cap + 1;
+        bind[c].length = &lengths[c];
+        bind[c].is_null = &nulls[c];
+        bind[c].error = &errs[c];
+    }
+    if (mysql_stmt_bind_result(st, bind)) {
+        mysql_free_result(meta);
+        return map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+    }
+    res->ncols = ncols;
+    res->nrows = 0;
+    res->cells = arena_alloc(a, (nrows ? nrows : 1) * ncols * sizeof *res->cells);
+    int rc;
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+        if (res->nrows >= nrows) break;
+        struct db_cell *row = &res->cells[res->nrows * ncols];
+        for (size_t c = 0; c < ncols; c++) {
+            if (nulls[c]) {
+                row[c].s = NULL;
+                row[c].len = 0;
+                continue;
+            }
+            if (lengths[c] < bind[c].buffer_length) {
+                row[c].s = arena_strndup(a, bind[c].buffer, lengths[c]);
+                row[c].len = lengths[c];
+            } else {
+                /* longer than max_length promised: fetch the column again, whole */
+                char *big = arena_alloc(a, lengths[c] + 1);
+                MYSQL_BIND one = {0};
+                unsigned long len2 = 0;
+                one.buffer_type = MYSQL_TYPE_STRING;
+                one.buffer = big;
+                one.buffer_length = lengths[c] + 1;
+                one.length = &len2;
+                if (mysql_stmt_fetch_column(st, &one, (unsigned)c, 0)) {
+                    mysql_free_result(meta);
+                    mysql_stmt_free_result(st);
+                    return map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+                }
+                big[lengths[c]] = '\0';
+                row[c].s = big;
+                row[c].len = lengths[c];
+            }
+        }
+        res->nrows++;
+    }
+    mysql_free_result(meta);
+    if (rc == 1) {
+        int s = map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        mysql_stmt_free_result(st);
+        return s;
+    }
+    mysql_stmt_free_result(st);
+    return DB_OK;
+}
+
+static int run_once(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+                    size_t nparams, struct db_result *res)
+{
+    int status = DB_ERROR;
+    if (!db->conn && db_connect(db) != DB_OK) return DB_UNAVAILABLE;
+    MYSQL_STMT *st = stmt_get(db, sql, &status);
+    if (!st) return status;
+    if (mysql_stmt_param_count(st) != nparams) {
+        log_error("statement expects %lu parameters, got %zu: %s", mysql_stmt_param_count(st),
+                  nparams, sql);
+        set_err(db, 0, "parameter count mismatch");
+        return DB_ERROR;
+    }
+    MYSQL_BIND *bind = nparams ? arena_calloc(a, nparams * sizeof *bind) : NULL;
+    unsigned long *lens = nparams ? arena_calloc(a, nparams * sizeof *lens) : NULL;
+    for (size_t i = 0; i < nparams; i++) {
+        const struct db_param *p = &params[i];
+        switch (p->type) {
+        case DBP_NULL:
+            bind[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
+        case DBP_INT:
+            bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            bind[i].buffer = (void *)&p->i;
+            break;
+        case DBP_UINT:
+            bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            bind[i].buffer = (void *)&p->u;
+            bind[i].is_unsigned = 1;
+            break;
+        case DBP_STR:
+            bind[i].buffer_type = MYSQL_TYPE_STRING;
+            bind[i].buffer = (void *)(p->s ? p->s : "");
+            bind[i].buffer_length = p->len;
+            lens[i] = p->len;
+            bind[i].length = &lens[i];
+            break;
+        }
+    }
+    if (nparams && mysql_stmt_bind_param(st, bind))
+        return map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+    db->round_trips++;
+    if (mysql_stmt_execute(st)) {
+        unsigned code = mysql_stmt_errno(st);
+        int s = map_error(db, code, mysql_stmt_error(st));
+        /* a statement the server no longer knows (after a reconnect elsewhere, or a
+         * schema change) is re-prepared on the next use */
+        if (code == ER_UNKNOWN_STMT_HANDLER || code == ER_NEED_REPREPARE) stmt_forget(db, st);
+        return s;
+    }
+    struct db_result scratch;
+    if (!res) res = &scratch;
+    memset(res, 0, sizeof *res);
+    res->affected = mysql_stmt_affected_rows(st);
+    res->insert_id = mysql_stmt_insert_id(st);
+    int s = fetch_all(db, st, a, res);
+    if (res->affected == (unsigned long long)-1) res->affected = 0;
+    return s;
+}
+
+int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+             size_t nparams, struct db_result *res)
+{
+    int s = run_once(db, a, sql, params, nparams, res);
+    if (s == DB_UNAVAILABLE) {
+        bool was_tx = db->in_tx;
+        if (db->conn) {
+            log_warn("database connection lost (%u: %s); reconnecting", db->err_code,
+                     db->err_msg);
+            db_disconnect(db);
+        }
+        /* outside a transaction the statement is simply tried once more on a fresh
+         * connection; inside one the transaction is gone and the caller must give up */
+        if (!was_tx) s = run_once(db, a, sql, params, nparams, res);
+    }
+    return s;
+}
+
+static int simple(struct db *db, const char *sql)
+{
+    if (!db->conn && db_connect(db) != DB_OK) return DB_UNAVAILABLE;
+    db->round_trips++;
+    if (mysql_real_query(db->conn, sql, strlen(sql))) {
+        int s = map_error(db, mysql_errno(db->conn), mysql_error(db->conn));
+        if (s == DB_UNAVAILABLE) db_disconnect(db);
+        return s;
+    }
+    return DB_OK;
+}
+
+int db_begin(struct db *db)
+{
+    int s = simple(db, "START TRANSACTION");
+    if (s == DB_UNAVAILABLE) {
+        db_disconnect(db);
+        s = simple(db, "START TRANSACTION");
+    }
+    if (s == DB_OK) db->in_tx = true;
+    return s;
+}
+
+int db_commit(struct db *db)
+{
+    int s = simple(db, "COMMIT");
+    db->in_tx = false;
+    return s;
+}
+
+void db_rollback(struct db *db)
+{
+    if (db->conn) (void)simple(db, "ROLLBACK");
+    db->in_tx = false;
+}
+
+bool db_in_transaction(const struct db *db)
+{
+    return db->in_tx;
+}
+
+int db_exec_script(struct db *db, const char *sql, size_t len)
+{
+    if (!db->conn && db_connect(db) != DB_OK) return DB_UNAVAILABLE;
+    if (mysql_real_query(db->conn, sql, len))
+        return map_error(db, mysql_errno(db->conn), mysql_error(db->conn));
+    /* drain any result sets a script produced */
+    do {
+        MYSQL_RES *r = mysql_store_result(db->conn);
+        if (r) mysql_free_result(r);
+    } while (mysql_next_result(db->conn) == 0);
+    if (mysql_errno(db->conn)) return map_error(db, mysql_errno(db->conn), mysql_error(db->conn));
+    return DB_OK;
+}
+
+const char *db_error_message(const struct db *db)
+{
+    return db->err_msg;
+}
+
+unsigned db_error_code(const struct db *db)
+{
+    return db->err_code;
+}
+
+unsigned long db_round_trips(const struct db *db)
+{
+    return db->round_trips;
+}

@@ -1,0 +1,514 @@
+/* resource.c — compile etc/resources.yaml into struct resource: field types, compiled rules,
+ * whitelists, relations. Every identifier that later reaches SQL is checked here to be a
+ * plain identifier, and the SQL select list is built once. */
+#include "resource.h"
+#include "arena.h"
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_ident(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64) return false;
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_'))
+            return false;
+    return true;
+}
+
+static bool is_resource_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64) return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+const struct resource *resource_find(const struct resource_set *set, const char *name)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (!strcmp(set->items[i].name, name)) return &set->items[i];
+    return NULL;
+}
+
+const struct resource *resource_find_table(const struct resource_set *set, const char *table)
+{
+    for (size_t i = 0; set && i < set->n; i++)
+        if (!strcmp(set->items[i].table, table)) return &set->items[i];
+    return NULL;
+}
+
+const struct field *resource_field(const struct resource *r, const char *name)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        if (!strcmp(r->fields[i].name, name)) return &r->fields[i];
+    return NULL;
+}
+
+const struct relation *resource_relation(const struct resource *r, const char *name)
+{
+    for (size_t i = 0; i < r->nrelations; i++)
+        if (!strcmp(r->relations[i].name, name)) return &r->relations[i];
+    return NULL;
+}
+
+int resource_parse_sort(const struct resource *r, const char *spec, bool allowed_only,
+                        struct sort_key *out, size_t max)
+{
+    size_t n = 0;
+    const char *p = spec;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        bool desc = false;
+        if (len && *p == '-') {
+            desc = true;
+            p++;
+            len--;
+        }
+        char name[72];
+        if (len == 0 || len >= sizeof name || n >= max) return -1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        const struct field *f = resource_field(r, name);
+        if (!f || (allowed_only && !f->sortable && f->type != FIELD_ID)) return -1;
+        for (size_t i = 0; i < n; i++)
+            if (out[i].field == f) return -1; /* the same column twice is a mistake */
+        out[n].field = f;
+        out[n].desc = desc;
+        n++;
+        if (!comma) break;
+        p = comma + 1;
+        if (!*p) return -1;
+    }
+    return (int)n;
+}
+
+static int parse_type(const char *s, struct field *f)
+{
+    static const struct {
+        const char *name;
+        enum field_type type;
+    } types[] = {{"id", FIELD_ID},     {"fk", FIELD_FK},         {"string", FIELD_STRING},
+                 {"text", FIELD_TEXT}, {"int", FIELD_INT},       {"bool", FIELD_BOOL},
+                 {"json", FIELD_JSON}, {"timestamp", FIELD_TIMESTAMP}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(s, types[i].name)) {
+            f->type = types[i].type;
+            return 0;
+        }
+    int p, sc;
+    char tail;
+    if (sscanf(s, "decimal(%d,%d%c", &p, &sc, &tail) == 3 && tail == ')' && p >= 1 && p <= 65 &&
+        sc >= 0 && sc <= 30 && sc <= p) {
+        f->type = FIELD_DECIMAL;
+        f->precision = p;
+        f->scale = sc;
+        return 0;
+    }
+    return -1;
+}
+
+static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struct field *f,
+                      struct config_error *err)
+{
+    const char *name = yconf_scalar(key);
+    if (!is_ident(name)) {
+        yconf_error(y, key, err, "field name '%s' is not a plain identifier", name ? name : "?");
+        return -1;
+    }
+    f->name = xstrdup(name);
+    char label[128];
+    rules_label(name, label, sizeof label);
+    f->label = xstrdup(label);
+    if (!def || def->type != YAML_MAPPING_NODE) {
+        yconf_error(y, key, err, "field '%s' needs a mapping ({type: ...})", name);
+        return -1;
+    }
+    yaml_node_t *n = yconf_get(y, def, "type");
+    if (!yconf_scalar(n) || parse_type(yconf_scalar(n), f)) {
+        yconf_error(y, n ? n : def, err,
+                    "field '%s': type must be one of id, fk, string, text, int, bool, json, "
+                    "decimal(P,S), timestamp",
+                    name);
+        return -1;
+    }
+    YCONF_MAP_EACH(y, def, pair) {
+        yaml_node_t *k = YCONF_NODE(y, pair->key);
+        yaml_node_t *v = YCONF_NODE(y, pair->value);
+        const char *ks = yconf_scalar(k);
+        if (!ks) continue;
+        if (!strcmp(ks, "type")) {
+        } else if (!strcmp(ks, "fillable")) {
+            if (yconf_bool(y, v, &f->fillable, err)) return -1;
+        } else if (!strcmp(ks, "null_means_default")) {
+            if (yconf_bool(y, v, &f->null_means_default, err)) return -1;
+        } else if (!strcmp(ks, "default")) {
+            if (!yconf_scalar(v)) {
+                yconf_error(y, v, err, "field '%s': default must be a scalar", name);
+                return -1;
+            }
+            f->default_value = xstrdup(yconf_scalar(v));
+        } else if (!strcmp(ks, "auto")) {
+            const char *a = yconf_scalar(v);
+            if (a && !strcmp(a, "created")) f->autoset = AUTO_CREATED;
+            else if (a && !strcmp(a, "updated")) f->autoset = AUTO_UPDATED;
+            else {
+                yconf_error(y, v, err, "field '%s': auto must be created or updated", name);
+                return -1;
+            }
+            if (f->type != FIELD_TIMESTAMP) {
+                yconf_error(y, v, err, "field '%s': auto needs type timestamp", name);
+                return -1;
+            }
+        } else if (!strcmp(ks, "rules")) {
+            const char *spec = yconf_scalar(v);
+            char why[256];
+            if (!spec || rules_compile(spec, name, &f->rules, why, sizeof why)) {
+                yconf_error(y, v, err, "field '%s': %s", name, spec ? why : "rules must be a string");
+                return -1;
+            }
+            f->unique = rules_find(&f->rules, RULE_UNIQUE);
+        } else {
+            yconf_error(y, k, err, "field '%s': unknown key '%s'", name, ks);
+            return -1;
+        }
+    }
+    if (f->fillable && (f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
+        yconf_error(y, key, err, "field '%s': ids and automatic timestamps cannot be fillable", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_sort_list(struct yconf *y, yaml_node_t *n, const struct resource *r,
+                          const char *what, struct sort_key **out, size_t *nout,
+                          struct config_error *err)
+{
+    const char *s = yconf_scalar(n);
+    struct sort_key keys[16];
+    int k = s ? resource_parse_sort(r, s, false, keys, 16) : -1;
+    if (k <= 0) {
+        yconf_error(y, n, err, "%s: expected a list like \"a,-b\" of this resource's fields", what);
+        return -1;
+    }
+    *out = xcalloc((size_t)k, sizeof **out);
+    memcpy(*out, keys, (size_t)k * sizeof keys[0]);
+    *nout = (size_t)k;
+    return 0;
+}
+
+static int load_name_list(struct yconf *y, yaml_node_t *n, struct resource *r, bool sorts,
+                          struct config_error *err)
+{
+    if (!n) return 0;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        yconf_error(y, n, err, "expected a list of field names");
+        return -1;
+    }
+    YCONF_SEQ_EACH(y, n, item) {
+        yaml_node_t *v = YCONF_NODE(y, *item);
+        const char *s = yconf_scalar(v);
+        struct field *f = NULL;
+        for (size_t i = 0; s && i < r->nfields; i++)
+            if (!strcmp(r->fields[i].name, s)) f = &r->fields[i];
+        if (!f) {
+            yconf_error(y, v, err, "'%s' is not a field of %s", s ? s : "?", r->name);
+            return -1;
+        }
+        if (sorts) f->sortable = true;
+        else f->filterable = true;
+    }
+    return 0;
+}
+
+static void free_resource(struct resource *r)
+{
+    for (size_t i = 0; i < r->nfields; i++) {
+        free(r->fields[i].name);
+        free(r->fields[i].label);
+        free(r->fields[i].default_value);
+        rules_free(&r->fields[i].rules);
+    }
+    free(r->fields);
+    for (size_t i = 0; i < r->nrelations; i++) {
+        free(r->relations[i].name);
+        free(r->relations[i].target_name);
+        free(r->relations[i].order);
+    }
+    free(r->relations);
+    free(r->default_sort);
+    free(r->restrict_delete);
+    free(r->name);
+    free(r->table);
+    free(r->singular_label);
+    free(r->select_list);
+}
+
+void resource_set_free(struct resource_set *set)
+{
+    if (!set) return;
+    for (size_t i = 0; i < set->n; i++) free_resource(&set->items[i]);
+    free(set->items);
+    free(set);
+}
+
+/* First pass: one resource's table and fields. Relations need every resource, so they are
+ * resolved in a second pass. */
+static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struct resource *r,
+                         struct config_error *err)
+{
+    const char *name = yconf_scalar(key);
+    if (!is_resource_name(name)) {
+        yconf_error(y, key, err, "resource name '%s' must be lowercase letters, digits and -",
+                    name ? name : "?");
+        return -1;
+    }
+    r->name = xstrdup(name);
+    if (!def || def->type != YAML_MAPPING_NODE) {
+        yconf_error(y, key, err, "resource '%s' needs a mapping", name);
+        return -1;
+    }
+    const char *table = yconf_scalar(yconf_get(y, def, "table"));
+    if (!is_ident(table)) {
+        yconf_error(y, def, err, "resource '%s': table must be a plain identifier", name);
+        return -1;
+    }
+    r->table = xstrdup(table);
+    /* "workflow_steps" -> "workflow step" for messages like "3 workflow steps use it" */
+    char label[128];
+    rules_label(table, label, sizeof label);
+    size_t ll = strlen(label);
+    if (ll > 1 && label[ll - 1] == 's') label[ll - 1] = '\0';
+    r->singular_label = xstrdup(label);
+
+    yaml_node_t *fields = yconf_get(y, def, "fields");
+    if (!fields || fields->type != YAML_MAPPING_NODE) {
+        yconf_error(y, def, err, "resource '%s': fields must be a mapping", name);
+        return -1;
+    }
+    size_t nf = (size_t)(fields->data.mapping.pairs.top - fields->data.mapping.pairs.start);
+    r->fields = xcalloc(nf, sizeof *r->fields);
+    YCONF_MAP_EACH(y, fields, pair) {
+        struct field *f = &r->fields[r->nfields];
+        r->nfields++;
+        if (load_field(y, YCONF_NODE(y, pair->key), YCONF_NODE(y, pair->value), f, err)) return -1;
+        for (size_t i = 0; i + 1 < r->nfields; i++)
+            if (!strcmp(r->fields[i].name, f->name)) {
+                yconf_error(y, YCONF_NODE(y, pair->key), err, "field '%s' declared twice", f->name);
+                return -1;
+            }
+        if (f->type == FIELD_ID) {
+            if (r->id) {
+                yconf_error(y, YCONF_NODE(y, pair->key), err, "only one field may have type id");
+                return -1;
+            }
+            r->id = f;
+        }
+    }
+    if (!r->id) {
+        yconf_error(y, fields, err, "resource '%s' has no field of type id", name);
+        return -1;
+    }
+    struct buf sl;
+    buf_init(&sl, 0);
+    for (size_t i = 0; i < r->nfields; i++) buf_printf(&sl, "%s`%s`", i ? "," : "", r->fields[i].name);
+    r->select_list = xstrdup(sl.data);
+    buf_free(&sl);
+
+    const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));
+    if (!pg || !strcmp(pg, "page")) r->pagination = PAGINATE_PAGE;
+    else if (!strcmp(pg, "cursor")) r->pagination = PAGINATE_CURSOR;
+    else {
+        yconf_error(y, yconf_get(y, def, "pagination"), err, "pagination must be page or cursor");
+        return -1;
+    }
+    if (load_name_list(y, yconf_get(y, def, "filters"), r, false, err)) return -1;
+    if (load_name_list(y, yconf_get(y, def, "sorts"), r, true, err)) return -1;
+    yaml_node_t *ds = yconf_get(y, def, "default_sort");
+    if (ds) {
+        if (load_sort_list(y, ds, r, "default_sort", &r->default_sort, &r->ndefault_sort, err))
+            return -1;
+    } else {
+        r->default_sort = xcalloc(1, sizeof *r->default_sort);
+        r->default_sort[0].field = r->id;
+        r->ndefault_sort = 1;
+    }
+    if (r->pagination == PAGINATE_CURSOR) {
+        /* keyset pagination walks one column plus the id; more would need a wider cursor */
+        for (size_t i = 0; i < r->nfields; i++)
+            if (r->fields[i].sortable && r->fields[i].rules.nullable &&
+                !r->fields[i].null_means_default) {
+                yconf_error(y, def, err,
+                            "resource '%s': cursor pagination cannot sort by nullable '%s'", name,
+                            r->fields[i].name);
+                return -1;
+            }
+    }
+    YCONF_MAP_EACH(y, def, pair) {
+        const char *k = yconf_scalar(YCONF_NODE(y, pair->key));
+        static const char *known[] = {"table", "pagination", "default_sort", "fields", "filters",
+                                      "sorts", "relations", "restrict_delete"};
+        bool ok = false;
+        for (size_t i = 0; k && i < sizeof known / sizeof known[0]; i++)
+            if (!strcmp(k, known[i])) ok = true;
+        if (!ok) {
+            yconf_error(y, YCONF_NODE(y, pair->key), err, "resource '%s': unknown key '%s'", name,
+                        k ? k : "?");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set *set,
+                          struct resource *r, struct config_error *err)
+{
+    yaml_node_t *rels = yconf_get(y, def, "relations");
+    if (rels) {
+        if (rels->type != YAML_MAPPING_NODE) {
+            yconf_error(y, rels, err, "relations must be a mapping");
+            return -1;
+        }
+        size_t n = (size_t)(rels->data.mapping.pairs.top - rels->data.mapping.pairs.start);
+        r->relations = xcalloc(n, sizeof *r->relations);
+        YCONF_MAP_EACH(y, rels, pair) {
+            yaml_node_t *k = YCONF_NODE(y, pair->key);
+            yaml_node_t *v = YCONF_NODE(y, pair->value);
+            struct relation *rel = &r->relations[r->nrelations++];
+            const char *rn = yconf_scalar(k);
+            if (!is_ident(rn)) {
+                yconf_error(y, k, err, "relation name must be a plain identifier");
+                return -1;
+            }
+            rel->name = xstrdup(rn);
+            const char *bt = yconf_scalar(yconf_get(y, v, "belongs_to"));
+            const char *hm = yconf_scalar(yconf_get(y, v, "has_many"));
+            if (!!bt == !!hm) {
+                yconf_error(y, k, err, "relation '%s' needs exactly one of belongs_to, has_many", rn);
+                return -1;
+            }
+            rel->kind = bt ? REL_BELONGS_TO : REL_HAS_MANY;
+            rel->target_name = xstrdup(bt ? bt : hm);
+            rel->target = resource_find(set, rel->target_name);
+            if (!rel->target) {
+                yconf_error(y, k, err, "relation '%s': no resource named '%s'", rn, rel->target_name);
+                return -1;
+            }
+            const char *fk = yconf_scalar(yconf_get(y, v, "foreign_key"));
+            const struct resource *holder = rel->kind == REL_BELONGS_TO ? r : rel->target;
+            rel->foreign_key = fk ? resource_field(holder, fk) : NULL;
+            if (!rel->foreign_key || rel->foreign_key->type != FIELD_FK) {
+                yconf_error(y, k, err, "relation '%s': foreign_key must name an fk field of %s", rn,
+                            holder->name);
+                return -1;
+            }
+            yaml_node_t *order = yconf_get(y, v, "order");
+            if (order) {
+                if (rel->kind != REL_HAS_MANY) {
+                    yconf_error(y, order, err, "relation '%s': order only applies to has_many", rn);
+                    return -1;
+                }
+                if (load_sort_list(y, order, rel->target, "order", &rel->order, &rel->norder, err))
+                    return -1;
+            }
+            yaml_node_t *inc = yconf_get(y, v, "include");
+            if (inc && yconf_bool(y, inc, &rel->includable, err)) return -1;
+        }
+    }
+    yaml_node_t *rd = yconf_get(y, def, "restrict_delete");
+    if (rd) {
+        if (rd->type != YAML_SEQUENCE_NODE) {
+            yconf_error(y, rd, err, "restrict_delete must be a list of has_many relations");
+            return -1;
+        }
+        size_t n = (size_t)(rd->data.sequence.items.top - rd->data.sequence.items.start);
+        r->restrict_delete = xcalloc(n, sizeof *r->restrict_delete);
+        YCONF_SEQ_EACH(y, rd, item) {
+            yaml_node_t *v = YCONF_NODE(y, *item);
+            const char *s = yconf_scalar(v);
+            const struct relation *rel = s ? resource_relation(r, s) : NULL;
+            if (!rel || rel->kind != REL_HAS_MANY) {
+                yconf_error(y, v, err, "restrict_delete: '%s' is not a has_many relation of %s",
+                            s ? s : "?", r->name);
+                return -1;
+            }
+            r->restrict_delete[r->nrestrict_delete++] = rel;
+        }
+    }
+    return 0;
+}
+
+/* exists/unique name tables and columns: they must be declared resources and fields. */
+static int check_rule_refs(struct resource_set *set, struct config_error *err, const char *path)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        struct resource *r = &set->items[i];
+        for (size_t j = 0; j < r->nfields; j++) {
+            struct field *f = &r->fields[j];
+            for (size_t k = 0; k < f->rules.nrules; k++) {
+                const struct rule *rule = &f->rules.rules[k];
+                if (rule->kind != RULE_EXISTS && rule->kind != RULE_UNIQUE) continue;
+                const struct resource *t = resource_find_table(set, rule->args[0]);
+                if (!t) {
+                    config_errorf(err, "%s: %s.%s: table '%s' is not a declared resource", path,
+                                  r->name, f->name, rule->args[0]);
+                    return -1;
+                }
+                for (size_t a = 1; a < rule->nargs; a++)
+                    if (!resource_field(t, rule->args[a])) {
+                        config_errorf(err, "%s: %s.%s: '%s' is not a field of %s", path, r->name,
+                                      f->name, rule->args[a], t->name);
+                        return -1;
+                    }
+                if (rule->kind == RULE_UNIQUE && t != r) {
+                    config_errorf(err, "%s: %s.%s: unique must name the resource's own table",
+                                  path, r->name, f->name);
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+struct resource_set *resource_set_load(const char *path, struct config_error *err)
+{
+    struct yconf y;
+    struct resource_set *set = xcalloc(1, sizeof *set);
+    if (yconf_load(&y, path, err)) goto fail;
+    yaml_node_t *list = yconf_get(&y, yconf_root(&y), "resources");
+    if (!list || list->type != YAML_MAPPING_NODE) {
+        yconf_error(&y, yconf_root(&y), err, "expected 'resources:' with a mapping of resources");
+        goto fail;
+    }
+    size_t n = (size_t)(list->data.mapping.pairs.top - list->data.mapping.pairs.start);
+    set->items = xcalloc(n, sizeof *set->items);
+    YCONF_MAP_EACH(&y, list, pair) {
+        struct resource *r = &set->items[set->n++];
+        if (load_resource(&y, YCONF_NODE(&y, pair->key), YCONF_NODE(&y, pair->value), r, err))
+            goto fail;
+        for (size_t i = 0; i + 1 < set->n; i++)
+            if (!strcmp(set->items[i].name, r->name)) {
+                yconf_error(&y, YCONF_NODE(&y, pair->key), err, "resource '%s' declared twice",
+                            r->name);
+                goto fail;
+            }
+    }
+    size_t i = 0;
+    YCONF_MAP_EACH(&y, list, pair) {
+        if (load_relations(&y, YCONF_NODE(&y, pair->value), set, &set->items[i++], err)) goto fail;
+    }
+    if (check_rule_refs(set, err, path)) goto fail;
+    yconf_free(&y);
+    return set;
+fail:
+    yconf_free(&y);
+    resource_set_free(set);
+    return NULL;
+}

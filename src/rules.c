@@ -1,0 +1,642 @@
+/* rules.c — Laravel validation rule strings: compiled once at start-up, checked per request.
+ *
+ * rules_check() follows Laravel 10's Validator::passes() for one attribute: implicit
+ * `required`, `sometimes`, `nullable`, size by type for min/max, every failing rule reported
+ * with Laravel's English message. It must never know about HTTP or SQL: `exists` goes through
+ * a callback and `unique` is only parsed here. Compile-time errors are for the operator who
+ * wrote the YAML, so they are strict; rules_check allocates nothing of its own except a
+ * message too long for the stack. */
+#include "rules.h"
+#include "arena.h"
+#include "value.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* MariaDB's limit on identifier length. */
+#define IDENT_MAX 64
+
+/* ---- compile -------------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    enum rule_kind kind;
+} rule_names[] = {
+    {"required", RULE_REQUIRED}, {"sometimes", RULE_SOMETIMES},
+    {"nullable", RULE_NULLABLE}, {"string", RULE_STRING},
+    {"integer", RULE_INTEGER},   {"numeric", RULE_NUMERIC},
+    {"boolean", RULE_BOOLEAN},   {"array", RULE_ARRAY},
+    {"date", RULE_DATE},         {"min", RULE_MIN},
+    {"max", RULE_MAX},           {"in", RULE_IN},
+    {"exists", RULE_EXISTS},     {"unique", RULE_UNIQUE},
+};
+
+static bool is_identifier(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > IDENT_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !errlen) return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void add_arg(struct rule *r, const char *s, size_t n)
+{
+    char *a = xmalloc(n + 1);
+    memcpy(a, s, n);
+    a[n] = '\0';
+    r->args = xrealloc(r->args, (r->nargs + 1) * sizeof *r->args);
+    r->args[r->nargs++] = a;
+}
+
+/* Parameters are split on ',' and kept as written (Laravel does not trim them either).
+ * CSV quoting, which Laravel's str_getcsv would honour, is not supported. */
+static void split_args(struct rule *r, const char *s, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == ',') {
+            add_arg(r, s + start, i - start);
+            start = i + 1;
+        }
+    }
+}
+
+static void free_rule(struct rule *r)
+{
+    for (size_t i = 0; i < r->nargs; i++)
+        free(r->args[i]);
+    free(r->args);
+    r->args = NULL;
+    r->nargs = 0;
+}
+
+/* Checks the parameters of one rule; returns 0 or -1 with err set. */
+static int check_args(struct rule *r, const char *name, bool has_colon, const char *attribute,
+                      char *err, size_t errlen)
+{
+    switch (r->kind) {
+    case RULE_MIN:
+    case RULE_MAX:
+        if (r->nargs != 1 || !value_is_numeric(r->args[0], strlen(r->args[0]))) {
+            set_err(err, errlen, "%s needs a number", name);
+            return -1;
+        }
+        /* Only compiled at start-up, in the C locale; checks compare exactly against
+         * args[0] anyway, so this double is informational. */
+        r->number = strtod(r->args[0], NULL);
+        return 0;
+    case RULE_IN:
+        if (r->nargs == 0 || (r->nargs == 1 && r->args[0][0] == '\0')) {
+            set_err(err, errlen, "%s needs at least one value", name);
+            return -1;
+        }
+        return 0;
+    case RULE_EXISTS:
+    case RULE_UNIQUE:
+        if (r->nargs == 0 || r->args[0][0] == '\0') {
+            set_err(err, errlen, "%s needs a table", name);
+            return -1;
+        }
+        if (r->kind == RULE_EXISTS && r->nargs > 2) {
+            set_err(err, errlen, "%s takes a table and one column", name);
+            return -1;
+        }
+        /* The column defaults to the attribute's own name, as in Laravel. */
+        if (r->nargs == 1) {
+            if (!attribute) {
+                set_err(err, errlen, "%s needs a column", name);
+                return -1;
+            }
+            add_arg(r, attribute, strlen(attribute));
+        }
+        /* These become SQL identifiers: refuse anything that is not plainly one. */
+        for (size_t i = 0; i < r->nargs; i++) {
+            if (!is_identifier(r->args[i])) {
+                set_err(err, errlen, "'%s' is not a valid table or column name", r->args[i]);
+                return -1;
+            }
+        }
+        return 0;
+    default:
+        if (has_colon) {
+            set_err(err, errlen, "%s takes no arguments", name);
+            return -1;
+        }
+        return 0;
+    }
+}
+
+static bool is_blank_char(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int rules_compile(const char *spec, const char *attribute, struct rule_set *out, char *err,
+                  size_t errlen)
+{
+    const char *p = spec ? spec : "";
+
+    memset(out, 0, sizeof *out);
+    for (;;) {
+        const char *end = strchr(p, '|');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+        const char *name = p;
+        size_t nlen = colon ? (size_t)(colon - p) : len;
+        struct rule r = {0};
+        bool known = false;
+        char namebuf[32];
+
+        /* Laravel trims rule names and skips empty rules ("required||string"). */
+        while (nlen && is_blank_char(*name)) {
+            name++;
+            nlen--;
+        }
+        while (nlen && is_blank_char(name[nlen - 1]))
+            nlen--;
+        if (nlen == 0 && !colon) goto next;
+        for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++) {
+            if (strlen(rule_names[i].name) == nlen && memcmp(rule_names[i].name, name, nlen) == 0) {
+                r.kind = rule_names[i].kind;
+                known = true;
+                break;
+            }
+        }
+        if (!known) {
+            set_err(err, errlen, "unknown rule '%.*s'", (int)nlen, name);
+            goto fail;
+        }
+        snprintf(namebuf, sizeof namebuf, "%.*s", (int)nlen, name);
+        if (colon) split_args(&r, colon + 1, len - (size_t)(colon + 1 - p));
+        if (check_args(&r, namebuf, colon != NULL, attribute, err, errlen)) {
+            free_rule(&r);
+            goto fail;
+        }
+        out->rules = xrealloc(out->rules, (out->nrules + 1) * sizeof *out->rules);
+        out->rules[out->nrules++] = r;
+        switch (r.kind) {
+        case RULE_REQUIRED:
+            out->required = true;
+            break;
+        case RULE_SOMETIMES:
+            out->sometimes = true;
+            break;
+        case RULE_NULLABLE:
+            out->nullable = true;
+            break;
+        case RULE_INTEGER:
+        case RULE_NUMERIC:
+            out->numeric = true;
+            break;
+        case RULE_ARRAY:
+            out->array = true;
+            break;
+        default:
+            break;
+        }
+    next:
+        if (!end) break;
+        p = end + 1;
+    }
+    return 0;
+
+fail:
+    rules_free(out);
+    return -1;
+}
+
+void rules_free(struct rule_set *rs)
+{
+    if (!rs) return;
+    for (size_t i = 0; i < rs->nrules; i++)
+        free_rule(&rs->rules[i]);
+    free(rs->rules);
+    memset(rs, 0, sizeof *rs);
+}
+
+const struct rule *rules_find(const struct rule_set *rs, enum rule_kind kind)
+{
+    for (size_t i = 0; rs && i < rs->nrules; i++)
+        if (rs->rules[i].kind == kind) return &rs->rules[i];
+    return NULL;
+}
+
+/* ---- messages ------------------------------------------------------------------------- */
+
+/* Expands Laravel's placeholders (":attribute", ":min", ":max") and hands the message to
+ * env->fail. */
+static void report(const struct rules_env *env, const char *tmpl, const char *label,
+                   const char *arg)
+{
+    static const char *const names[] = {":attribute", ":min", ":max"};
+    char stackbuf[512];
+    char *msg = stackbuf;
+    size_t need = 1, o = 0;
+
+    if (!env || !env->fail) return;
+    /* Two passes: measure, then write, so a long label never truncates the message. */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *t = tmpl;
+        while (*t) {
+            const char *sub = NULL;
+            size_t skip = 0;
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                size_t nl = strlen(names[i]);
+                if (strncmp(t, names[i], nl) == 0) {
+                    sub = i == 0 ? label : arg;
+                    skip = nl;
+                    break;
+                }
+            }
+            if (skip) {
+                size_t sl = sub ? strlen(sub) : 0;
+                if (pass) memcpy(msg + o, sub, sl);
+                o += sl;
+                t += skip;
+            } else {
+                if (pass) msg[o] = *t;
+                o++;
+                t++;
+            }
+        }
+        if (pass == 0) {
+            need = o + 1;
+            if (need > sizeof stackbuf) msg = xmalloc(need);
+            o = 0;
+        }
+    }
+    msg[o] = '\0';
+    env->fail(env->ud, msg);
+    if (msg != stackbuf) free(msg);
+}
+
+/* ---- value predicates ----------------------------------------------------------------- */
+
+static bool is_string(json_object *v)
+{
+    return v && json_object_is_type(v, json_type_string);
+}
+
+static bool is_container(json_object *v)
+{
+    return v &&
+           (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array));
+}
+
+static bool is_integer(json_object *v)
+{
+    long long dummy;
+
+    if (!v) return false;
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+        /* json-c also holds uint64 above INT64_MAX here; PHP would decode those as floats,
+         * which FILTER_VALIDATE_INT refuses. */
+        return json_object_get_int64(v) != INT64_MAX || json_object_get_uint64(v) == INT64_MAX;
+    case json_type_double: {
+        double d = json_object_get_double(v);
+        /* Range first (NaN fails it too), so the cast below is defined; no libm needed. */
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
+        return d == (double)(long long)d;
+    }
+    case json_type_string:
+        return value_parse_int(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                               &dummy) == 0;
+    default:
+        return false;
+    }
+}
+
+static bool is_numeric(json_object *v)
+{
+    if (!v) return false;
+    switch (json_object_get_type(v)) {
+    case json_type_int:
+    case json_type_double:
+        return true;
+    case json_type_string:
+        return value_is_numeric(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    default:
+        return false;
+    }
+}
+
+static bool is_boolean(json_object *v)
+{
+    if (!v) return false;
+    switch (json_object_get_type(v)) {
+    case json_type_boolean:
+        return true;
+    case json_type_int: {
+        int64_t i = json_object_get_int64(v);
+        return i == 0 || i == 1;
+    }
+    case json_type_string: {
+        const char *s = json_object_get_string(v);
+        return json_object_get_string_len(v) == 1 && (s[0] == '0' || s[0] == '1');
+    }
+    default:
+        return false;
+    }
+}
+
+/* Laravel's `required`: null, blank strings and empty arrays/objects are missing. */
+static bool is_missing(json_object *v)
+{
+    if (!v) return true;
+    switch (json_object_get_type(v)) {
+    case json_type_string:
+        return value_is_blank(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+    case json_type_array:
+        return json_object_array_length(v) == 0;
+    case json_type_object:
+        return json_object_object_length(v) == 0;
+    default:
+        return false;
+    }
+}
+
+/* PHP's (string) of a float: precision 14, "%G"-like, but exponents as "1.0E+25". */
+static void php_float_string(double d, char *out, size_t outlen)
+{
+    char tmp[64];
+    char *e;
+
+    if (isnan(d)) {
+        snprintf(out, outlen, "NAN");
+        return;
+    }
+    if (isinf(d)) {
+        snprintf(out, outlen, "%sINF", d < 0 ? "-" : "");
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%.14G", d);
+    e = strchr(tmp, 'E');
+    if (!e) {
+        snprintf(out, outlen, "%s", tmp);
+        return;
+    }
+    {
+        char mant[40];
+        int exp = atoi(e + 1);
+        size_t ml = (size_t)(e - tmp);
+        snprintf(mant, sizeof mant, "%.*s", (int)ml, tmp);
+        snprintf(out, outlen, "%s%sE%c%d", mant, strchr(mant, '.') ? "" : ".0", exp < 0 ? '-' : '+',
+                 exp < 0 ? -exp : exp);
+    }
+}
+
+/* The scalar's string form as PHP's (string) cast gives it, for `in` and for sizes.
+ * Returns a pointer to the text (either the JSON string itself or `tmp`). */
+static const char *scalar_string(json_object *v, char *tmp, size_t tmplen, size_t *len)
+{
+    const char *s = tmp;
+
+    tmp[0] = '\0';
+    if (v) {
+        switch (json_object_get_type(v)) {
+        case json_type_string:
+            *len = (size_t)json_object_get_string_len(v);
+            return json_object_get_string(v);
+        case json_type_boolean:
+            snprintf(tmp, tmplen, "%s", json_object_get_boolean(v) ? "1" : "");
+            break;
+        case json_type_int: {
+            int64_t i = json_object_get_int64(v);
+            if (i == INT64_MAX)
+                snprintf(tmp, tmplen, "%" PRIu64, json_object_get_uint64(v));
+            else
+                snprintf(tmp, tmplen, "%" PRId64, i);
+            break;
+        }
+        case json_type_double:
+            php_float_string(json_object_get_double(v), tmp, tmplen);
+            break;
+        default:
+            break;
+        }
+    }
+    *len = strlen(s);
+    return s;
+}
+
+/* ---- checks ------------------------------------------------------------------------- */
+
+enum size_kind { SIZE_NUMERIC, SIZE_ARRAY, SIZE_STRING };
+
+/* Laravel's getSize() compared with the bound: returns <0, 0, >0 for size vs args[0], and
+ * which kind of size it was (it picks the message). */
+static int size_cmp(const struct rule_set *rs, const struct rule *r, json_object *v,
+                    enum size_kind *kind)
+{
+    char tmp[64];
+    size_t len;
+    const char *s;
+    double size;
+
+    if (rs->numeric && is_numeric(v)) {
+        *kind = SIZE_NUMERIC;
+        /* Exact decimal comparison on the number as written (json-c keeps a parsed
+         * double's original text), so 9999.9999995 is not mistaken for 9999.999999. */
+        if (json_object_is_type(v, json_type_int)) {
+            s = scalar_string(v, tmp, sizeof tmp, &len);
+        } else {
+            s = json_object_get_string(v);
+            len = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v)
+                                                           : strlen(s);
+        }
+        if (value_is_numeric(s, len)) return value_numeric_cmp(s, len, r->args[0]);
+        /* Only non-finite doubles get here. */
+        size = json_object_get_double(v);
+        return size < r->number ? -1 : size > r->number ? 1 : 0;
+    }
+    if (is_container(v)) {
+        *kind = SIZE_ARRAY;
+        size = json_object_is_type(v, json_type_array) ? (double)json_object_array_length(v)
+                                                       : (double)json_object_object_length(v);
+    } else {
+        *kind = SIZE_STRING;
+        s = scalar_string(v, tmp, sizeof tmp, &len);
+        size = (double)value_utf8_len(s, len);
+    }
+    return size < r->number ? -1 : size > r->number ? 1 : 0;
+}
+
+static bool passes_in(const struct rule *r, json_object *v)
+{
+    char tmp[64];
+    size_t len;
+    const char *s;
+
+    if (!v || is_container(v)) return false;
+    s = scalar_string(v, tmp, sizeof tmp, &len);
+    for (size_t i = 0; i < r->nargs; i++)
+        if (strlen(r->args[i]) == len && memcmp(r->args[i], s, len) == 0) return true;
+    return false;
+}
+
+int rules_check(const struct rule_set *rs, const char *label, bool present, json_object *value,
+                const struct rules_env *env)
+{
+    static const char *const min_msg[] = {
+        [SIZE_NUMERIC] = "The :attribute field must be at least :min.",
+        [SIZE_ARRAY] = "The :attribute field must have at least :min items.",
+        [SIZE_STRING] = "The :attribute field must be at least :min characters.",
+    };
+    static const char *const max_msg[] = {
+        [SIZE_NUMERIC] = "The :attribute field must not be greater than :max.",
+        [SIZE_ARRAY] = "The :attribute field must not have more than :max items.",
+        [SIZE_STRING] = "The :attribute field must not be greater than :max characters.",
+    };
+    int failures = 0;
+
+    if (!label) label = "";
+    if (!present) {
+        if ((env && env->partial) || rs->sometimes) return 0;
+        if (rs->required) {
+            report(env, "The :attribute field is required.", label, NULL);
+            return 1;
+        }
+        return 0;
+    }
+    /* `required` is implicit: when it fails, Laravel stops validating the attribute. */
+    if (rs->required && is_missing(value)) {
+        report(env, "The :attribute field is required.", label, NULL);
+        return 1;
+    }
+    if (!value && rs->nullable) return 0;
+
+    for (size_t i = 0; i < rs->nrules; i++) {
+        const struct rule *r = &rs->rules[i];
+        const char *msg = NULL;
+        const char *arg = NULL;
+        enum size_kind kind = SIZE_STRING;
+
+        switch (r->kind) {
+        case RULE_REQUIRED:
+        case RULE_SOMETIMES:
+        case RULE_NULLABLE:
+        case RULE_UNIQUE:
+            break;
+        case RULE_STRING:
+            if (!is_string(value)) msg = "The :attribute field must be a string.";
+            break;
+        case RULE_INTEGER:
+            if (!is_integer(value)) msg = "The :attribute field must be an integer.";
+            break;
+        case RULE_NUMERIC:
+            if (!is_numeric(value)) msg = "The :attribute field must be a number.";
+            break;
+        case RULE_BOOLEAN:
+            if (!is_boolean(value)) msg = "The :attribute field must be true or false.";
+            break;
+        case RULE_ARRAY:
+            if (!is_container(value)) msg = "The :attribute field must be an array.";
+            break;
+        case RULE_DATE: {
+            char utc[27];
+            if (!is_string(value) ||
+                value_parse_date(json_object_get_string(value),
+                                 (size_t)json_object_get_string_len(value), utc) != 0)
+                msg = "The :attribute field must be a valid date.";
+            break;
+        }
+        case RULE_MIN:
+            if (size_cmp(rs, r, value, &kind) < 0) {
+                msg = min_msg[kind];
+                arg = r->args[0];
+            }
+            break;
+        case RULE_MAX:
+            if (size_cmp(rs, r, value, &kind) > 0) {
+                msg = max_msg[kind];
+                arg = r->args[0];
+            }
+            break;
+        case RULE_IN:
+            if (!passes_in(r, value)) msg = "The selected :attribute is invalid.";
+            break;
+        case RULE_EXISTS: {
+            int found;
+            /* Laravel skips presence queries once the attribute has failed another rule:
+             * no database round trip for a value already known to be wrong. */
+            if (failures) break;
+            if (!value || is_container(value) || !env || !env->exists) {
+                found = 0;
+            } else {
+                found = env->exists(env->ud, r->args[0], r->args[1], value);
+                if (found < 0) return found;
+            }
+            if (!found) msg = "The selected :attribute is invalid.";
+            break;
+        }
+        }
+        if (msg) {
+            report(env, msg, label, arg);
+            failures++;
+        }
+    }
+    return failures;
+}
+
+/* ---- labels --------------------------------------------------------------------------- */
+
+/* Laravel's getDisplayableAttribute: Str::snake() then '_' -> ' ', so "is_active" and
+ * "isActive" both read "is active". Truncation never splits a UTF-8 sequence. */
+void rules_label(const char *attribute, char *out, size_t outlen)
+{
+    size_t o = 0;
+
+    if (!out || outlen == 0) return;
+    out[0] = '\0';
+    if (!attribute) return;
+    for (size_t i = 0; attribute[i]; i++) {
+        unsigned char c = (unsigned char)attribute[i];
+        char piece[2];
+        size_t plen = 0;
+
+        if (c >= 'A' && c <= 'Z') {
+            if (i > 0) piece[plen++] = ' ';
+            piece[plen++] = (char)(c - 'A' + 'a');
+        } else {
+            piece[plen++] = c == '_' ? ' ' : (char)c;
+        }
+        if (o + plen > outlen - 1) break;
+        memcpy(out + o, piece, plen);
+        o += plen;
+    }
+    /* Back off to a code point boundary if the cut landed inside one. */
+    if (o > 0) {
+        size_t start = o;
+        while (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0x80)
+            start--;
+        if (start > 0) {
+            unsigned char lead = (unsigned char)out[start - 1];
+            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+            if (o - (start - 1) < want) o = start - 1;
+        }
+    }
+    out[o] = '\0';
+}
