@@ -145,6 +145,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_int(&y, auth, "last_used_interval", NULL, 60, 0, 86400, &v, err)) goto fail;
     c->last_used_interval = (int)v;
     if (get_str(&y, app, "key", "AIENGINE_APP_KEY", "", &c->app_key, err)) goto fail;
+    if (get_str(&y, app, "url", "AIENGINE_APP_URL", "", &c->app_url, err)) goto fail;
+    if (strlen(c->app_url) > 1 && c->app_url[strlen(c->app_url) - 1] == '/')
+        c->app_url[strlen(c->app_url) - 1] = '\0';
 
     if (get_str(&y, root, "routes", NULL, "routes.yaml", &tmp, err)) goto fail;
     c->routes_path = path_join(etc_dir, tmp);
@@ -199,6 +202,7 @@ void config_free(struct config *c)
     free(c->db.password);
     free(c->db.name);
     free(c->app_key);
+    free(c->app_url);
     free(c->routes_path);
     free(c->resources_path);
     free(c->migrations_dir);

@@ -65,13 +65,21 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
     const char *https = param(fr, "HTTPS");
     const char *scheme = param(fr, "REQUEST_SCHEME");
     if (!scheme) scheme = https && *https && strcmp(https, "off") ? "https" : "http";
-    const char *host = param(fr, "HTTP_HOST");
-    if (!host_ok(host)) {
-        const char *sn = param(fr, "SERVER_NAME"), *sp = param(fr, "SERVER_PORT");
-        host = arena_printf(a, "%s%s%s", host_ok(sn) ? sn : "localhost", sp ? ":" : "",
-                            sp && host_ok(sp) ? sp : "");
+    if (c->cfg->app_url && *c->cfg->app_url) {
+        hr->base_url = c->cfg->app_url;
+        return;
     }
-    hr->base_url = arena_printf(a, "%s://%s", strcmp(scheme, "https") ? "http" : "https", host);
+    /* Debian's fastcgi_params sends HTTP_HOST as $host (no port, by design), so the port
+     * comes from SERVER_PORT when it is not the scheme's default */
+    const char *host = param(fr, "HTTP_HOST");
+    const char *sp = param(fr, "SERVER_PORT");
+    bool tls = !strcmp(scheme, "https");
+    if (!host_ok(host)) host = param(fr, "SERVER_NAME");
+    if (!host_ok(host)) host = "localhost";
+    bool default_port = !sp || !host_ok(sp) || (tls ? !strcmp(sp, "443") : !strcmp(sp, "80"));
+    if (strchr(host, ':') && host[0] != '[') default_port = true; /* already has a port */
+    hr->base_url = arena_printf(a, "%s://%s%s%s", tls ? "https" : "http", host,
+                                default_port ? "" : ":", default_port ? "" : sp);
 }
 
 /* Read the body. Returns 0, or -1 with the error set in c. */
