@@ -45,13 +45,13 @@ deps:
 	@scripts/deps.sh
 
 run: deps $(BIN)
-	@scripts/run.sh $(BIN)
+	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 scripts/stack.py run
 
 unit: $(UNIT_BIN)
 	@scripts/unit.sh $(UNIT_BIN)
 
 e2e: $(BIN)
-	@AIENGINE_BIN=$(abspath $(BIN)) scripts/e2e.sh
+	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
 test: deps $(BIN) $(UNIT_BIN)
 	@AIENGINE_BIN=$(abspath $(BIN)) scripts/test.sh $(UNIT_BIN)

@@ -6,6 +6,7 @@
 #include "db.h"
 
 #include <crypt.h>
+#include <inttypes.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ int admin_token_secret(char out[49])
         for (size_t i = 0; i < sizeof rnd && k < 40; i++)
             if (rnd[i] < 248) out[k++] = alphabet[rnd[i] % 62]; /* 248 = 4*62: no bias */
     }
-    snprintf(out + 40, 9, "%08lx", crc32b((const unsigned char *)out, 40));
+    uint32_t crc = (uint32_t)crc32b((const unsigned char *)out, 40);
+    snprintf(out + 40, 9, "%08" PRIx32, crc);
     return 0;
 }
 
