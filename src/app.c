@@ -194,9 +194,9 @@ static int parse_body(struct ctx *c)
 {
     const struct http_request *r = c->req;
     if (!is_json_type(r->content_type)) return app_fail(c, AE_UNSUPPORTED_MEDIA, NULL);
-    /* json-c counts the top-level container as one level; max_json_depth counts levels of
-     * the whole body, so a body nesting exactly max_json_depth deep is accepted */
-    struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth + 1);
+    /* json-c's depth counts container levels of the whole body, top level included, the
+     * way limits.max_json_depth is specified: exactly max_json_depth levels are accepted */
+    struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth);
     if (!tok) oom_abort();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = NULL;
