@@ -15,6 +15,10 @@ for t in "$@"; do
     unit_pass=$((unit_pass + ${p:-0})); unit_fail=$((unit_fail + ${f:-0}))
     if [ $code -ne 0 ] && [ -z "$f" ]; then unit_fail=$((unit_fail + 1)); fi
 done
+# the OpenAPI validator (npm, pinned by tests/openapi/package-lock.json)
+if [ ! -d tests/openapi/node_modules ]; then
+    (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error) || echo "npm ci failed: the OpenAPI validation test will fail"
+fi
 logdir=$(mktemp -d /tmp/aiengine-testlogs-XXXXXX)
 junit="$logdir/junit.xml"
 export AIENGINE_TEST_LOGDIR="$logdir"

@@ -4,6 +4,7 @@
 #include "auth.h"
 #include "crud.h"
 #include "log.h"
+#include "openapi.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 struct worker_state {
     struct auth_cache *auth;
+    struct buf openapi; /* generated on first request, then served from here */
+    bool openapi_ready;
 };
 
 struct worker_state *worker_state_new(void)
@@ -25,6 +28,7 @@ void worker_state_free(struct worker_state *ws)
 {
     if (!ws) return;
     auth_cache_free(ws->auth);
+    if (ws->openapi_ready) buf_free(&ws->openapi);
     free(ws);
 }
 
@@ -249,6 +253,19 @@ static int handle_health(struct ctx *c)
     return 0;
 }
 
+static int handle_openapi(struct ctx *c)
+{
+    struct worker_state *ws = c->ws;
+    if (!ws->openapi_ready) {
+        buf_init(&ws->openapi, 0);
+        openapi_write(c->cfg, &ws->openapi);
+        ws->openapi_ready = true;
+    }
+    c->status = 200;
+    buf_append(c->out, ws->openapi.data, ws->openapi.len);
+    return 0;
+}
+
 static int dispatch(struct ctx *c)
 {
     struct http_request *r = c->req;
@@ -278,7 +295,7 @@ static int dispatch(struct ctx *c)
     case HANDLER_UPDATE: return crud_update(c);
     case HANDLER_DESTROY: return crud_destroy(c);
     case HANDLER_RELATION: return crud_relation(c);
-    case HANDLER_OPENAPI: return app_fail(c, AE_NOT_FOUND, NULL);
+    case HANDLER_OPENAPI: return handle_openapi(c);
     }
     return app_fail(c, AE_INTERNAL, NULL);
 }

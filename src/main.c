@@ -6,6 +6,7 @@
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
+#include "openapi.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ static const struct command commands[] = {
     {"migrate:status", "migrate:status", "List migrations and whether each has run.", false},
     {"migrate:rollback", "migrate:rollback", "Undo the last batch of migrations.", false},
     {"routes", "routes", "Print the compiled route table.", true},
+    {"openapi", "openapi", "Print the OpenAPI 3.1 document generated from etc/ (JSON).", true},
     {"config:check", "config:check",
      "Validate etc/*.yaml; prints file:line and exits 1 on the first error.", true},
     {"user:create", "user:create --name NAME --email EMAIL",
@@ -134,6 +136,14 @@ int main(int argc, char **argv)
         rc = migrate_rollback(cfg);
     } else if (!strcmp(name, "routes")) {
         rc = print_routes(cfg);
+    } else if (!strcmp(name, "openapi")) {
+        struct buf doc;
+        buf_init(&doc, 0);
+        openapi_write(cfg, &doc);
+        fwrite(doc.data, 1, doc.len, stdout);
+        putchar('\n');
+        buf_free(&doc);
+        rc = 0;
     } else if (!strcmp(name, "config:check")) {
         printf("configuration OK: %zu resources, %zu routes\n", cfg->resources->n, cfg->router->n);
         rc = 0;
