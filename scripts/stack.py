@@ -36,7 +36,8 @@ def which(name, *extra):
 
 class Stack:
     def __init__(self, base, port=None, workers=2, pools=1, binary=None, app_key=None,
-                 db_password="aiengine-local", env=None, nginx_workers=1, access_log=False):
+                 db_password="aiengine-local", env=None, nginx_workers=1, access_log=False,
+                 extra_nginx=None):
         self.base = os.path.abspath(base)
         self.port = port or free_port()
         self.workers = workers
@@ -47,6 +48,7 @@ class Stack:
         self.extra_env = env or {}
         self.nginx_workers = nginx_workers
         self.access_log = access_log
+        self.extra_nginx = extra_nginx or {}  # {"name.conf": "server { ... }"} beside the site
         self.datadir = os.path.join(self.base, "mysql")
         self.rundir = os.path.join(self.base, "run")
         self.logdir = os.path.join(self.base, "log")
@@ -182,8 +184,11 @@ class Stack:
     # ---- nginx ----
     def render_nginx(self):
         ndir = os.path.join(self.base, "nginx")
-        for sub in ("tmp/body", "tmp/fastcgi", "tmp/proxy", "tmp/uwsgi", "tmp/scgi"):
+        for sub in ("tmp/body", "tmp/fastcgi", "tmp/proxy", "tmp/uwsgi", "tmp/scgi", "extra"):
             os.makedirs(os.path.join(ndir, sub), exist_ok=True)
+        for name, text in self.extra_nginx.items():
+            with open(os.path.join(ndir, "extra", name), "w") as f:
+                f.write(text)
         servers = "\n".join(f"    server unix:{self.pool_socket(i)} max_fails=1 fail_timeout=2s;"
                             for i in range(self.pools))
         subst = {
