@@ -22,9 +22,18 @@ BIN      := $(BUILD)/aiengine
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_OBJ := $(patsubst src/%.c,build-fuzz/%.o,$(filter-out src/main.c,$(SRC)))
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
+           -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -Iinclude \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_SECONDS ?= 30
+
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+.SECONDARY: $(FUZZ_OBJ)
 .PHONY: all run test unit e2e bench clean format lint install deps fuzz
 
 all: $(BIN)
@@ -72,5 +81,16 @@ install: $(BIN)
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
 	install -m 0644 etc/*.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
 
+build-fuzz/%.o: src/%.c $(wildcard include/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+# Each libFuzzer target for FUZZ_SECONDS under ASan+UBSan, from tests/fuzz/corpus/.
+fuzz: deps $(FUZZ_BIN)
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -17,6 +17,27 @@ void config_errorf(struct config_error *err, const char *fmt, ...)
     va_end(ap);
 }
 
+/* YAML says mapping keys are unique; libyaml does not check. A repeated key in a config
+ * file is always a mistake (which one wins?), so it is refused here, once, for every file. */
+static int check_duplicate_keys(struct yconf *y, struct config_error *err)
+{
+    for (yaml_node_t *n = y->doc.nodes.start; n < y->doc.nodes.top; n++) {
+        if (n->type != YAML_MAPPING_NODE) continue;
+        for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++) {
+            const char *ka = yconf_scalar(YCONF_NODE(y, a->key));
+            if (!ka) continue;
+            for (yaml_node_pair_t *b = n->data.mapping.pairs.start; b < a; b++) {
+                const char *kb = yconf_scalar(YCONF_NODE(y, b->key));
+                if (kb && !strcmp(ka, kb)) {
+                    yconf_error(y, YCONF_NODE(y, a->key), err, "duplicate key '%s'", ka);
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
 int yconf_load(struct yconf *y, const char *path, struct config_error *err)
 {
     memset(y, 0, sizeof *y);
@@ -38,6 +59,8 @@ int yconf_load(struct yconf *y, const char *path, struct config_error *err)
         y->loaded = true;
         if (!yaml_document_get_root_node(&y->doc)) {
             config_errorf(err, "%s:1: empty document", path);
+            rc = -1;
+        } else if (check_duplicate_keys(y, err)) {
             rc = -1;
         }
     }
