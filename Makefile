@@ -75,22 +75,20 @@ lint:
 	clang-tidy src/*.c -- $(CFLAGS)
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 -Iinclude src
 
+# Installed layout: binary in bin/, config in etc/aiengine/ (migrations path and socket
+# rewritten for it), migrations, nginx template and systemd unit in share/aiengine/.
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/aiengine
-	install -d $(DESTDIR)$(PREFIX)/share/aiengine/migrations $(DESTDIR)$(PREFIX)/etc/aiengine
+	install -d $(DESTDIR)$(PREFIX)/share/aiengine/migrations $(DESTDIR)$(PREFIX)/share/aiengine/nginx \
+	           $(DESTDIR)$(PREFIX)/etc/aiengine
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
-	install -m 0644 etc/*.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
-
-build-fuzz/%.o: src/%.c $(wildcard include/*.h)
-	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -c -o $@ $<
-
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
-
-# Each libFuzzer target for FUZZ_SECONDS under ASan+UBSan, from tests/fuzz/corpus/.
-fuzz: deps $(FUZZ_BIN)
-	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+	install -m 0644 nginx/*.in $(DESTDIR)$(PREFIX)/share/aiengine/nginx/
+	install -m 0644 etc/aiengine.service $(DESTDIR)$(PREFIX)/share/aiengine/
+	install -m 0644 etc/routes.yaml etc/resources.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
+	sed -e 's|^migrations: .*|migrations: $(PREFIX)/share/aiengine/migrations|' \
+	    -e 's|^  listen: [^ ]*|  listen: /run/aiengine/aiengine.sock|' \
+	    etc/aiengine.yaml > $(DESTDIR)$(PREFIX)/etc/aiengine/aiengine.yaml
+	sed -i 's|/usr/local|$(PREFIX)|g' $(DESTDIR)$(PREFIX)/share/aiengine/aiengine.service
 
 clean:
 	rm -rf build build-san build-fuzz
