@@ -484,6 +484,14 @@ static int size_cmp(const struct rule_set *rs, const struct rule *r, json_object
     return size < r->number ? -1 : size > r->number ? 1 : 0;
 }
 
+/* Laravel measures the size by the value (getSize) but words the message by the rules
+ * (getAttributeType): `integer|min:1` given null says "must be at least 1.", not
+ * "1 characters". */
+static enum size_kind message_kind(const struct rule_set *rs)
+{
+    return rs->numeric ? SIZE_NUMERIC : rs->array ? SIZE_ARRAY : SIZE_STRING;
+}
+
 static bool passes_in(const struct rule *r, json_object *v)
 {
     char tmp[64];
@@ -565,13 +573,13 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
         }
         case RULE_MIN:
             if (size_cmp(rs, r, value, &kind) < 0) {
-                msg = min_msg[kind];
+                msg = min_msg[message_kind(rs)];
                 arg = r->args[0];
             }
             break;
         case RULE_MAX:
             if (size_cmp(rs, r, value, &kind) > 0) {
-                msg = max_msg[kind];
+                msg = max_msg[message_kind(rs)];
                 arg = r->args[0];
             }
             break;
