@@ -194,6 +194,47 @@ static bool is_json_type(const char *ct)
     return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
 }
 
+static int hex4(const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = p[i];
+        v <<= 4;
+        if (ch >= '0' && ch <= '9') v |= ch - '0';
+        else if (ch >= 'a' && ch <= 'f') v |= ch - 'a' + 10;
+        else if (ch >= 'A' && ch <= 'F') v |= ch - 'A' + 10;
+        else return -1;
+    }
+    return v;
+}
+
+/* json-c turns an unpaired \uD800-\uDFFF escape into U+FFFD, which would store something
+ * the client never sent; such a string has no UTF-8 form, so the body is refused instead.
+ * Runs only on bodies json-c already accepted, so escapes are well-formed. */
+static bool has_lone_surrogate(const char *s, size_t n)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') {
+            in_string = !in_string;
+        } else if (in_string && s[i] == '\\' && i + 1 < n) {
+            if (s[i + 1] != 'u' || i + 5 >= n) {
+                i++;
+                continue;
+            }
+            int u = hex4(s + i + 2);
+            if (u >= 0xdc00 && u <= 0xdfff) return true;
+            if (u >= 0xd800 && u <= 0xdbff) {
+                int lo = i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
+                if (lo < 0xdc00 || lo > 0xdfff) return true;
+                i += 6;
+            }
+            i += 5;
+        }
+    }
+    return false;
+}
+
 static int parse_body(struct ctx *c)
 {
     const struct http_request *r = c->req;
@@ -233,6 +274,11 @@ static int parse_body(struct ctx *c)
     if (!json_object_is_type(obj, json_type_object)) {
         json_object_put(obj);
         return app_fail(c, AE_BAD_REQUEST, "The request body must be a JSON object.");
+    }
+    if (has_lone_surrogate(r->body, r->body_len)) {
+        json_object_put(obj);
+        return app_fail(c, AE_BAD_REQUEST,
+                        "The request body is not valid UTF-8: it has an unpaired \\u surrogate escape.");
     }
     c->body_json = obj;
     return 0;
