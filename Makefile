@@ -72,7 +72,7 @@ format:
 	clang-format -i src/*.c include/*.h tests/unit/*.c
 
 lint:
-	clang-tidy src/*.c -- $(CFLAGS)
+	clang-tidy --quiet src/*.c -- -std=c11 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS))
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 -Iinclude src
 
 # Installed layout: binary in bin/, config in etc/aiengine/ (migrations path and socket

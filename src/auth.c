@@ -227,7 +227,7 @@ int auth_authenticate(struct ctx *c)
         }
         slot = target;
     }
-    if (slot->expires_at && slot->expires_at <= now) return unauthenticated(c);
+    if (!slot || (slot->expires_at && slot->expires_at <= now)) return unauthenticated(c);
     if (c->cfg->last_used_interval >= 0 &&
         now - slot->last_used_written >= c->cfg->last_used_interval) {
         struct db_param p = db_uint(slot->tok.id);

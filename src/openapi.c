@@ -290,6 +290,9 @@ static void include_param(struct buf *o, const struct resource *r)
 static void operation(struct buf *o, const struct route *rt, const char *op_id)
 {
     const struct resource *r = rt->resource;
+    bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI;
+    if ((needs_resource && !r) || (rt->handler == HANDLER_RELATION && !rt->relation))
+        return; /* router_load never builds such a route */
     char name[96] = "";
     if (r) schema_name(rt->handler == HANDLER_RELATION ? rt->relation->target : r, name, sizeof name);
     buf_printf(o, "\"%s\":{\"operationId\":\"%s\",", rt->method[0] == 'G'   ? "get"

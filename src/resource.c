@@ -428,7 +428,7 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             return -1;
         }
         size_t n = (size_t)(rd->data.sequence.items.top - rd->data.sequence.items.start);
-        r->restrict_delete = xcalloc(n, sizeof *r->restrict_delete);
+        r->restrict_delete = xcalloc(n, sizeof *r->restrict_delete); // NOLINT(bugprone-sizeof-expression): an array of pointers
         YCONF_SEQ_EACH(y, rd, item) {
             yaml_node_t *v = YCONF_NODE(y, *item);
             const char *s = yconf_scalar(v);

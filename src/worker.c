@@ -137,7 +137,8 @@ int worker_run(const struct config *cfg, int listen_fd)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
 
-    bool debug = getenv("AIENGINE_DEBUG") && !strcmp(getenv("AIENGINE_DEBUG"), "1");
+    const char *debug_env = getenv("AIENGINE_DEBUG");
+    bool debug = debug_env && !strcmp(debug_env, "1");
     FCGX_Init();
     FCGX_Request fr;
     if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)) {
