@@ -169,9 +169,14 @@ static int load_row(struct ctx *c, struct cached_token *slot, bool has_id, unsig
     bool match = auth_equal(stored, hash, 64);
     if (!found || !match) return 0;
     if (!db_cell(&res, 0, 5)->s) return 0; /* the owner is gone: Sanctum answers 401 too */
+    unsigned long long row_id = strtoull(db_cell(&res, 0, 0)->s, NULL, 10);
+    /* refreshing the same token keeps when last_used_at was last written, so the write
+     * stays at most once per last_used_interval, not once per cache refresh */
+    time_t written = slot->used && slot->tok.id == row_id ? slot->last_used_written : 0;
     slot_clear(slot);
     slot->used = true;
-    slot->tok.id = strtoull(db_cell(&res, 0, 0)->s, NULL, 10);
+    slot->last_used_written = written;
+    slot->tok.id = row_id;
     slot->tok.user_id = strtoull(db_cell(&res, 0, 4)->s, NULL, 10);
     memcpy(slot->hash, hash, 65);
     slot->by_hash = !has_id;
