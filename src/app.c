@@ -4,8 +4,10 @@
 #include "auth.h"
 #include "crud.h"
 #include "log.h"
+#include "query.h"
 #include "openapi.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -208,37 +210,73 @@ static int hex4(const char *p)
     return v;
 }
 
-/* json-c turns an unpaired \uD800-\uDFFF escape into U+FFFD, which would store something
- * the client never sent; such a string has no UTF-8 form, so the body is refused instead.
- * Runs only on bodies json-c already accepted, so escapes are well-formed. */
-static bool has_lone_surrogate(const char *s, size_t n)
+/* What json-c lets through but RFC 8259 and MariaDB do not: a raw control character
+ * inside a string, and an unpaired \uD800-\uDFFF escape (json-c would store U+FFFD, not
+ * what the client sent; such a string has no UTF-8 form). Returns a message or NULL. Runs
+ * only on bodies json-c accepted, so strings and escapes are well-formed otherwise. */
+static const char *strict_scan(const char *s, size_t n)
 {
     bool in_string = false;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"') {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"') {
             in_string = !in_string;
-        } else if (in_string && s[i] == '\\' && i + 1 < n) {
+        } else if (in_string && ch < 0x20) {
+            return "The request body is not valid JSON: a control character in a string must "
+                   "be escaped.";
+        } else if (in_string && ch == '\\' && i + 1 < n) {
             if (s[i + 1] != 'u' || i + 5 >= n) {
                 i++;
                 continue;
             }
             int u = hex4(s + i + 2);
-            if (u >= 0xdc00 && u <= 0xdfff) return true;
+            bool lone = u >= 0xdc00 && u <= 0xdfff;
             if (u >= 0xd800 && u <= 0xdbff) {
                 int lo = i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
-                if (lo < 0xdc00 || lo > 0xdfff) return true;
-                i += 6;
+                lone = lo < 0xdc00 || lo > 0xdfff;
+                if (!lone) i += 6;
             }
+            if (lone)
+                return "The request body is not valid UTF-8: it has an unpaired \\u surrogate "
+                       "escape.";
             i += 5;
         }
     }
-    return false;
+    return NULL;
+}
+
+/* json-c reads NaN and Infinity as numbers; JSON has neither. */
+static bool has_non_finite(json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_double:
+        return !isfinite(json_object_get_double(o));
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (has_non_finite(json_object_array_get_idx(o, i))) return true;
+        return false;
+    case json_type_object: {
+        json_object_object_foreach(o, key, val) {
+            (void)key;
+            if (has_non_finite(val)) return true;
+        }
+        return false;
+    }
+    default:
+        return false;
+    }
 }
 
 static int parse_body(struct ctx *c)
 {
     const struct http_request *r = c->req;
     if (!is_json_type(r->content_type)) return app_fail(c, AE_UNSUPPORTED_MEDIA, NULL);
+    /* json-c's UTF-8 check lets overlong forms, surrogates and code points past U+10FFFF
+     * through, which MariaDB would then refuse: validate strictly first */
+    if (memchr(r->body, '\0', r->body_len))
+        return app_fail(c, AE_BAD_REQUEST, "The request body is not valid JSON: it has a NUL byte.");
+    if (!query_utf8_valid(r->body, r->body_len))
+        return app_fail(c, AE_BAD_REQUEST, "The request body is not valid UTF-8.");
     /* json-c's depth counts container levels of the whole body, top level included, the
      * way limits.max_json_depth is specified: exactly max_json_depth levels are accepted */
     struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth);
@@ -275,10 +313,12 @@ static int parse_body(struct ctx *c)
         json_object_put(obj);
         return app_fail(c, AE_BAD_REQUEST, "The request body must be a JSON object.");
     }
-    if (has_lone_surrogate(r->body, r->body_len)) {
+    const char *why = strict_scan(r->body, r->body_len);
+    if (!why && has_non_finite(obj))
+        why = "The request body is not valid JSON: NaN and Infinity are not JSON numbers.";
+    if (why) {
         json_object_put(obj);
-        return app_fail(c, AE_BAD_REQUEST,
-                        "The request body is not valid UTF-8: it has an unpaired \\u surrogate escape.");
+        return app_fail(c, AE_BAD_REQUEST, why);
     }
     c->body_json = obj;
     return 0;
