@@ -245,25 +245,35 @@ static const char *strict_scan(const char *s, size_t n)
     return NULL;
 }
 
-/* json-c reads NaN and Infinity as numbers; JSON has neither. */
-static bool has_non_finite(json_object *o)
+/* What json-c's tree still hides: NaN and Infinity (JSON has neither), and containers
+ * nested deeper than max_depth (json-c counts a scalar inside the innermost container as a
+ * level too, so its own limit is set one higher and containers are counted here, the way
+ * MariaDB's json_valid counts them). Returns a message or NULL. */
+static const char *check_tree(json_object *o, int level, int max_depth)
 {
     switch (json_object_get_type(o)) {
     case json_type_double:
-        return !isfinite(json_object_get_double(o));
+        return isfinite(json_object_get_double(o))
+                   ? NULL
+                   : "The request body is not valid JSON: NaN and Infinity are not JSON numbers.";
     case json_type_array:
-        for (size_t i = 0; i < json_object_array_length(o); i++)
-            if (has_non_finite(json_object_array_get_idx(o, i))) return true;
-        return false;
+        if (level > max_depth) return "";
+        for (size_t i = 0; i < json_object_array_length(o); i++) {
+            const char *why = check_tree(json_object_array_get_idx(o, i), level + 1, max_depth);
+            if (why) return why;
+        }
+        return NULL;
     case json_type_object: {
+        if (level > max_depth) return "";
         json_object_object_foreach(o, key, val) {
             (void)key;
-            if (has_non_finite(val)) return true;
+            const char *why = check_tree(val, level + 1, max_depth);
+            if (why) return why;
         }
-        return false;
+        return NULL;
     }
     default:
-        return false;
+        return NULL;
     }
 }
 
@@ -277,9 +287,9 @@ static int parse_body(struct ctx *c)
         return app_fail(c, AE_BAD_REQUEST, "The request body is not valid JSON: it has a NUL byte.");
     if (!query_utf8_valid(r->body, r->body_len))
         return app_fail(c, AE_BAD_REQUEST, "The request body is not valid UTF-8.");
-    /* json-c's depth counts container levels of the whole body, top level included, the
-     * way limits.max_json_depth is specified: exactly max_json_depth levels are accepted */
-    struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth);
+    /* json-c's depth also counts a scalar inside the innermost container; containers are
+     * counted exactly by check_tree below */
+    struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth + 1);
     if (!tok) oom_abort();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = NULL;
@@ -314,8 +324,10 @@ static int parse_body(struct ctx *c)
         return app_fail(c, AE_BAD_REQUEST, "The request body must be a JSON object.");
     }
     const char *why = strict_scan(r->body, r->body_len);
-    if (!why && has_non_finite(obj))
-        why = "The request body is not valid JSON: NaN and Infinity are not JSON numbers.";
+    if (!why) why = check_tree(obj, 1, c->cfg->max_json_depth);
+    if (why && !*why)
+        why = arena_printf(c->arena, "The request body nests deeper than %d levels.",
+                           c->cfg->max_json_depth);
     if (why) {
         json_object_put(obj);
         return app_fail(c, AE_BAD_REQUEST, why);

@@ -6,6 +6,7 @@
  * rolls back (app_handle rolls back on any error). Includes cost one query per relation,
  * never one per row. */
 #include "crud.h"
+#include "jsonraw.h"
 #include "log.h"
 #include "query.h"
 #include "repr.h"
@@ -1026,6 +1027,15 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
             app_invalid(c, name, arena_printf(c->arena, "The %s field must be an array.", label));
             return -1;
         }
+        /* the client's own text (json-c would clamp integers past 64 bits) */
+        const char *raw;
+        size_t rawlen;
+        if (jsonraw_member(c->req->body, c->req->body_len, f->name, &raw, &rawlen) == 0) {
+            char *copy = arena_alloc(c->arena, rawlen + 1);
+            size_t n = jsonraw_minify(raw, rawlen, copy);
+            w->p = db_str(copy, n);
+            return 0;
+        }
         size_t n;
         const char *s = json_object_to_json_string_length(
             v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
@@ -1167,7 +1177,45 @@ static int validate(struct ctx *c, const struct resource *r, bool partial,
         if (convert(c, f, v, &w[i])) w[i].present = false;
     }
     if (check_unique(c, r, w, existing, self_id)) return -1;
-    return c->err.kind == AE_VALIDATION ? -1 : 0;
+    if (c->err.kind != AE_VALIDATION) return 0;
+    /* unique is checked last (it needs the whole record) but reported in field order,
+     * as Laravel reports it: a stable sort of the error list by field position */
+    for (size_t i = 1; i < c->err.nfields; i++) {
+        struct field_errors fe = c->err.fields[i];
+        const struct field *f = resource_field(r, fe.field);
+        size_t pos = f ? field_index(r, f) : r->nfields;
+        size_t j = i;
+        while (j > 0) {
+            const struct field *g = resource_field(r, c->err.fields[j - 1].field);
+            if ((g ? field_index(r, g) : r->nfields) <= pos) break;
+            c->err.fields[j] = c->err.fields[j - 1];
+            j--;
+        }
+        c->err.fields[j] = fe;
+    }
+    return -1;
+}
+
+/* Whether a validated value equals what the row already holds, so an update that changes
+ * nothing writes nothing (and leaves updated_at alone), as Eloquent's dirty check does. */
+static bool unchanged(const struct field *f, const struct write_value *w, const struct db_cell *cell)
+{
+    if (w->use_default) return false;
+    const struct db_param *p = &w->p;
+    if (p->type == DBP_NULL || !cell->s) return p->type == DBP_NULL && !cell->s;
+    switch (p->type) {
+    case DBP_INT:
+        return strtoll(cell->s, NULL, 10) == p->i;
+    case DBP_UINT:
+        return strtoull(cell->s, NULL, 10) == p->u;
+    case DBP_STR:
+        if (f->type == FIELD_TIMESTAMP) /* the column keeps whole seconds */
+            return p->len >= 19 && cell->len >= 19 && !memcmp(p->s, cell->s, 19) &&
+                   (cell->len == 19 || !memcmp(p->s + 19, cell->s + 19, cell->len - 19));
+        return p->len == cell->len && !memcmp(p->s, cell->s, p->len);
+    default:
+        return false;
+    }
 }
 
 /* Turn a constraint error of the write itself into the 422 a client can act on. */
@@ -1281,7 +1329,7 @@ static int update_once(struct ctx *c, const struct resource *r, unsigned long lo
     size_t n = 0;
     for (size_t i = 0; i < r->nfields; i++) {
         const struct field *f = &r->fields[i];
-        if (!w[i].present) continue;
+        if (!w[i].present || unchanged(f, &w[i], db_cell(&cur, 0, i))) continue;
         if (w[i].use_default) {
             sql_printf(&q, "%s`%s` = DEFAULT", n++ ? ", " : "", f->name);
         } else {
@@ -1289,7 +1337,7 @@ static int update_once(struct ctx *c, const struct resource *r, unsigned long lo
             sql_param(&q, w[i].p);
         }
     }
-    if (n == 0) return 0; /* nothing fillable sent: nothing changes, not even updated_at */
+    if (n == 0) return 0; /* nothing changes, so not even updated_at does */
     for (size_t i = 0; i < r->nfields; i++)
         if (r->fields[i].autoset == AUTO_UPDATED)
             sql_printf(&q, ", `%s` = CURRENT_TIMESTAMP", r->fields[i].name);
