@@ -90,5 +90,16 @@ install: $(BIN)
 	    etc/aiengine.yaml > $(DESTDIR)$(PREFIX)/etc/aiengine/aiengine.yaml
 	sed -i 's|/usr/local|$(PREFIX)|g' $(DESTDIR)$(PREFIX)/share/aiengine/aiengine.service
 
+build-fuzz/%.o: src/%.c $(wildcard include/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+# Each libFuzzer target for FUZZ_SECONDS under ASan+UBSan, from tests/fuzz/corpus/.
+fuzz: deps $(FUZZ_BIN)
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 clean:
 	rm -rf build build-san build-fuzz

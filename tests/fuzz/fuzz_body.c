@@ -2,6 +2,7 @@
  * app.c (strict, UTF-8 validated, depth 32) and then every field rule of every resource,
  * as create and as partial update, plus the scalar conversions behind them. */
 #include "config.h"
+#include "jsonraw.h"
 #include "rules.h"
 #include "value.h"
 
@@ -43,6 +44,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const struct field *fd = &res->fields[f];
                 json_object *v = NULL;
                 bool present = json_object_object_get_ex(body, fd->name, &v);
+                /* the raw text of a member must exist exactly when json-c sees the key,
+                 * and re-parse to a value of the same type */
+                const char *raw;
+                size_t rawlen;
+                int found = jsonraw_member((const char *)data, size, fd->name, &raw, &rawlen);
+                if ((found == 0) != present) abort();
+                if (found == 0) {
+                    char *min = malloc(rawlen + 1);
+                    size_t mlen = jsonraw_minify(raw, rawlen, min);
+                    json_object *again = json_tokener_parse(min);
+                    if (json_object_get_type(again) != json_object_get_type(v) &&
+                        !(json_object_get_type(v) == json_type_double))
+                        abort();
+                    (void)mlen;
+                    json_object_put(again);
+                    free(min);
+                }
                 size_t fails = 0;
                 struct rules_env env = {no_exists, count_fail, &fails, false};
                 rules_check(&fd->rules, fd->label, present, v, &env);
