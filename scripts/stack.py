@@ -5,6 +5,7 @@ Used by `make run` (folder var/, kept between runs), by the end-to-end tests (a 
 folder per test session) and by the benchmarks. Children run in their own sessions, so a
 Ctrl-C reaches only this driver, which then stops nginx, the pools and MariaDB in order.
 """
+import fcntl
 import os
 import shutil
 import signal
@@ -15,6 +16,39 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _install_db(datadir, user_args):
+    """mariadb-install-db into datadir, retried once: it has been seen to fail
+    ("Unknown table 'mysql.tmp_proxies_priv'") when several run at once on a busy machine."""
+    last = None
+    for _ in range(3):
+        shutil.rmtree(datadir, ignore_errors=True)
+        os.makedirs(datadir)
+        r = subprocess.run([which("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}",
+                            "--skip-test-db", "--auth-root-authentication-method=socket"] + user_args,
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            return
+        last = r.stdout + r.stderr
+        time.sleep(0.5)
+    raise RuntimeError("mariadb-install-db failed:\n" + (last or ""))
+
+
+def _template_datadir(user_args):
+    """A freshly initialised, never-started data folder, made once per machine (per MariaDB
+    build) and copied for each new stack: faster than install-db every time, and only one
+    install-db runs at a time (a file lock orders concurrent test runs)."""
+    stamp = int(os.stat(which("mariadbd")).st_mtime)
+    base = os.path.join("/tmp", f"aiengine-mysql-template-{os.geteuid()}-{stamp}")
+    with open(base + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isdir(os.path.join(base, "mysql")):
+            tmp = base + ".tmp"
+            _install_db(tmp, user_args)
+            shutil.rmtree(base, ignore_errors=True)
+            os.rename(tmp, base)
+    return base
 
 
 def free_port():
@@ -65,12 +99,8 @@ class Stack:
     def start_mariadb(self):
         fresh = not os.path.isdir(os.path.join(self.datadir, "mysql"))
         if fresh:
-            os.makedirs(self.datadir, exist_ok=True)
-            r = subprocess.run([which("mariadb-install-db"), "--no-defaults", f"--datadir={self.datadir}",
-                                "--skip-test-db", "--auth-root-authentication-method=socket"]
-                               + self._mysqld_user(), capture_output=True, text=True)
-            if r.returncode:
-                raise RuntimeError("mariadb-install-db failed:\n" + r.stdout + r.stderr)
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            shutil.copytree(_template_datadir(self._mysqld_user()), self.datadir, symlinks=True)
         log = open(os.path.join(self.logdir, "mariadb.log"), "ab")
         self.procs["mariadb"] = subprocess.Popen(
             [which("mariadbd"), "--no-defaults", f"--datadir={self.datadir}",
@@ -189,8 +219,12 @@ class Stack:
         for name, text in self.extra_nginx.items():
             with open(os.path.join(ndir, "extra", name), "w") as f:
                 f.write(text)
-        servers = "\n".join(f"    server unix:{self.pool_socket(i)} max_fails=1 fail_timeout=2s;"
-                            for i in range(self.pools))
+        # every pool once as a primary and once as a backup: a request whose worker dies
+        # mid-request is retried (if idempotent) on a fresh connection, even with one pool
+        servers = "\n".join([f"    server unix:{self.pool_socket(i)} max_fails=1 fail_timeout=2s;"
+                              for i in range(self.pools)] +
+                             [f"    server unix:{self.pool_socket(i)} backup;"
+                              for i in range(self.pools)])
         subst = {
             "@UPSTREAM_SERVERS@": servers,
             "@LISTEN@": f"127.0.0.1:{self.port}",

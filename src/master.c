@@ -72,6 +72,14 @@ static void signal_all(struct slot *slots, int n, int sig)
         if (slots[i].pid > 0) kill(slots[i].pid, sig);
 }
 
+/* Remove our unix socket path, but only if it is still ours (a new master may already
+ * have bound the same path). */
+static void unlink_own_socket(const char *path, ino_t ino)
+{
+    struct stat st;
+    if (!strchr(path, ':') && ino && stat(path, &st) == 0 && st.st_ino == ino) unlink(path);
+}
+
 int master_run(const char *etc_dir, struct config *cfg)
 {
     log_set_role("master");
@@ -81,6 +89,8 @@ int master_run(const char *etc_dir, struct config *cfg)
         config_free(cfg);
         return 1;
     }
+    struct stat sock_st;
+    ino_t sock_ino = !strchr(cfg->listen, ':') && stat(cfg->listen, &sock_st) == 0 ? sock_st.st_ino : 0;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -202,6 +212,9 @@ int master_run(const char *etc_dir, struct config *cfg)
         } else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
             if (!stopping) {
                 log_info("stopping: draining workers");
+                /* no new connections from here on (nginx fails over to another pool);
+                 * the ones already queued are served by the draining workers */
+                unlink_own_socket(cfg->listen, sock_ino);
                 stopping = true;
                 stop_deadline = now_ms() + (long long)cfg->shutdown_timeout * 1000;
                 signal_all(slots, cap, SIGTERM);
@@ -209,7 +222,7 @@ int master_run(const char *etc_dir, struct config *cfg)
         }
     }
     close(fd);
-    if (!strchr(cfg->listen, ':')) unlink(cfg->listen);
+    unlink_own_socket(cfg->listen, sock_ino);
     log_info("stopped");
     config_free(cfg);
     free(slots);

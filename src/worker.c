@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,18 @@ static void on_stop(int sig)
 {
     (void)sig;
     worker_stop = 1;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig; /* only interrupts accept() while draining */
+}
+
+/* Whether a connection is waiting in the listen queue right now. */
+static bool queue_has_connection(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 static bool host_ok(const char *h)
@@ -130,6 +143,8 @@ int worker_run(const struct config *cfg, int listen_fd)
     sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return on a stop signal */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
@@ -154,8 +169,19 @@ int worker_run(const struct config *cfg, int listen_fd)
     buf_init(&headers, 16 * 1024);
     log_info("worker ready");
     long served = 0;
-    while (!worker_stop) {
-        if (FCGX_Accept_r(&fr) < 0) {
+    for (;;) {
+        /* After SIGTERM, connections already queued on the socket are still served (nginx
+         * handed them over and will not retry them); the worker leaves once the queue is
+         * empty. The alarm keeps accept() from waiting when another worker took the last
+         * one. The socket is never made non-blocking: its flags are shared with the next
+         * generation of workers after a reload. */
+        if (worker_stop) {
+            if (!queue_has_connection(listen_fd)) break;
+            alarm(1);
+        }
+        int rc = FCGX_Accept_r(&fr);
+        alarm(0);
+        if (rc < 0) {
             if (worker_stop || errno == EINTR) continue;
             log_error("accept failed: %s", strerror(errno));
             break;

@@ -1,0 +1,485 @@
+/* test_config.c — unit tests for config.c and resource.c: loading the real etc/ (the tests
+ * run from the repository root), the AIENGINE_* environment overrides, values rejected
+ * with "file:line: reason" (or the variable's name for an environment value), and the
+ * resource compiler's load errors (unknown type, unknown filter field, bad rule string —
+ * each message names the field). Fixture files go to a temporary folder. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "resource.h"
+
+static char tmpdir[256];
+static char routes_abs[PATH_MAX], resources_abs[PATH_MAX];
+
+static const char *const env_vars[] = {
+    "AIENGINE_ETC",          "AIENGINE_LISTEN",        "AIENGINE_WORKERS",
+    "AIENGINE_MAX_REQUESTS", "AIENGINE_MAX_BODY_BYTES", "AIENGINE_DB_HOST",
+    "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",     "AIENGINE_DB_USER",
+    "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",       "AIENGINE_APP_KEY",
+    "AIENGINE_APP_URL",      "AIENGINE_MIGRATIONS",
+};
+
+static void clear_env(void)
+{
+    for (size_t i = 0; i < sizeof env_vars / sizeof env_vars[0]; i++) unsetenv(env_vars[i]);
+}
+
+static int setup_all(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/aiengine-config-XXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    if (!realpath("etc/routes.yaml", routes_abs) || !realpath("etc/resources.yaml", resources_abs)) {
+        fprintf(stderr, "run from the repository root (etc/ not found)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown_all(void **state)
+{
+    (void)state;
+    clear_env();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    clear_env();
+    return 0;
+}
+
+static const char *write_file(const char *dir, const char *name, const char *text)
+{
+    static char path[600];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* A folder tmpdir/<name> holding an aiengine.yaml made of `server` (the text of the
+ * server: block) and `extra` lines, with routes/resources pointing at the real files. */
+static const char *make_etc(const char *name, const char *server, const char *extra)
+{
+    static char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
+    char cmd[500];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    char text[16384];
+    snprintf(text, sizeof text,
+             "# fixture\n"
+             "server:\n"
+             "%s"
+             "database:\n"
+             "  socket: /tmp/fixture.sock\n"
+             "%s"
+             "routes: %s\n"
+             "resources: %s\n",
+             server, extra, routes_abs, resources_abs);
+    write_file(dir, "aiengine.yaml", text);
+    return dir;
+}
+
+static void expect_error(const char *etc, const char *prefix_file, int line, const char *needle)
+{
+    struct config_error err = {{0}};
+    struct config *c = config_load(etc, &err);
+    if (c) {
+        config_free(c);
+        fail_msg("expected config_load(%s) to fail with '%s'", etc, needle);
+    }
+    if (prefix_file) {
+        char prefix[700];
+        snprintf(prefix, sizeof prefix, "%s:%d: ", prefix_file, line);
+        if (strncmp(err.msg, prefix, strlen(prefix)))
+            fail_msg("expected '%s' at the start of '%s'", prefix, err.msg);
+    }
+    if (!strstr(err.msg, needle)) fail_msg("expected '%s' in '%s'", needle, err.msg);
+}
+
+/* ---- the real etc/ ---- */
+
+static void test_real_etc(void **state)
+{
+    (void)state;
+    struct config_error err = {{0}};
+    struct config *c = config_load("etc", &err);
+    if (!c) fail_msg("config_load(etc): %s", err.msg);
+    assert_string_equal(c->etc_dir, "etc");
+    assert_int_equal(c->workers, 4);
+    assert_int_equal(c->backlog, 1024);
+    assert_int_equal(c->max_requests, 50000);
+    assert_int_equal(c->shutdown_timeout, 30);
+    assert_int_equal(c->max_body_bytes, 1048576);
+    assert_int_equal(c->max_json_depth, 32);
+    assert_int_equal(c->default_per_page, 15);
+    assert_int_equal(c->max_per_page, 100);
+    assert_int_equal(c->db.port, 3306);
+    assert_string_equal(c->db.socket, "");
+    assert_string_equal(c->db.user, "aiengine");
+    assert_string_equal(c->db.name, "aiengine");
+    assert_int_equal(c->db.retry_after, 5);
+    assert_int_equal(c->token_cache_seconds, 2);
+    assert_int_equal(c->last_used_interval, 60);
+    assert_string_equal(c->app_url, "");
+    /* relative paths are relative to etc/ */
+    assert_string_equal(c->listen, "etc/../var/run/aiengine.sock");
+    assert_string_equal(c->routes_path, "etc/routes.yaml");
+    assert_string_equal(c->resources_path, "etc/resources.yaml");
+    assert_string_equal(c->migrations_dir, "etc/../db/migrations");
+    assert_non_null(c->resources);
+    assert_int_equal(c->resources->n, 4);
+    assert_non_null(resource_find(c->resources, "workflow-steps"));
+    assert_non_null(c->router);
+    assert_true(c->router->n > 0);
+    config_free(c);
+
+    /* NULL: $AIENGINE_ETC, else "etc" */
+    c = config_load(NULL, &err);
+    if (!c) fail_msg("config_load(NULL): %s", err.msg);
+    assert_string_equal(c->etc_dir, "etc");
+    config_free(c);
+    setenv("AIENGINE_ETC", "/nonexistent-etc", 1);
+    assert_null(config_load(NULL, &err));
+    assert_non_null(strstr(err.msg, "/nonexistent-etc/aiengine.yaml"));
+}
+
+static void test_env_overrides(void **state)
+{
+    (void)state;
+    setenv("AIENGINE_WORKERS", "7", 1);
+    setenv("AIENGINE_LISTEN", "/tmp/override.sock", 1);
+    setenv("AIENGINE_DB_SOCKET", "/run/mysqld/override.sock", 1);
+    setenv("AIENGINE_DB_NAME", "other", 1);
+    setenv("AIENGINE_MAX_REQUESTS", "20", 1);
+    setenv("AIENGINE_APP_URL", "https://api.example.com/", 1);
+    setenv("AIENGINE_MIGRATIONS", "/srv/migrations", 1);
+    struct config_error err = {{0}};
+    struct config *c = config_load("etc", &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(c->workers, 7);
+    assert_string_equal(c->listen, "/tmp/override.sock");
+    assert_string_equal(c->db.socket, "/run/mysqld/override.sock");
+    assert_string_equal(c->db.name, "other");
+    assert_int_equal(c->max_requests, 20);
+    assert_string_equal(c->app_url, "https://api.example.com");
+    assert_string_equal(c->migrations_dir, "/srv/migrations");
+    config_free(c);
+
+    /* a relative or host:port listen from the environment is taken as written */
+    setenv("AIENGINE_LISTEN", "127.0.0.1:9001", 1);
+    c = config_load("etc", &err);
+    assert_non_null(c);
+    assert_string_equal(c->listen, "127.0.0.1:9001");
+    config_free(c);
+    setenv("AIENGINE_LISTEN", "run/x.sock", 1);
+    c = config_load("etc", &err);
+    assert_non_null(c);
+    assert_string_equal(c->listen, "run/x.sock");
+    config_free(c);
+
+    /* config_load_base reads the same values without compiling routes and resources */
+    c = config_load_base("etc", &err);
+    assert_non_null(c);
+    assert_int_equal(c->workers, 7);
+    assert_null(c->router);
+    assert_null(c->resources);
+    config_free(c);
+}
+
+static void test_bad_env_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *var, *value;
+    } bad[] = {
+        {"AIENGINE_WORKERS", "0"},       {"AIENGINE_WORKERS", "-1"},  {"AIENGINE_WORKERS", "abc"},
+        {"AIENGINE_WORKERS", ""},        {"AIENGINE_WORKERS", "4x"},  {"AIENGINE_WORKERS", "257"},
+        {"AIENGINE_WORKERS", "99999999999999999999"},
+        {"AIENGINE_MAX_REQUESTS", "-5"}, {"AIENGINE_DB_PORT", "70000"},
+        {"AIENGINE_MAX_BODY_BYTES", "0"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        clear_env();
+        setenv(bad[i].var, bad[i].value, 1);
+        struct config_error err = {{0}};
+        struct config *c = config_load("etc", &err);
+        if (c) {
+            config_free(c);
+            fail_msg("%s=%s was accepted", bad[i].var, bad[i].value);
+        }
+        if (!strstr(err.msg, bad[i].var)) fail_msg("%s not named in '%s'", bad[i].var, err.msg);
+    }
+    clear_env();
+    setenv("AIENGINE_MAX_REQUESTS", "0", 1); /* 0 = never recycle */
+    struct config_error err = {{0}};
+    struct config *c = config_load("etc", &err);
+    assert_non_null(c);
+    assert_int_equal(c->max_requests, 0);
+    config_free(c);
+}
+
+static void test_fixture_etc_loads(void **state)
+{
+    (void)state;
+    const char *etc = make_etc("good", "  listen: run/app.sock\n  workers: 3\n", "");
+    struct config_error err = {{0}};
+    struct config *c = config_load(etc, &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(c->workers, 3);
+    char want[600];
+    snprintf(want, sizeof want, "%s/run/app.sock", etc);
+    assert_string_equal(c->listen, want);
+    assert_string_equal(c->db.socket, "/tmp/fixture.sock");
+    assert_string_equal(c->routes_path, routes_abs); /* absolute paths stay as written */
+    /* defaults for everything not written */
+    assert_int_equal(c->max_requests, 50000);
+    assert_int_equal(c->max_body_bytes, 1048576);
+    config_free(c);
+}
+
+static void test_bad_yaml_values_name_file_and_line(void **state)
+{
+    (void)state;
+    char file[600];
+    const char *etc = make_etc("w1", "  workers: many\n", "");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 3, "integer");
+
+    etc = make_etc("w2", "  workers: 0\n", "");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 3, "between 1 and 256");
+
+    etc = make_etc("w3", "  listen: /tmp/a.sock\n  backlog: -4\n", "");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 4, "integer");
+
+    etc = make_etc("w4", "  workers: 2\n", "limits:\n  max_body_bytes: 1MB\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "integer");
+
+    etc = make_etc("w5", "  workers: 2\n", "auth:\n  token_cache_seconds: [1, 2]\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "integer");
+
+    etc = make_etc("w6", "  workers: 2\n  workers: 3\n", "");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 4, "duplicate key 'workers'");
+
+    etc = make_etc("w7", "  listen: [a, b]\n", "");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 3, "listen");
+
+    etc = make_etc("w8", "  workers: 2\n", "limits:\n  default_per_page: 50\n  max_per_page: 20\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, NULL, 0, "default_per_page");
+
+    /* not YAML at all */
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/w9", tmpdir);
+    char cmd[500];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    write_file(dir, "aiengine.yaml", "server:\n  workers: 2\n   listen: x\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", dir);
+    expect_error(dir, file, 3, "");
+}
+
+static void test_broken_routes_fail_full_load_only(void **state)
+{
+    (void)state;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/broken-routes", tmpdir);
+    char cmd[500];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    char text[8192];
+    snprintf(text, sizeof text, "server:\n  workers: 2\nroutes: routes.yaml\nresources: %s\n",
+             resources_abs);
+    write_file(dir, "aiengine.yaml", text);
+    const char *routes = write_file(dir, "routes.yaml",
+                                    "routes:\n  - method: GET\n    path: /api/x\n    handler: nope\n");
+    char routes_path[600];
+    snprintf(routes_path, sizeof routes_path, "%s", routes);
+    expect_error(dir, routes_path, 4, "unknown handler 'nope'");
+    struct config_error err = {{0}};
+    struct config *c = config_load_base(dir, &err);
+    if (!c) fail_msg("config_load_base must not read routes: %s", err.msg);
+    assert_int_equal(c->workers, 2);
+    config_free(c);
+}
+
+/* ---- resource loading errors ---- */
+
+static void resource_fails(const char *name, const char *text, int line, const char *needle1,
+                           const char *needle2)
+{
+    const char *path = write_file(tmpdir, name, text);
+    char prefix[700];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+    struct config_error err = {{0}};
+    struct resource_set *set = resource_set_load(path, &err);
+    if (set) {
+        resource_set_free(set);
+        fail_msg("%s: expected an error with '%s'", name, needle1);
+    }
+    if (line > 0 && strncmp(err.msg, prefix, strlen(prefix)))
+        fail_msg("%s: expected '%s' at the start of '%s'", name, prefix, err.msg);
+    if (line == 0 && strncmp(err.msg, path, strlen(path)))
+        fail_msg("%s: expected the file name at the start of '%s'", name, err.msg);
+    if (!strstr(err.msg, needle1)) fail_msg("%s: expected '%s' in '%s'", name, needle1, err.msg);
+    if (needle2 && !strstr(err.msg, needle2))
+        fail_msg("%s: expected '%s' in '%s'", name, needle2, err.msg);
+}
+
+#define RES_HEAD "resources:\n  things:\n    table: things\n    fields:\n      id: { type: id }\n"
+
+static void test_resource_good_fixture(void **state)
+{
+    (void)state;
+    const char *path = write_file(tmpdir, "good-res.yaml",
+                                  RES_HEAD
+                                  "      title: { type: string, fillable: true, rules: \"required|string|max:255\" }\n"
+                                  "      price: { type: \"decimal(8,2)\", fillable: true, rules: \"nullable|numeric\" }\n"
+                                  "      created_at: { type: timestamp, auto: created }\n"
+                                  "    filters: [title]\n"
+                                  "    sorts: [price]\n");
+    struct config_error err = {{0}};
+    struct resource_set *set = resource_set_load(path, &err);
+    if (!set) fail_msg("%s", err.msg);
+    const struct resource *r = resource_find(set, "things");
+    assert_non_null(r);
+    assert_string_equal(r->table, "things");
+    assert_int_equal(r->nfields, 4);
+    assert_string_equal(r->select_list, "`id`,`title`,`price`,`created_at`");
+    const struct field *f = resource_field(r, "price");
+    assert_int_equal(f->type, FIELD_DECIMAL);
+    assert_int_equal(f->precision, 8);
+    assert_int_equal(f->scale, 2);
+    assert_true(resource_field(r, "title")->filterable);
+    assert_false(resource_field(r, "title")->sortable);
+    assert_true(f->sortable);
+    assert_int_equal(resource_field(r, "created_at")->autoset, AUTO_CREATED);
+    assert_ptr_equal(r->id, resource_field(r, "id"));
+    assert_int_equal(r->ndefault_sort, 1);
+    assert_ptr_equal(r->default_sort[0].field, r->id);
+    struct sort_key keys[4];
+    assert_int_equal(resource_parse_sort(r, "-price,id", true, keys, 4), 2);
+    assert_true(keys[0].desc);
+    assert_int_equal(resource_parse_sort(r, "title", true, keys, 4), -1);  /* not sortable */
+    assert_int_equal(resource_parse_sort(r, "title", false, keys, 4), 1);
+    assert_int_equal(resource_parse_sort(r, "price,price", true, keys, 4), -1);
+    assert_int_equal(resource_parse_sort(r, "price,", true, keys, 4), -1);
+    assert_int_equal(resource_parse_sort(r, "nope", false, keys, 4), -1);
+    resource_set_free(set);
+}
+
+static void test_resource_unknown_type(void **state)
+{
+    (void)state;
+    resource_fails("type.yaml", RES_HEAD "      title: { type: varchar, fillable: true }\n", 6,
+                   "title", "type must be");
+    resource_fails("type2.yaml", RES_HEAD "      price: { type: \"decimal(2,5)\" }\n", 6, "price",
+                   "type");
+    resource_fails("type3.yaml", RES_HEAD "      title: { fillable: true }\n", 6, "title", "type");
+}
+
+static void test_resource_unknown_filter_field(void **state)
+{
+    (void)state;
+    resource_fails("filter.yaml",
+                   RES_HEAD "      title: { type: string, fillable: true }\n"
+                            "    filters: [title, colour]\n",
+                   7, "colour", NULL);
+    resource_fails("sort.yaml",
+                   RES_HEAD "      title: { type: string, fillable: true }\n"
+                            "    sorts: [size]\n",
+                   7, "size", NULL);
+    resource_fails("dsort.yaml",
+                   RES_HEAD "      title: { type: string, fillable: true }\n"
+                            "    default_sort: \"-size\"\n",
+                   7, "default_sort", NULL);
+}
+
+static void test_resource_bad_rule(void **state)
+{
+    (void)state;
+    resource_fails("rule.yaml",
+                   RES_HEAD "      title: { type: string, fillable: true, rules: \"required|strng\" }\n",
+                   6, "title", "strng");
+    resource_fails("rule2.yaml",
+                   RES_HEAD "      title: { type: string, fillable: true, rules: \"max:abc\" }\n", 6,
+                   "title", "max");
+    /* exists/unique must name declared tables and fields */
+    resource_fails("rule3.yaml",
+                   RES_HEAD "      owner_id: { type: fk, fillable: true, rules: \"exists:owners,id\" }\n",
+                   0, "owner_id", "owners");
+    resource_fails("rule4.yaml",
+                   RES_HEAD "      title: { type: string, fillable: true, rules: \"unique:things,title,size\" }\n",
+                   0, "title", "size");
+}
+
+static void test_resource_other_errors(void **state)
+{
+    (void)state;
+    resource_fails("fkey.yaml", RES_HEAD "      title: { type: string, colour: red }\n", 6, "title",
+                   "unknown key 'colour'");
+    resource_fails("rkey.yaml", RES_HEAD "    colour: red\n", 6, "things", "unknown key 'colour'");
+    resource_fails("noid.yaml",
+                   "resources:\n  things:\n    table: things\n    fields:\n"
+                   "      title: { type: string }\n",
+                   5, "no field of type id", NULL);
+    resource_fails("twoid.yaml", RES_HEAD "      id2: { type: id }\n", 6, "only one", NULL);
+    resource_fails("fillid.yaml", RES_HEAD "      created_at: { type: timestamp, auto: created, fillable: true }\n",
+                   6, "created_at", "fillable");
+    resource_fails("table.yaml",
+                   "resources:\n  things:\n    table: \"things; DROP TABLE x\"\n    fields:\n"
+                   "      id: { type: id }\n",
+                   3, "table", NULL);
+    resource_fails("fname.yaml", RES_HEAD "      \"bad name\": { type: string }\n", 6, "bad name",
+                   NULL);
+    resource_fails("rel.yaml",
+                   RES_HEAD "    relations:\n      owner: { belongs_to: owners, foreign_key: owner_id }\n",
+                   7, "owner", "owners");
+    resource_fails("cursor.yaml",
+                   RES_HEAD "      note: { type: string, fillable: true, rules: \"nullable|string\" }\n"
+                            "    pagination: cursor\n"
+                            "    sorts: [note]\n",
+                   0, "note", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_real_etc, setup),
+        cmocka_unit_test_setup(test_env_overrides, setup),
+        cmocka_unit_test_setup(test_bad_env_values, setup),
+        cmocka_unit_test_setup(test_fixture_etc_loads, setup),
+        cmocka_unit_test_setup(test_bad_yaml_values_name_file_and_line, setup),
+        cmocka_unit_test_setup(test_broken_routes_fail_full_load_only, setup),
+        cmocka_unit_test_setup(test_resource_good_fixture, setup),
+        cmocka_unit_test_setup(test_resource_unknown_type, setup),
+        cmocka_unit_test_setup(test_resource_unknown_filter_field, setup),
+        cmocka_unit_test_setup(test_resource_bad_rule, setup),
+        cmocka_unit_test_setup(test_resource_other_errors, setup),
+    };
+    return cmocka_run_group_tests_name("config", tests, setup_all, teardown_all);
+}
