@@ -25,9 +25,9 @@ void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* JSON helpers. buf_json_str writes a quoted, escaped string; the input must already be
- * valid UTF-8 (it is: every string comes from the validated request or from the database).
- * U+2028/U+2029 are escaped so the output is also safe to embed in JavaScript. */
+/* JSON helpers. buf_json_str writes a quoted, escaped string. Invalid UTF-8 (possible
+ * only in messages that quote raw client input) becomes U+FFFD, so a response is always
+ * valid UTF-8. U+2028/U+2029 are escaped so the output is also safe to embed in JavaScript. */
 void buf_json_str(struct buf *b, const char *s, size_t n);
 void buf_json_cstr(struct buf *b, const char *s);
 /* Percent-encodes for a URL query component (RFC 3986 unreserved kept). */

@@ -7,7 +7,6 @@
 #include "query.h"
 #include "openapi.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,52 +209,98 @@ static int hex4(const char *p)
     return v;
 }
 
-/* What json-c lets through but RFC 8259 and MariaDB do not: a raw control character
- * inside a string, and an unpaired \uD800-\uDFFF escape (json-c would store U+FFFD, not
- * what the client sent; such a string has no UTF-8 form). Returns a message or NULL. Runs
- * only on bodies json-c accepted, so strings and escapes are well-formed otherwise. */
+/* RFC 8259's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i >= n) return false;
+    if (s[i] == '0') i++;
+    else if (s[i] >= '1' && s[i] <= '9')
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    else return false;
+    if (i < n && s[i] == '.') {
+        size_t d = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return false;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == d) return false;
+    }
+    return i == n;
+}
+
+/* What json-c lets through but RFC 8259 and MariaDB do not: raw control characters in
+ * strings, unpaired \uD800-\uDFFF escapes (json-c would store U+FFFD, not what the
+ * client sent), number literals outside the grammar (1., .5, 01, +1), bare words other
+ * than true/false/null (NaN, Infinity), and \u0000 inside a member name (json-c keys are
+ * C strings: "name\u0000x" would silently become "name"). Returns a message or NULL.
+ * Runs only on bodies json-c accepted, so the overall structure is sound. */
 static const char *strict_scan(const char *s, size_t n)
 {
-    bool in_string = false;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (ch == '"') {
-            in_string = !in_string;
-        } else if (in_string && ch < 0x20) {
-            return "The request body is not valid JSON: a control character in a string must "
-                   "be escaped.";
-        } else if (in_string && ch == '\\' && i + 1 < n) {
-            if (s[i + 1] != 'u' || i + 5 >= n) {
-                i++;
-                continue;
+            bool nul = false;
+            for (i++; i < n && s[i] != '"'; i++) {
+                ch = (unsigned char)s[i];
+                if (ch < 0x20)
+                    return "The request body is not valid JSON: a control character in a string "
+                           "must be escaped.";
+                if (ch != '\\' || i + 1 >= n) continue;
+                if (s[i + 1] != 'u' || i + 5 >= n) {
+                    i++;
+                    continue;
+                }
+                int u = hex4(s + i + 2);
+                nul |= u == 0;
+                bool lone = u >= 0xdc00 && u <= 0xdfff;
+                if (u >= 0xd800 && u <= 0xdbff) {
+                    int lo = i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
+                    lone = lo < 0xdc00 || lo > 0xdfff;
+                    if (!lone) i += 6;
+                }
+                if (lone)
+                    return "The request body is not valid UTF-8: it has an unpaired \\u surrogate "
+                           "escape.";
+                i += 5;
             }
-            int u = hex4(s + i + 2);
-            bool lone = u >= 0xdc00 && u <= 0xdfff;
-            if (u >= 0xd800 && u <= 0xdbff) {
-                int lo = i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
-                lone = lo < 0xdc00 || lo > 0xdfff;
-                if (!lone) i += 6;
+            if (nul) {
+                size_t k = i + 1;
+                while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r')) k++;
+                if (k < n && s[k] == ':')
+                    return "The request body has a member name containing \\u0000.";
             }
-            if (lone)
-                return "The request body is not valid UTF-8: it has an unpaired \\u surrogate "
-                       "escape.";
-            i += 5;
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            size_t k = i;
+            while (k < n && strchr("+-.eE0123456789", s[k]) && s[k]) k++;
+            if (!json_number_ok(s + i, k - i))
+                return "The request body is not valid JSON: a malformed number.";
+            i = k - 1;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) {
+            size_t k = i;
+            while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z'))) k++;
+            size_t len = k - i;
+            if (!((len == 4 && !memcmp(s + i, "true", 4)) || (len == 5 && !memcmp(s + i, "false", 5)) ||
+                  (len == 4 && !memcmp(s + i, "null", 4))))
+                return "The request body is not valid JSON: only true, false and null are bare "
+                       "words (no NaN or Infinity).";
+            i = k - 1;
         }
     }
     return NULL;
 }
 
-/* What json-c's tree still hides: NaN and Infinity (JSON has neither), and containers
- * nested deeper than max_depth (json-c counts a scalar inside the innermost container as a
+/* What json-c's tree still hides: containers nested deeper than max_depth (json-c counts a scalar inside the innermost container as a
  * level too, so its own limit is set one higher and containers are counted here, the way
  * MariaDB's json_valid counts them). Returns a message or NULL. */
 static const char *check_tree(json_object *o, int level, int max_depth)
 {
     switch (json_object_get_type(o)) {
-    case json_type_double:
-        return isfinite(json_object_get_double(o))
-                   ? NULL
-                   : "The request body is not valid JSON: NaN and Infinity are not JSON numbers.";
     case json_type_array:
         if (level > max_depth) return "";
         for (size_t i = 0; i < json_object_array_length(o); i++) {

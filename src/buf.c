@@ -85,6 +85,36 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at
+ * most U+10FFFF), or 0 if there is none. */
+static size_t utf8_seq_len(const char *p, size_t avail)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t len;
+    unsigned cp;
+    if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+        len = 2;
+        cp = u[0] & 0x1f;
+    } else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+        len = 3;
+        cp = u[0] & 0x0f;
+    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+        len = 4;
+        cp = u[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > avail) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((u[k] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (u[k] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
 void buf_json_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -110,6 +140,18 @@ void buf_json_str(struct buf *b, const char *s, size_t n)
             buf_append(b, s + start, i - start);
             buf_puts(b, (unsigned char)s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
             i += 2;
+            start = i + 1;
+            continue;
+        } else if (c >= 0x80) {
+            /* the response must stay valid UTF-8 even when a message quotes raw client
+             * input (a path, a sort field): an invalid sequence becomes U+FFFD */
+            size_t len = utf8_seq_len(s + i, n - i);
+            if (len) {
+                i += len - 1;
+                continue;
+            }
+            buf_append(b, s + start, i - start);
+            buf_puts(b, "\\ufffd");
             start = i + 1;
             continue;
         }
