@@ -193,7 +193,8 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
     char key[96];
     snprintf(key, sizeof key, "filter[%s]", f->name);
     if (!query_utf8_valid(qp->value, qp->len))
-        return app_failf(c, AE_BAD_REQUEST, "The value of %s is not valid UTF-8.", key);
+        return app_failf(c, AE_BAD_REQUEST, "The value of %s is not valid UTF-8 or has a NUL byte.",
+                         key);
     long long v;
     switch (f->type) {
     case FIELD_BOOL:
