@@ -1,0 +1,22 @@
+#!/bin/sh
+# bench/run.sh — entry point of `make bench` (docs/benchmarks.md explains the output).
+# Needs AIENGINE_BIN (the Makefile passes build/aiengine); wrk comes from Debian.
+# Overrides: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
+# BENCH_WORKERS, BENCH_LOG_ROWS, BENCH_MEMORY_REQUESTS, BENCH_KEEP=1 (see bench/bench.py).
+set -eu
+cd "$(dirname "$0")/.."
+: "${AIENGINE_BIN:=$(pwd)/build/aiengine}"
+export AIENGINE_BIN
+if [ ! -x "$AIENGINE_BIN" ]; then
+    echo "bench: $AIENGINE_BIN not built; run make first" >&2
+    exit 1
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    else
+        echo "bench: wrk is missing; run as root: apt-get install -y wrk" >&2
+        exit 1
+    fi
+fi
+exec /usr/bin/python3 bench/bench.py "$@"
