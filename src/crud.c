@@ -164,17 +164,9 @@ static int parse_includes(struct ctx *c, const struct resource *r, const struct 
             name[len] = '\0';
             rel = resource_relation(r, name);
         }
-        if (!rel || !rel->includable) {
-            struct buf allowed;
-            buf_init(&allowed, 512);
-            for (size_t i = 0; i < r->nrelations; i++)
-                if (r->relations[i].includable)
-                    buf_printf(&allowed, "%s%s", allowed.len ? ", " : "", r->relations[i].name);
-            int rc = app_failf(c, AE_BAD_REQUEST, "Unknown include '%.*s'. Allowed: %s.",
-                               (int)(len > 64 ? 64 : len), p, allowed.len ? allowed.data : "none");
-            buf_free(&allowed);
-            return rc;
-        }
+        if (!rel || !rel->includable)
+            return app_failf(c, AE_BAD_REQUEST, "Unknown include '%.*s'. Allowed: %s.",
+                             (int)(len > 64 ? 64 : len), p, r->include_names);
         bool dup = false;
         for (size_t i = 0; i < o->ninc; i++) dup |= o->includes[i] == rel;
         if (!dup) {
@@ -279,18 +271,9 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
             name[nlen] = '\0';
             f = resource_field(r, name);
         }
-        if (!f || !f->filterable) {
-            struct buf allowed;
-            buf_init(&allowed, 512);
-            for (size_t k = 0; k < r->nfields; k++)
-                if (r->fields[k].filterable)
-                    buf_printf(&allowed, "%s%s", allowed.len ? ", " : "", r->fields[k].name);
-            int rc = app_failf(c, AE_BAD_REQUEST, "Unknown filter '%.*s'. Allowed: %s.",
-                               (int)(nlen > 64 ? 64 : nlen), qp->key + 7,
-                               allowed.len ? allowed.data : "none");
-            buf_free(&allowed);
-            return rc;
-        }
+        if (!f || !f->filterable)
+            return app_failf(c, AE_BAD_REQUEST, "Unknown filter '%.*s'. Allowed: %s.",
+                             (int)(nlen > 64 ? 64 : nlen), qp->key + 7, r->filter_names);
         if (o->nfilters == MAX_FILTERS) return app_fail(c, AE_BAD_REQUEST, "Too many filters.");
         o->filters[o->nfilters].f = f;
         o->filters[o->nfilters].text = qp->value;
@@ -308,18 +291,10 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
         int n = query_utf8_valid(sp->value, sp->len)
                     ? resource_parse_sort(r, sp->value, true, o->sort, MAX_SORT)
                     : -1;
-        if (n < 0) {
-            struct buf allowed;
-            buf_init(&allowed, 512);
-            buf_puts(&allowed, "id");
-            for (size_t k = 0; k < r->nfields; k++)
-                if (r->fields[k].sortable) buf_printf(&allowed, ", %s", r->fields[k].name);
-            int rc = app_failf(c, AE_BAD_REQUEST,
-                               "Invalid sort '%.*s'. Sortable fields: %s (prefix - for descending).",
-                               (int)(sp->len > 64 ? 64 : sp->len), sp->value, allowed.data);
-            buf_free(&allowed);
-            return rc;
-        }
+        if (n < 0)
+            return app_failf(c, AE_BAD_REQUEST,
+                             "Invalid sort '%.*s'. Sortable fields: %s (prefix - for descending).",
+                             (int)(sp->len > 64 ? 64 : sp->len), sp->value, r->sort_names);
         o->nsort = (size_t)n;
     } else {
         memcpy(o->sort, order, norder * sizeof *order);
@@ -451,12 +426,22 @@ static void emit_row(struct ctx *c, const struct resource *r, const struct db_re
     buf_putc(out, '}');
 }
 
-static int emit_rows(struct ctx *c, const struct resource *r, const struct db_result *rows,
-                     const struct relation *const *includes, size_t ninc)
+/* Eager-load every requested relation for `rows`: one query each. NULL on error. */
+static struct loaded *load_includes(struct ctx *c, const struct resource *r,
+                                    const struct db_result *rows,
+                                    const struct relation *const *includes, size_t ninc)
 {
     struct loaded *inc = arena_calloc(c->arena, (ninc ? ninc : 1) * sizeof *inc);
     for (size_t k = 0; k < ninc; k++)
-        if (load_relation(c, r, rows, includes[k], &inc[k])) return -1;
+        if (load_relation(c, r, rows, includes[k], &inc[k])) return NULL;
+    return inc;
+}
+
+static int emit_rows(struct ctx *c, const struct resource *r, const struct db_result *rows,
+                     const struct relation *const *includes, size_t ninc)
+{
+    struct loaded *inc = load_includes(c, r, rows, includes, ninc);
+    if (!inc) return -1;
     buf_putc(c->out, '[');
     for (size_t i = 0; i < rows->nrows; i++) {
         if (i) buf_putc(c->out, ',');
@@ -838,9 +823,8 @@ static int fetch_one(struct ctx *c, const struct resource *r, unsigned long long
 static int emit_single(struct ctx *c, const struct resource *r, const struct db_result *res,
                        const struct relation *const *includes, size_t ninc)
 {
-    struct loaded *inc = arena_calloc(c->arena, (ninc ? ninc : 1) * sizeof *inc);
-    for (size_t k = 0; k < ninc; k++)
-        if (load_relation(c, r, res, includes[k], &inc[k])) return -1;
+    struct loaded *inc = load_includes(c, r, res, includes, ninc);
+    if (!inc) return -1;
     buf_puts(c->out, "{\"data\":");
     emit_row(c, r, res, 0, inc, ninc);
     buf_putc(c->out, '}');

@@ -171,34 +171,51 @@ static const char *migrations_ddl =
     "`migration` varchar(255) NOT NULL, `batch` int(11) NOT NULL, PRIMARY KEY (`id`)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci";
 
-struct applied {
-    struct db_result res;
+/* What every migrate command works with: the files, a connection, and the rows of the
+ * `migrations` table, all released by session_close. */
+struct session {
+    struct arena arena;
+    struct db *db;
+    struct migration_file *files;
+    int nfiles;
+    struct db_result applied; /* id, migration, batch; in id order */
 };
 
-static int prepare(const struct config *cfg, struct db **db, struct arena *a,
-                   struct migration_file **files, int *nfiles, struct db_result *applied)
+static int session_open(const struct config *cfg, struct session *s)
 {
+    memset(s, 0, sizeof *s);
+    arena_init(&s->arena, 0);
     char err[512];
-    *nfiles = migrate_list(cfg->migrations_dir, files, err, sizeof err);
-    if (*nfiles < 0) {
+    s->nfiles = migrate_list(cfg->migrations_dir, &s->files, err, sizeof err);
+    if (s->nfiles < 0) {
         fprintf(stderr, "migrate: %s\n", err);
         return -1;
     }
-    *db = db_new(&cfg->db);
-    if (db_connect(*db) != DB_OK) {
-        fprintf(stderr, "migrate: cannot connect to the database: %s\n", db_error_message(*db));
+    s->db = db_new(&cfg->db);
+    if (db_connect(s->db) != DB_OK) {
+        fprintf(stderr, "migrate: cannot connect to the database: %s\n", db_error_message(s->db));
         return -1;
     }
-    if (db_exec_script(*db, migrations_ddl, strlen(migrations_ddl)) != DB_OK) {
-        fprintf(stderr, "migrate: cannot create the migrations table: %s\n", db_error_message(*db));
+    if (db_exec_script(s->db, migrations_ddl, strlen(migrations_ddl)) != DB_OK) {
+        fprintf(stderr, "migrate: cannot create the migrations table: %s\n",
+                db_error_message(s->db));
         return -1;
     }
-    if (db_query(*db, a, "SELECT `id`, `migration`, `batch` FROM `migrations` ORDER BY `id`",
-                 NULL, 0, applied) != DB_OK) {
-        fprintf(stderr, "migrate: cannot read the migrations table: %s\n", db_error_message(*db));
+    if (db_query(s->db, &s->arena,
+                 "SELECT `id`, `migration`, `batch` FROM `migrations` ORDER BY `id`", NULL, 0,
+                 &s->applied) != DB_OK) {
+        fprintf(stderr, "migrate: cannot read the migrations table: %s\n",
+                db_error_message(s->db));
         return -1;
     }
     return 0;
+}
+
+static void session_close(struct session *s)
+{
+    migrate_files_free(s->files, s->nfiles > 0 ? s->nfiles : 0);
+    db_free(s->db);
+    arena_free(&s->arena);
 }
 
 static int applied_batch(const struct db_result *applied, const char *name)
@@ -208,105 +225,91 @@ static int applied_batch(const struct db_result *applied, const char *name)
     return 0;
 }
 
+static int last_batch(const struct db_result *applied)
+{
+    int batch = 0;
+    for (size_t i = 0; i < applied->nrows; i++)
+        if (atoi(db_cell(applied, i, 2)->s) > batch) batch = atoi(db_cell(applied, i, 2)->s);
+    return batch;
+}
+
 int migrate_up(const struct config *cfg)
 {
-    struct arena a;
-    arena_init(&a, 0);
-    struct db *db = NULL;
-    struct migration_file *files = NULL;
-    int n = 0, rc = 1;
-    struct db_result applied;
-    if (prepare(cfg, &db, &a, &files, &n, &applied)) goto out;
-    int batch = 0;
-    for (size_t i = 0; i < applied.nrows; i++)
-        if (atoi(db_cell(&applied, i, 2)->s) > batch) batch = atoi(db_cell(&applied, i, 2)->s);
-    batch++;
-    int done = 0;
-    for (int i = 0; i < n; i++) {
-        if (applied_batch(&applied, files[i].name)) continue;
-        printf("Migrating: %s\n", files[i].name);
-        if (run_script(db, files[i].up_path)) goto out;
-        struct db_param p[2] = {db_str(files[i].name, strlen(files[i].name)), db_int(batch)};
-        if (db_query(db, &a, "INSERT INTO `migrations` (`migration`, `batch`) VALUES (?, ?)", p,
-                     2, NULL) != DB_OK) {
-            fprintf(stderr, "migrate: cannot record %s: %s\n", files[i].name, db_error_message(db));
+    struct session s;
+    int rc = 1;
+    if (session_open(cfg, &s)) goto out;
+    int batch = last_batch(&s.applied) + 1, done = 0;
+    for (int i = 0; i < s.nfiles; i++) {
+        const struct migration_file *f = &s.files[i];
+        if (applied_batch(&s.applied, f->name)) continue;
+        printf("Migrating: %s\n", f->name);
+        if (run_script(s.db, f->up_path)) goto out;
+        struct db_param p[2] = {db_str(f->name, strlen(f->name)), db_int(batch)};
+        if (db_query(s.db, &s.arena, "INSERT INTO `migrations` (`migration`, `batch`) VALUES (?, ?)",
+                     p, 2, NULL) != DB_OK) {
+            fprintf(stderr, "migrate: cannot record %s: %s\n", f->name, db_error_message(s.db));
             goto out;
         }
-        printf("Migrated:  %s\n", files[i].name);
+        printf("Migrated:  %s\n", f->name);
         done++;
     }
     if (!done) printf("Nothing to migrate.\n");
     rc = 0;
 out:
-    migrate_files_free(files, n > 0 ? n : 0);
-    db_free(db);
-    arena_free(&a);
+    session_close(&s);
     return rc;
 }
 
 int migrate_status(const struct config *cfg)
 {
-    struct arena a;
-    arena_init(&a, 0);
-    struct db *db = NULL;
-    struct migration_file *files = NULL;
-    int n = 0, rc = 1;
-    struct db_result applied;
-    if (prepare(cfg, &db, &a, &files, &n, &applied)) goto out;
+    struct session s;
+    int rc = 1;
+    if (session_open(cfg, &s)) goto out;
     printf("%-8s %-6s %s\n", "Ran?", "Batch", "Migration");
-    for (int i = 0; i < n; i++) {
-        int b = applied_batch(&applied, files[i].name);
-        if (b) printf("%-8s %-6d %s\n", "Yes", b, files[i].name);
-        else printf("%-8s %-6s %s\n", "Pending", "", files[i].name);
+    for (int i = 0; i < s.nfiles; i++) {
+        int b = applied_batch(&s.applied, s.files[i].name);
+        if (b) printf("%-8s %-6d %s\n", "Yes", b, s.files[i].name);
+        else printf("%-8s %-6s %s\n", "Pending", "", s.files[i].name);
     }
     rc = 0;
 out:
-    migrate_files_free(files, n > 0 ? n : 0);
-    db_free(db);
-    arena_free(&a);
+    session_close(&s);
     return rc;
 }
 
 int migrate_rollback(const struct config *cfg)
 {
-    struct arena a;
-    arena_init(&a, 0);
-    struct db *db = NULL;
-    struct migration_file *files = NULL;
-    int n = 0, rc = 1;
-    struct db_result applied;
-    if (prepare(cfg, &db, &a, &files, &n, &applied)) goto out;
-    int batch = 0;
-    for (size_t i = 0; i < applied.nrows; i++)
-        if (atoi(db_cell(&applied, i, 2)->s) > batch) batch = atoi(db_cell(&applied, i, 2)->s);
+    struct session s;
+    int rc = 1;
+    if (session_open(cfg, &s)) goto out;
+    int batch = last_batch(&s.applied);
     if (!batch) {
         printf("Nothing to rollback.\n");
         rc = 0;
         goto out;
     }
-    for (size_t k = applied.nrows; k-- > 0;) {
-        if (atoi(db_cell(&applied, k, 2)->s) != batch) continue;
-        const char *name = db_cell(&applied, k, 1)->s;
+    for (size_t k = s.applied.nrows; k-- > 0;) {
+        if (atoi(db_cell(&s.applied, k, 2)->s) != batch) continue;
+        const char *name = db_cell(&s.applied, k, 1)->s;
         const struct migration_file *f = NULL;
-        for (int i = 0; i < n; i++)
-            if (!strcmp(files[i].name, name)) f = &files[i];
+        for (int i = 0; i < s.nfiles; i++)
+            if (!strcmp(s.files[i].name, name)) f = &s.files[i];
         if (!f) {
             fprintf(stderr, "migrate: %s was applied but its files are gone\n", name);
             goto out;
         }
         printf("Rolling back: %s\n", name);
-        if (run_script(db, f->down_path)) goto out;
-        struct db_param p = db_uint(strtoull(db_cell(&applied, k, 0)->s, NULL, 10));
-        if (db_query(db, &a, "DELETE FROM `migrations` WHERE `id` = ?", &p, 1, NULL) != DB_OK) {
-            fprintf(stderr, "migrate: cannot unrecord %s: %s\n", name, db_error_message(db));
+        if (run_script(s.db, f->down_path)) goto out;
+        struct db_param p = db_uint(strtoull(db_cell(&s.applied, k, 0)->s, NULL, 10));
+        if (db_query(s.db, &s.arena, "DELETE FROM `migrations` WHERE `id` = ?", &p, 1, NULL) !=
+            DB_OK) {
+            fprintf(stderr, "migrate: cannot unrecord %s: %s\n", name, db_error_message(s.db));
             goto out;
         }
         printf("Rolled back:  %s\n", name);
     }
     rc = 0;
 out:
-    migrate_files_free(files, n > 0 ? n : 0);
-    db_free(db);
-    arena_free(&a);
+    session_close(&s);
     return rc;
 }

@@ -248,6 +248,9 @@ static void free_resource(struct resource *r)
     free(r->table);
     free(r->singular_label);
     free(r->select_list);
+    free(r->include_names);
+    free(r->filter_names);
+    free(r->sort_names);
 }
 
 void resource_set_free(struct resource_set *set)
@@ -477,6 +480,31 @@ static int check_rule_refs(struct resource_set *set, struct config_error *err, c
     return 0;
 }
 
+/* The whitelists as text, once, for the 400 messages that name what is allowed. */
+static void name_lists(struct resource *r)
+{
+    struct buf inc, fil, srt;
+    buf_init(&inc, 0);
+    buf_init(&fil, 0);
+    buf_init(&srt, 0);
+    for (size_t i = 0; i < r->nrelations; i++)
+        if (r->relations[i].includable)
+            buf_printf(&inc, "%s%s", inc.len ? ", " : "", r->relations[i].name);
+    buf_puts(&srt, r->id->name);
+    for (size_t i = 0; i < r->nfields; i++) {
+        if (r->fields[i].filterable)
+            buf_printf(&fil, "%s%s", fil.len ? ", " : "", r->fields[i].name);
+        if (r->fields[i].sortable && &r->fields[i] != r->id)
+            buf_printf(&srt, ", %s", r->fields[i].name);
+    }
+    r->include_names = xstrdup(inc.len ? inc.data : "none");
+    r->filter_names = xstrdup(fil.len ? fil.data : "none");
+    r->sort_names = xstrdup(srt.data);
+    buf_free(&inc);
+    buf_free(&fil);
+    buf_free(&srt);
+}
+
 struct resource_set *resource_set_load(const char *path, struct config_error *err)
 {
     struct yconf y;
@@ -505,6 +533,7 @@ struct resource_set *resource_set_load(const char *path, struct config_error *er
         if (load_relations(&y, YCONF_NODE(&y, pair->value), set, &set->items[i++], err)) goto fail;
     }
     if (check_rule_refs(set, err, path)) goto fail;
+    for (size_t k = 0; k < set->n; k++) name_lists(&set->items[k]);
     yconf_free(&y);
     return set;
 fail:
