@@ -2,30 +2,10 @@
 writes without a JSON content type; ids that are not ids; unknown routes and wrong methods.
 Every answer is JSON with a "message", and nothing is ever a 5xx."""
 import json
-import socket
-import uuid
-from urllib.parse import urlsplit
 
 import pytest
 
-
-def uniq(prefix="bad"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
-
-
-def err(r, status):
-    assert r.status_code == status, (r.status_code, r.text[:500])
-    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
-    body = r.json()
-    assert isinstance(body, dict), body
-    assert isinstance(body.get("message"), str) and body["message"], body
-    return body
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text[:500])
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    return r.json()
+from helpers import count, err, new_workflow, ok, raw_exchange, uniq
 
 
 def raw(api, method, path, data, content_type="application/json", headers=None):
@@ -35,14 +15,6 @@ def raw(api, method, path, data, content_type="application/json", headers=None):
     if headers:
         h.update(headers)
     return api.request(method, path, data=data, headers=h)
-
-
-def count(stack, table, where="1=1"):
-    return int(stack.sql(f"SELECT COUNT(*) FROM `{table}` WHERE {where}")[0][0])
-
-
-def new_workflow(api):
-    return ok(api.post("/api/workflows", {"name": "bad-input", "trigger_event": uniq()}), 201)["data"]
 
 
 def nest(levels, kind="object"):
@@ -239,7 +211,7 @@ def test_chunked_body_under_the_limit_is_accepted(api):
                                           "multipart/form-data; boundary=x", "application/xml",
                                           "text/json-ish", "application/jsonp"])
 def test_write_without_json_content_type_is_415(api, stack, content_type):
-    wf = new_workflow(api)
+    wf = new_workflow(api, name="bad-input")
     trigger = uniq()
     payload = json.dumps({"name": "ct", "trigger_event": trigger}).encode()
     err(raw(api, "POST", "/api/workflows", payload, content_type), 415)
@@ -382,16 +354,7 @@ def test_assorted_garbage_never_5xx_and_always_json(api, stack):
 
 
 def send_raw(stack, payload):
-    host = urlsplit(stack.url)
-    with socket.create_connection((host.hostname, host.port), timeout=10) as s:
-        s.sendall(payload)
-        chunks = []
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            chunks.append(b)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    head, _, body = raw_exchange(stack, payload, timeout=10).partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     return status, head.decode("latin-1"), body
 

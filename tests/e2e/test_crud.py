@@ -17,6 +17,8 @@ import uuid
 
 import pytest
 
+from helpers import err, new_log, new_prompt, new_step, new_workflow, ok_data, rand_version, uniq
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 DEFAULT_MODEL = "gemini-2.5-flash-preview-05-20"
@@ -31,30 +33,6 @@ RESOURCES = list(TABLES)
 
 
 # ---------------------------------------------------------------- helpers
-
-def uniq(prefix="crud"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
-
-
-def rand_version():
-    return uuid.uuid4().int % 2_000_000_000 + 2
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert list(body.keys()) == ["data"], body
-    return body["data"]
-
-
-def err(r, status):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert isinstance(body.get("message"), str) and body["message"], body
-    return body
-
 
 def migration_columns(table):
     """Column names of `table` in the order its CREATE TABLE declares them."""
@@ -78,30 +56,6 @@ def assert_now(s, slack=120):
 
 def is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def new_workflow(api, **extra):
-    body = {"name": uniq("wf"), "trigger_event": uniq("ev")}
-    body.update(extra)
-    return ok(api.post("/api/workflows", body), 201)
-
-
-def new_prompt(api, **extra):
-    body = {"name": uniq("prompt"), "system_prompt_text": "Be brief."}
-    body.update(extra)
-    return ok(api.post("/api/prompts", body), 201)
-
-
-def new_step(api, workflow_id, **extra):
-    body = {"workflow_id": workflow_id, "step_order": 1, "name": uniq("step")}
-    body.update(extra)
-    return ok(api.post("/api/workflow-steps", body), 201)
-
-
-def new_log(api, workflow_id, step_id, **extra):
-    body = {"workflow_id": workflow_id, "step_id": step_id, "status": "SUCCESS"}
-    body.update(extra)
-    return ok(api.post("/api/execution-logs", body), 201)
 
 
 @pytest.fixture
@@ -206,17 +160,17 @@ def assert_types(res, data):
 
 @pytest.mark.parametrize("res", RESOURCES)
 def test_representation_has_every_column_in_table_order(api, parents, res):
-    d = ok(api.post(f"/api/{res}", full_body(res, parents)), 201)
+    d = ok_data(api.post(f"/api/{res}", full_body(res, parents)), 201)
     cols = migration_columns(TABLES[res])
     assert list(d.keys()) == cols
-    assert list(ok(api.get(f"/api/{res}/{d['id']}")).keys()) == cols
+    assert list(ok_data(api.get(f"/api/{res}/{d['id']}")).keys()) == cols
 
 
 @pytest.mark.parametrize("res", RESOURCES)
 def test_create_returns_201_data_and_location_that_can_be_fetched(api, stack, parents, res):
     body = full_body(res, parents)
     r = api.post(f"/api/{res}", body)
-    d = ok(r, 201)
+    d = ok_data(r, 201)
     assert is_int(d["id"]) and d["id"] > 0
     assert r.headers["Location"] == f"{stack.url}/api/{res}/{d['id']}"
     for k, v in expected_of(res, body).items():
@@ -225,21 +179,21 @@ def test_create_returns_201_data_and_location_that_can_be_fetched(api, stack, pa
     if res != "execution-logs":
         assert_now(d["created_at"])
         assert d["created_at"] == d["updated_at"]
-    shown = ok(api.get(r.headers["Location"]))
+    shown = ok_data(api.get(r.headers["Location"]))
     assert shown == d
 
 
 @pytest.mark.parametrize("res", RESOURCES)
 def test_show_returns_200_with_the_record(api, parents, res):
-    d = ok(api.post(f"/api/{res}", full_body(res, parents)), 201)
+    d = ok_data(api.post(f"/api/{res}", full_body(res, parents)), 201)
     r = api.get(f"/api/{res}/{d['id']}")
-    assert ok(r) == d
+    assert ok_data(r) == d
 
 
 @pytest.mark.parametrize("res", ["prompts", "workflow-steps", "execution-logs"])
 def test_json_columns_are_json_values_not_strings(api, parents, res):
     body = full_body(res, parents)
-    d = ok(api.post(f"/api/{res}", body), 201)
+    d = ok_data(api.post(f"/api/{res}", body), 201)
     json_fields = {"prompts": ["generation_config", "template_variables"],
                    "workflow-steps": ["step_config", "condition_rules"],
                    "execution-logs": ["input_context", "raw_output", "parsed_output"]}[res]
@@ -251,14 +205,14 @@ def test_json_columns_are_json_values_not_strings(api, parents, res):
 @pytest.mark.parametrize("res", RESOURCES)
 def test_defaults_are_applied(api, parents, res):
     body = minimal_body(res, parents)
-    d = ok(api.post(f"/api/{res}", body), 201)
+    d = ok_data(api.post(f"/api/{res}", body), 201)
     for k, v in body.items():
         assert d[k] == v
     for k, v in DEFAULTS[res].items():
         assert d[k] == v, (k, d[k], v)
     if res == "execution-logs":
         assert_now(d["executed_at"])
-    assert ok(api.get(f"/api/{res}/{d['id']}")) == d
+    assert ok_data(api.get(f"/api/{res}/{d['id']}")) == d
 
 
 def test_workflow_defaults_in_the_database(api, stack):
@@ -271,9 +225,9 @@ def test_workflow_defaults_in_the_database(api, stack):
 @pytest.mark.parametrize("method", ["put", "patch"])
 @pytest.mark.parametrize("res", RESOURCES)
 def test_update_is_partial_only_sent_fields_change(api, parents, res, method):
-    before = ok(api.post(f"/api/{res}", full_body(res, parents)), 201)
+    before = ok_data(api.post(f"/api/{res}", full_body(res, parents)), 201)
     change = CHANGES[res]
-    after = ok(getattr(api, method)(f"/api/{res}/{before['id']}", change))
+    after = ok_data(getattr(api, method)(f"/api/{res}/{before['id']}", change))
     assert list(after.keys()) == list(before.keys())
     for k in before:
         if k in change:
@@ -283,25 +237,25 @@ def test_update_is_partial_only_sent_fields_change(api, parents, res, method):
         else:
             assert after[k] == before[k], (k, after[k], before[k])
     assert_types(res, after)
-    assert ok(api.get(f"/api/{res}/{before['id']}")) == after
+    assert ok_data(api.get(f"/api/{res}/{before['id']}")) == after
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_update_of_foreign_keys(api, parents, method):
     w2 = new_workflow(api)
     s = new_step(api, parents["workflow"]["id"], prompt_id=parents["prompt"]["id"])
-    d = ok(getattr(api, method)(f"/api/workflow-steps/{s['id']}",
+    d = ok_data(getattr(api, method)(f"/api/workflow-steps/{s['id']}",
                                 {"workflow_id": w2["id"], "prompt_id": None}))
     assert d["workflow_id"] == w2["id"] and d["prompt_id"] is None
     assert d["name"] == s["name"] and d["step_order"] == s["step_order"]
-    assert ok(api.get(f"/api/workflow-steps/{s['id']}")) == d
+    assert ok_data(api.get(f"/api/workflow-steps/{s['id']}")) == d
 
 
 def test_update_sets_updated_at_to_now_and_keeps_created_at(api, stack):
     w = new_workflow(api)
     stack.sql("SET time_zone='+00:00'; UPDATE workflows SET created_at='2020-01-02 03:04:05', "
               f"updated_at='2020-01-02 03:04:05' WHERE id={w['id']}")
-    d = ok(api.patch(f"/api/workflows/{w['id']}", {"name": "renamed"}))
+    d = ok_data(api.patch(f"/api/workflows/{w['id']}", {"name": "renamed"}))
     assert d["name"] == "renamed"
     assert d["created_at"] == "2020-01-02T03:04:05.000000Z"
     assert_now(d["updated_at"])
@@ -313,10 +267,10 @@ def test_update_with_unchanged_values_does_not_touch_updated_at(api, stack):
     w = new_workflow(api, name="same", description="same", is_active=True)
     stack.sql("SET time_zone='+00:00'; UPDATE workflows SET updated_at='2020-01-02 03:04:05' "
               f"WHERE id={w['id']}")
-    d = ok(api.patch(f"/api/workflows/{w['id']}", {"name": "same", "description": "same",
+    d = ok_data(api.patch(f"/api/workflows/{w['id']}", {"name": "same", "description": "same",
                                                   "is_active": "1"}))
     assert d["updated_at"] == "2020-01-02T03:04:05.000000Z"
-    assert ok(api.get(f"/api/workflows/{w['id']}"))["updated_at"] == "2020-01-02T03:04:05.000000Z"
+    assert ok_data(api.get(f"/api/workflows/{w['id']}"))["updated_at"] == "2020-01-02T03:04:05.000000Z"
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
@@ -326,25 +280,25 @@ def test_update_without_fillable_fields_is_200_and_changes_nothing(api, stack, m
     w = new_workflow(api, description="keep")
     stack.sql("SET time_zone='+00:00'; UPDATE workflows SET updated_at='2020-01-02 03:04:05' "
               f"WHERE id={w['id']}")
-    before = ok(api.get(f"/api/workflows/{w['id']}"))
+    before = ok_data(api.get(f"/api/workflows/{w['id']}"))
     assert before["updated_at"] == "2020-01-02T03:04:05.000000Z"
-    after = ok(getattr(api, method)(f"/api/workflows/{w['id']}", body))
+    after = ok_data(getattr(api, method)(f"/api/workflows/{w['id']}", body))
     assert after == before
-    assert ok(api.get(f"/api/workflows/{w['id']}")) == before
+    assert ok_data(api.get(f"/api/workflows/{w['id']}")) == before
 
 
 @pytest.mark.parametrize("res", RESOURCES)
 def test_empty_patch_returns_the_record_unchanged(api, parents, res):
-    before = ok(api.post(f"/api/{res}", full_body(res, parents)), 201)
-    assert ok(api.patch(f"/api/{res}/{before['id']}", {})) == before
-    assert ok(api.get(f"/api/{res}/{before['id']}")) == before
+    before = ok_data(api.post(f"/api/{res}", full_body(res, parents)), 201)
+    assert ok_data(api.patch(f"/api/{res}/{before['id']}", {})) == before
+    assert ok_data(api.get(f"/api/{res}/{before['id']}")) == before
 
 
 # ---------------------------------------------------------------- delete
 
 @pytest.mark.parametrize("res", RESOURCES)
 def test_delete_is_204_empty_then_404(api, stack, parents, res):
-    d = ok(api.post(f"/api/{res}", full_body(res, parents)), 201)
+    d = ok_data(api.post(f"/api/{res}", full_body(res, parents)), 201)
     r = api.delete(f"/api/{res}/{d['id']}")
     assert r.status_code == 204, r.text
     assert r.content == b""
@@ -372,7 +326,7 @@ def test_create_ignores_id_timestamps_and_unknown_fields(api, stack, parents, re
     body = full_body(res, parents)
     body.update({"id": 987654320, "created_at": "2001-01-01T00:00:00Z",
                  "updated_at": "2001-01-01T00:00:00Z", "foo": "bar", "deleted_at": "x"})
-    d = ok(api.post(f"/api/{res}", body), 201)
+    d = ok_data(api.post(f"/api/{res}", body), 201)
     assert d["id"] != 987654320
     assert "foo" not in d and "deleted_at" not in d
     assert list(d.keys()) == migration_columns(TABLES[res])
@@ -386,7 +340,7 @@ def test_create_ignores_id_timestamps_and_unknown_fields(api, stack, parents, re
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_update_ignores_id_timestamps_and_unknown_fields(api, stack, method):
     w = new_workflow(api)
-    d = ok(getattr(api, method)(f"/api/workflows/{w['id']}",
+    d = ok_data(getattr(api, method)(f"/api/workflows/{w['id']}",
                                 {"id": 987654321, "created_at": "2001-01-01T00:00:00Z",
                                  "updated_at": "2001-01-01T00:00:00Z", "foo": 1,
                                  "name": "renamed"}))
@@ -396,7 +350,7 @@ def test_update_ignores_id_timestamps_and_unknown_fields(api, stack, method):
     assert not d["updated_at"].startswith("2001")
     assert "foo" not in d
     assert stack.sql("SELECT COUNT(*) FROM workflows WHERE id=987654321") == [["0"]]
-    assert ok(api.get(f"/api/workflows/{w['id']}")) == d
+    assert ok_data(api.get(f"/api/workflows/{w['id']}")) == d
 
 
 # ---------------------------------------------------------------- verbatim strings
@@ -441,9 +395,9 @@ def body_with(res, par, field, value):
 @pytest.mark.parametrize("value", VERBATIM, ids=VERBATIM_IDS)
 @pytest.mark.parametrize("res,field", STRING_FIELDS, ids=[f"{r}.{f}" for r, f in STRING_FIELDS])
 def test_strings_are_stored_verbatim(api, parents, res, field, value):
-    d = ok(api.post(f"/api/{res}", body_with(res, parents, field, value)), 201)
+    d = ok_data(api.post(f"/api/{res}", body_with(res, parents, field, value)), 201)
     assert d[field] == value
-    assert ok(api.get(f"/api/{res}/{d['id']}"))[field] == value
+    assert ok_data(api.get(f"/api/{res}/{d['id']}"))[field] == value
 
 
 @pytest.mark.parametrize("value", VERBATIM, ids=VERBATIM_IDS)
@@ -458,18 +412,18 @@ def test_strings_are_stored_verbatim_in_the_database(api, stack, value):
 @pytest.mark.parametrize("value", VERBATIM, ids=VERBATIM_IDS)
 def test_strings_are_updated_verbatim(api, method, value):
     w = new_workflow(api)
-    d = ok(getattr(api, method)(f"/api/workflows/{w['id']}", {"name": value, "description": value}))
+    d = ok_data(getattr(api, method)(f"/api/workflows/{w['id']}", {"name": value, "description": value}))
     assert d["name"] == value and d["description"] == value
-    got = ok(api.get(f"/api/workflows/{w['id']}"))
+    got = ok_data(api.get(f"/api/workflows/{w['id']}"))
     assert got["name"] == value and got["description"] == value
 
 
 @pytest.mark.parametrize("res,field", OPTIONAL_STRING_FIELDS,
                          ids=[f"{r}.{f}" for r, f in OPTIONAL_STRING_FIELDS])
 def test_empty_string_stays_empty_string(api, stack, parents, res, field):
-    d = ok(api.post(f"/api/{res}", body_with(res, parents, field, "")), 201)
+    d = ok_data(api.post(f"/api/{res}", body_with(res, parents, field, "")), 201)
     assert d[field] == ""
-    assert ok(api.get(f"/api/{res}/{d['id']}"))[field] == ""
+    assert ok_data(api.get(f"/api/{res}/{d['id']}"))[field] == ""
     assert stack.sql(f"SELECT {field} IS NULL, LENGTH({field}) FROM {TABLES[res]} "
                      f"WHERE id={d['id']}") == [["0", "0"]]
 
@@ -478,13 +432,13 @@ def test_nul_character_in_a_string_round_trips(api):
     value = "before\u0000after"
     d = new_workflow(api, description=value)
     assert d["description"] == value
-    assert ok(api.get(f"/api/workflows/{d['id']}"))["description"] == value
+    assert ok_data(api.get(f"/api/workflows/{d['id']}"))["description"] == value
 
 
 def test_escaped_unicode_in_the_request_is_decoded(api):
     raw = ('{"name":"\\ud83d\\ude00 \\u00e9\\ufeff","trigger_event":"ev.%s"}' % uuid.uuid4().hex)
     r = api.post("/api/workflows", data=raw.encode(), headers={"Content-Type": "application/json"})
-    d = ok(r, 201)
+    d = ok_data(r, 201)
     assert d["name"] == "😀 é\ufeff"
 
 
@@ -519,19 +473,19 @@ def same_json(a, b):
 @pytest.mark.parametrize("value", JSON_VALUES, ids=JSON_IDS)
 @pytest.mark.parametrize("res,field", JSON_FIELDS, ids=[f"{r}.{f}" for r, f in JSON_FIELDS])
 def test_json_values_round_trip(api, parents, res, field, value):
-    d = ok(api.post(f"/api/{res}", body_with(res, parents, field, value)), 201)
+    d = ok_data(api.post(f"/api/{res}", body_with(res, parents, field, value)), 201)
     assert same_json(d[field], value), (d[field], value)
-    assert same_json(ok(api.get(f"/api/{res}/{d['id']}"))[field], value)
+    assert same_json(ok_data(api.get(f"/api/{res}/{d['id']}"))[field], value)
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 @pytest.mark.parametrize("value", JSON_VALUES, ids=JSON_IDS)
 def test_json_values_round_trip_on_update(api, parents, method, value):
     s = new_step(api, parents["workflow"]["id"], step_config={"old": 1}, condition_rules=[1])
-    d = ok(getattr(api, method)(f"/api/workflow-steps/{s['id']}", {"step_config": value}))
+    d = ok_data(getattr(api, method)(f"/api/workflow-steps/{s['id']}", {"step_config": value}))
     assert same_json(d["step_config"], value)
     assert d["condition_rules"] == [1]
-    assert same_json(ok(api.get(f"/api/workflow-steps/{s['id']}"))["step_config"], value)
+    assert same_json(ok_data(api.get(f"/api/workflow-steps/{s['id']}"))["step_config"], value)
 
 
 def nested(levels, inner):
@@ -550,9 +504,9 @@ def test_json_at_the_maximum_depth_round_trips(api, parents, value):
     raw = json.dumps({"workflow_id": parents["workflow"]["id"], "step_order": 1, "name": "deep",
                       "step_config": value})
     r = api.post("/api/workflow-steps", data=raw, headers={"Content-Type": "application/json"})
-    d = ok(r, 201)
+    d = ok_data(r, 201)
     assert same_json(d["step_config"], value)
-    assert same_json(ok(api.get(f"/api/workflow-steps/{d['id']}"))["step_config"], value)
+    assert same_json(ok_data(api.get(f"/api/workflow-steps/{d['id']}"))["step_config"], value)
 
 
 def test_json_deeper_than_32_levels_is_400_and_writes_nothing(api, stack, parents):
@@ -572,9 +526,9 @@ def test_json_big_integers_are_not_silently_changed(api, parents, number):
     as sent, never clamped to another value (2^64-1 or -2^63)."""
     raw = ('{"name": "%s", "system_prompt_text": "x", "generation_config": {"n": %s}}'
            % (uniq("big"), number))
-    d = ok(api.post("/api/prompts", data=raw, headers={"Content-Type": "application/json"}), 201)
+    d = ok_data(api.post("/api/prompts", data=raw, headers={"Content-Type": "application/json"}), 201)
     assert d["generation_config"] == {"n": int(number)}
-    assert ok(api.get(f"/api/prompts/{d['id']}"))["generation_config"] == {"n": int(number)}
+    assert ok_data(api.get(f"/api/prompts/{d['id']}"))["generation_config"] == {"n": int(number)}
 
 
 def test_json_empty_object_and_array_stay_distinct_in_the_database(api, stack):
@@ -585,7 +539,7 @@ def test_json_empty_object_and_array_stay_distinct_in_the_database(api, stack):
 
 def test_json_column_can_be_reset_to_null(api, parents):
     s = new_step(api, parents["workflow"]["id"], step_config={"a": 1}, condition_rules=[])
-    d = ok(api.patch(f"/api/workflow-steps/{s['id']}", {"step_config": None}))
+    d = ok_data(api.patch(f"/api/workflow-steps/{s['id']}", {"step_config": None}))
     assert d["step_config"] is None and d["condition_rules"] == []
 
 
@@ -593,15 +547,15 @@ def test_json_column_can_be_reset_to_null(api, parents):
 
 def test_integers_given_as_strings_read_back_as_numbers(api, parents):
     w, p, s, lg = (parents[k]["id"] for k in ("workflow", "prompt", "step", "log"))
-    pr = ok(api.post("/api/prompts", {"name": uniq("p"), "system_prompt_text": "x",
+    pr = ok_data(api.post("/api/prompts", {"name": uniq("p"), "system_prompt_text": "x",
                                       "version": "3"}), 201)
     assert pr["version"] == 3 and is_int(pr["version"])
-    st = ok(api.post("/api/workflow-steps", {"workflow_id": str(w), "step_order": "7",
+    st = ok_data(api.post("/api/workflow-steps", {"workflow_id": str(w), "step_order": "7",
                                              "name": "s", "prompt_id": str(p),
                                              "delay_minutes": "15"}), 201)
     assert (st["workflow_id"], st["step_order"], st["prompt_id"], st["delay_minutes"]) == (w, 7, p, 15)
     assert all(is_int(st[k]) for k in ("workflow_id", "step_order", "prompt_id", "delay_minutes"))
-    lo = ok(api.post("/api/execution-logs", {"workflow_id": str(w), "step_id": str(s),
+    lo = ok_data(api.post("/api/execution-logs", {"workflow_id": str(w), "step_id": str(s),
                                              "parent_execution_log_id": str(lg), "status": "OK",
                                              "duration_ms": "250", "token_usage": "12"}), 201)
     assert (lo["workflow_id"], lo["step_id"], lo["parent_execution_log_id"],
@@ -609,9 +563,9 @@ def test_integers_given_as_strings_read_back_as_numbers(api, parents):
     assert all(is_int(lo[k]) for k in ("workflow_id", "step_id", "parent_execution_log_id",
                                        "duration_ms", "token_usage"))
     # ... and everywhere later: show, list
-    assert ok(api.get(f"/api/prompts/{pr['id']}"))["version"] == 3
-    assert ok(api.get(f"/api/workflow-steps/{st['id']}")) == st
-    assert ok(api.get(f"/api/execution-logs/{lo['id']}")) == lo
+    assert ok_data(api.get(f"/api/prompts/{pr['id']}"))["version"] == 3
+    assert ok_data(api.get(f"/api/workflow-steps/{st['id']}")) == st
+    assert ok_data(api.get(f"/api/execution-logs/{lo['id']}")) == lo
     listed = api.get("/api/workflow-steps", params={"filter[workflow_id]": w}).json()["data"]
     assert [x for x in listed if x["id"] == st["id"]] == [st]
 
@@ -619,7 +573,7 @@ def test_integers_given_as_strings_read_back_as_numbers(api, parents):
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_integer_string_on_update_reads_back_as_number(api, parents, method):
     s = new_step(api, parents["workflow"]["id"])
-    d = ok(getattr(api, method)(f"/api/workflow-steps/{s['id']}", {"step_order": "9",
+    d = ok_data(getattr(api, method)(f"/api/workflow-steps/{s['id']}", {"step_order": "9",
                                                                    "delay_minutes": "0"}))
     assert d["step_order"] == 9 and is_int(d["step_order"])
     assert d["delay_minutes"] == 0 and is_int(d["delay_minutes"])
@@ -637,16 +591,16 @@ def test_integral_float_is_stored_as_integer(api, parents):
 def test_boolean_inputs_read_back_as_true_false(api, stack, given, expected, db):
     w = new_workflow(api, is_active=given)
     assert w["is_active"] is expected
-    assert ok(api.get(f"/api/workflows/{w['id']}"))["is_active"] is expected
+    assert ok_data(api.get(f"/api/workflows/{w['id']}"))["is_active"] is expected
     assert stack.sql(f"SELECT is_active FROM workflows WHERE id={w['id']}") == [[db]]
-    flipped = ok(api.patch(f"/api/workflows/{w['id']}", {"is_active": not expected}))
+    flipped = ok_data(api.patch(f"/api/workflows/{w['id']}", {"is_active": not expected}))
     assert flipped["is_active"] is (not expected)
 
 
 def test_int32_extremes_round_trip(api, parents):
     s = new_step(api, parents["workflow"]["id"], step_order=2147483647, delay_minutes=2147483647)
     assert s["step_order"] == 2147483647 and s["delay_minutes"] == 2147483647
-    assert ok(api.get(f"/api/workflow-steps/{s['id']}"))["step_order"] == 2147483647
+    assert ok_data(api.get(f"/api/workflow-steps/{s['id']}"))["step_order"] == 2147483647
 
 
 # ---------------------------------------------------------------- cost
@@ -661,14 +615,14 @@ def test_int32_extremes_round_trip(api, parents):
 def test_cost_is_a_six_place_decimal_string(api, stack, parents, given, expected):
     d = new_log(api, parents["workflow"]["id"], parents["step"]["id"], cost=given)
     assert d["cost"] == expected
-    assert ok(api.get(f"/api/execution-logs/{d['id']}"))["cost"] == expected
+    assert ok_data(api.get(f"/api/execution-logs/{d['id']}"))["cost"] == expected
     assert stack.sql(f"SELECT cost FROM execution_logs WHERE id={d['id']}") == [[expected]]
 
 
 def test_cost_update_and_reset_to_null(api, parents):
     d = new_log(api, parents["workflow"]["id"], parents["step"]["id"], cost="1.5")
-    assert ok(api.patch(f"/api/execution-logs/{d['id']}", {"cost": 0.25}))["cost"] == "0.250000"
-    assert ok(api.put(f"/api/execution-logs/{d['id']}", {"cost": None}))["cost"] is None
+    assert ok_data(api.patch(f"/api/execution-logs/{d['id']}", {"cost": 0.25}))["cost"] == "0.250000"
+    assert ok_data(api.put(f"/api/execution-logs/{d['id']}", {"cost": None}))["cost"] is None
 
 
 # ---------------------------------------------------------------- executed_at
@@ -681,7 +635,7 @@ def test_executed_at_omitted_means_now(api, parents):
 def test_executed_at_null_means_now(api, parents):
     d = new_log(api, parents["workflow"]["id"], parents["step"]["id"], executed_at=None)
     assert_now(d["executed_at"])
-    assert ok(api.get(f"/api/execution-logs/{d['id']}"))["executed_at"] == d["executed_at"]
+    assert ok_data(api.get(f"/api/execution-logs/{d['id']}"))["executed_at"] == d["executed_at"]
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
@@ -689,7 +643,7 @@ def test_executed_at_null_on_update_means_now(api, parents, method):
     d = new_log(api, parents["workflow"]["id"], parents["step"]["id"],
                 executed_at="2020-05-06T07:08:09Z")
     assert d["executed_at"] == "2020-05-06T07:08:09.000000Z"
-    u = ok(getattr(api, method)(f"/api/execution-logs/{d['id']}", {"executed_at": None}))
+    u = ok_data(getattr(api, method)(f"/api/execution-logs/{d['id']}", {"executed_at": None}))
     assert_now(u["executed_at"])
     assert u["status"] == d["status"]
 
@@ -713,7 +667,7 @@ def test_executed_at_null_on_update_means_now(api, parents, method):
 def test_executed_at_is_converted_to_utc(api, stack, parents, given, expected):
     d = new_log(api, parents["workflow"]["id"], parents["step"]["id"], executed_at=given)
     assert d["executed_at"] == expected
-    assert ok(api.get(f"/api/execution-logs/{d['id']}"))["executed_at"] == expected
+    assert ok_data(api.get(f"/api/execution-logs/{d['id']}"))["executed_at"] == expected
     rows = stack.sql("SET time_zone='+00:00'; "
                      f"SELECT DATE_FORMAT(executed_at, '%Y-%m-%dT%H:%i:%s') FROM execution_logs "
                      f"WHERE id={d['id']}")
@@ -722,7 +676,7 @@ def test_executed_at_is_converted_to_utc(api, stack, parents, given, expected):
 
 def test_executed_at_update_with_offset(api, parents):
     d = new_log(api, parents["workflow"]["id"], parents["step"]["id"])
-    u = ok(api.patch(f"/api/execution-logs/{d['id']}", {"executed_at": "2026-01-02T03:04:05+02:00"}))
+    u = ok_data(api.patch(f"/api/execution-logs/{d['id']}", {"executed_at": "2026-01-02T03:04:05+02:00"}))
     assert u["executed_at"] == "2026-01-02T01:04:05.000000Z"
 
 

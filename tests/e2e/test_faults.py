@@ -14,6 +14,8 @@ import uuid
 
 import requests
 
+from helpers import raw_exchange
+
 REQUEST_TIMEOUT = 15   # a request taking this long counts as a hang
 BOUND = 10             # every answer, even during the outage, within this many seconds
 
@@ -246,21 +248,6 @@ def test_slow_client_does_not_tie_up_the_only_worker(make_stack):
     _no_worker_died(stack)
 
 
-def _raw(stack, data, timeout=15):
-    with socket.create_connection(("127.0.0.1", stack.port), timeout=timeout) as s:
-        s.sendall(data)
-        out = b""
-        while True:
-            try:
-                k = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not k:
-                break
-            out += k
-    return out
-
-
 def test_huge_headers_are_a_json_4xx_from_nginx(make_stack):
     stack = make_stack(workers=1)
     token = stack.create_token(email="huge@example.com", name="huge")
@@ -283,7 +270,7 @@ def test_huge_headers_are_a_json_4xx_from_nginx(make_stack):
             req += b"Connection: close\r\n\r\n"
             if method == b"POST":
                 req += b"{}"
-            out = _raw(stack, req)
+            out = raw_exchange(stack, req, reset_ends=True)
             head, _, body = out.partition(b"\r\n\r\n")
             status_line = head.split(b"\r\n")[0]
             status = int(status_line.split()[1])

@@ -4,11 +4,11 @@ migrations with 0100_create_notes_table. No C changes, no rebuild: the same bina
 /api/notes with CRUD, validation, lists, filters, sorts and the OpenAPI document."""
 import os
 import shutil
-import uuid
 
 import pytest
 
 from conftest import Api, ROOT
+from helpers import err, ok
 
 NOTES_RESOURCE = """
   notes:
@@ -40,20 +40,6 @@ NOTES_UP = """CREATE TABLE IF NOT EXISTS `notes` (
 NOTES_DOWN = "DROP TABLE IF EXISTS `notes`;\n"
 
 NOTE_KEYS = ["id", "title", "body", "done", "created_at", "updated_at"]
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    return r.json()
-
-
-def err(r, status):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert isinstance(body.get("message"), str) and body["message"], body
-    return body
 
 
 def build_config(tmp):

@@ -11,12 +11,12 @@ the database), and nothing hostile touches other data.
 import json
 import random
 import re
-import socket
-import uuid
 import zlib
 from urllib.parse import quote
 
 import pytest
+
+from helpers import raw_exchange, uniq
 
 # ---------------------------------------------------------------- payloads and resources
 
@@ -77,10 +77,6 @@ TYPED_FILTERS = {
     "execution-logs": ["workflow_id", "step_id", "parent_execution_log_id"],
 }
 KEY = {"workflows": "workflow", "prompts": "prompt", "workflow-steps": "step", "execution-logs": "log"}
-
-
-def uniq(prefix="h"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
 
 
 def big_version():
@@ -188,15 +184,7 @@ class RawResponse:
 
 
 def raw_request(stack, data, timeout=15):
-    with socket.create_connection(("127.0.0.1", stack.port), timeout=timeout) as s:
-        s.sendall(data)
-        chunks = []
-        while True:
-            k = s.recv(65536)
-            if not k:
-                break
-            chunks.append(k)
-    raw = b"".join(chunks)
+    raw = raw_exchange(stack, data, timeout)
     assert raw.startswith(b"HTTP/1."), raw[:200]
     return RawResponse(raw)
 

@@ -2,63 +2,17 @@
 null, restrict → 409), the composite unique key under a race of concurrent creates, and
 "a bad request changes nothing"."""
 import threading
-import uuid
 
 import pytest
 import requests
 
 from conftest import Api
-
-
-def uniq(prefix="int"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text)
-    if status != 204:
-        assert r.headers["Content-Type"].startswith("application/json"), r.headers
-        return r.json()
-    return None
-
-
-def err(r, status):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert isinstance(body.get("message"), str) and body["message"], body
-    return body
+from helpers import count, err, new_log, new_prompt, new_step, new_workflow, ok, uniq
 
 
 def deleted(r):
     assert r.status_code == 204, (r.status_code, r.text)
     assert r.content == b""
-
-
-def new_workflow(api, trigger=None):
-    return ok(api.post("/api/workflows", {"name": "integrity", "trigger_event": trigger or uniq()}), 201)["data"]
-
-
-def new_prompt(api, **extra):
-    body = {"name": uniq("prompt"), "system_prompt_text": "Be brief."}
-    body.update(extra)
-    return ok(api.post("/api/prompts", body), 201)["data"]
-
-
-def new_step(api, workflow_id, step_order=1, **extra):
-    body = {"workflow_id": workflow_id, "step_order": step_order, "name": f"step {step_order}"}
-    body.update(extra)
-    return ok(api.post("/api/workflow-steps", body), 201)["data"]
-
-
-def new_log(api, workflow_id, step_id, **extra):
-    body = {"workflow_id": workflow_id, "step_id": step_id, "status": "SUCCESS"}
-    body.update(extra)
-    return ok(api.post("/api/execution-logs", body), 201)["data"]
-
-
-def count(stack, table, where="1=1"):
-    return int(stack.sql(f"SELECT COUNT(*) FROM `{table}` WHERE {where}")[0][0])
 
 
 def snapshot(stack):

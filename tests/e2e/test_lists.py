@@ -10,28 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from helpers import (CURSOR_META_KEYS, PAGE_META_KEYS, err, ids, new_log, new_prompt, new_step,
+                     new_workflow, ok, uniq)
+
 PAGE_KEYS = {"data", "links", "meta"}
 PAGE_LINK_KEYS = {"first", "last", "prev", "next"}
-PAGE_META_KEYS = {"current_page", "from", "last_page", "path", "per_page", "to", "total"}
-CURSOR_META_KEYS = {"path", "per_page", "next_cursor", "prev_cursor"}
-
-
-def uniq(prefix="t"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    return r.json()
-
-
-def err(r, status):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert isinstance(body.get("message"), str) and body["message"], body
-    return body
 
 
 def make_workflows(api, n, trigger, **extra):
@@ -43,28 +26,6 @@ def make_workflows(api, n, trigger, **extra):
     return ids
 
 
-def new_workflow(api, trigger=None):
-    return ok(api.post("/api/workflows", {"name": "lists", "trigger_event": trigger or uniq()}), 201)["data"]
-
-
-def new_step(api, workflow_id, step_order=1, **extra):
-    body = {"workflow_id": workflow_id, "step_order": step_order, "name": f"step {step_order}"}
-    body.update(extra)
-    return ok(api.post("/api/workflow-steps", body), 201)["data"]
-
-
-def new_prompt(api, **extra):
-    body = {"name": uniq("prompt"), "system_prompt_text": "Be brief."}
-    body.update(extra)
-    return ok(api.post("/api/prompts", body), 201)["data"]
-
-
-def new_log(api, workflow_id, step_id, **extra):
-    body = {"workflow_id": workflow_id, "step_id": step_id, "status": "SUCCESS"}
-    body.update(extra)
-    return ok(api.post("/api/execution-logs", body), 201)["data"]
-
-
 def wf_list(api, trigger, **params):
     p = {"filter[trigger_event]": trigger}
     p.update(params)
@@ -73,10 +34,6 @@ def wf_list(api, trigger, **params):
 
 def query_of(url):
     return parse_qs(urlsplit(url).query, keep_blank_values=True)
-
-
-def ids(body):
-    return [row["id"] for row in body["data"]]
 
 
 # ---------------------------------------------------------------- page pagination: shape

@@ -3,7 +3,6 @@ OpenAPI 3.1 (checked by @apidevtools/swagger-parser from npm), and every live re
 every route — successes and errors — matches the schema the document declares for it."""
 import json
 import os
-import re
 import subprocess
 import tempfile
 import uuid

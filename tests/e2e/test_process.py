@@ -20,6 +20,8 @@ import time
 import pytest
 import requests
 
+from helpers import err
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -119,14 +121,6 @@ def get(stack, path, token=None, **kw):
     if token:
         h["Authorization"] = "Bearer " + token
     return requests.get(stack.url + path, headers=h, timeout=30, **kw)
-
-
-def assert_json_error(r, status):
-    assert r.status_code == status, (r.status_code, r.headers, r.text[:300])
-    assert r.headers.get("Content-Type", "").startswith("application/json"), (r.headers, r.text[:300])
-    body = r.json()
-    assert isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"], body
-    return body
 
 
 def copy_etc(tmp_path):
@@ -557,13 +551,13 @@ def test_nginx_413_is_json(make_stack):
     r = requests.post(s.url + "/api/workflows", data=body, timeout=30,
                       headers={"Authorization": "Bearer " + token, "Content-Type": "application/json",
                                "Accept": "application/json"})
-    assert_json_error(r, 413)
+    err(r, 413)
     assert "<html" not in r.text.lower()
     assert s.sql("SELECT COUNT(*) FROM workflows") == [["0"]]
     # unknown paths outside /api: nginx's own JSON 404
     for path in ("/", "/apix", "/nothing/here?x=1", "/API/workflows", "/static/"):
-        assert_json_error(get(s, path), 404)
-    assert_json_error(requests.post(s.url + "/elsewhere", data="{}", timeout=30), 404)
+        err(get(s, path), 404)
+    err(requests.post(s.url + "/elsewhere", data="{}", timeout=30), 404)
 
 
 def test_nginx_errors_are_json_whatever_the_file_extension(make_stack):
@@ -592,10 +586,10 @@ def test_502_is_json_with_retry_after_when_all_pools_are_stopped(make_stack):
     assert s.stop_pool(1) == 0
     for path in ("/api/health", "/api/workflows"):
         r = get(s, path)
-        body = assert_json_error(r, 502)
+        body = err(r, 502)
         assert r.headers.get("Retry-After", "").isdigit(), r.headers
         assert "<html" not in r.text.lower()
         assert body["message"]
     r = requests.post(s.url + "/api/workflows", json={"name": "a", "trigger_event": "b"}, timeout=30)
-    assert_json_error(r, 502)
+    err(r, 502)
     assert r.headers.get("Retry-After")

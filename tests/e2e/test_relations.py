@@ -2,59 +2,13 @@
 (/api/workflows/{id}/steps, /api/workflows/{id}/logs, /api/prompts/{id}/steps,
 /api/execution-logs/{id}/children), and the cost of includes (one query per relation,
 whatever the page size: no N+1)."""
-import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from conftest import Api
-
-PAGE_META_KEYS = {"current_page", "from", "last_page", "path", "per_page", "to", "total"}
-CURSOR_META_KEYS = {"path", "per_page", "next_cursor", "prev_cursor"}
-
-
-def uniq(prefix="rel"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    return r.json()
-
-
-def err(r, status):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    body = r.json()
-    assert isinstance(body.get("message"), str) and body["message"], body
-    return body
-
-
-def ids(body):
-    return [row["id"] for row in body["data"]]
-
-
-def new_workflow(api, trigger=None, name="rel"):
-    return ok(api.post("/api/workflows", {"name": name, "trigger_event": trigger or uniq()}), 201)["data"]
-
-
-def new_prompt(api, **extra):
-    body = {"name": uniq("prompt"), "system_prompt_text": "Be brief."}
-    body.update(extra)
-    return ok(api.post("/api/prompts", body), 201)["data"]
-
-
-def new_step(api, workflow_id, step_order=1, **extra):
-    body = {"workflow_id": workflow_id, "step_order": step_order, "name": f"step {step_order}"}
-    body.update(extra)
-    return ok(api.post("/api/workflow-steps", body), 201)["data"]
-
-
-def new_log(api, workflow_id, step_id, **extra):
-    body = {"workflow_id": workflow_id, "step_id": step_id, "status": "SUCCESS"}
-    body.update(extra)
-    return ok(api.post("/api/execution-logs", body), 201)["data"]
+from helpers import (CURSOR_META_KEYS, PAGE_META_KEYS, err, ids, new_log, new_prompt, new_step,
+                     new_workflow, ok, uniq)
 
 
 def show(api, path):

@@ -7,9 +7,9 @@ English messages and the summary "first message (and N more errors)".
 
 Every 422 is checked for its full `errors` object and `message`, and for having changed
 nothing (row counts for creates, the record before/after for updates)."""
-import uuid
-
 import pytest
+
+from helpers import ok_data, rand_version, uniq
 
 MISSING = object()
 TABLES = {
@@ -23,14 +23,6 @@ NOWHERE = 987654321
 
 # ---------------------------------------------------------------- helpers
 
-def uniq(prefix="val"):
-    return f"{prefix}.{uuid.uuid4().hex[:12]}"
-
-
-def rand_version():
-    return uuid.uuid4().int % 2_000_000_000 + 2
-
-
 def label(field):
     return field.replace("_", " ")
 
@@ -41,12 +33,6 @@ def summary(errors):
     if more == 0:
         return msgs[0]
     return f"{msgs[0]} (and {more} more error{'' if more == 1 else 's'})"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers["Content-Type"].startswith("application/json"), r.headers
-    return r.json()["data"]
 
 
 def invalid(r, expected=None, field=None):
@@ -80,11 +66,11 @@ def last_id(api, res):
 @pytest.fixture(scope="module")
 def par(api):
     """Parents shared by this module: a workflow, a prompt, a step and a log (never deleted)."""
-    w = ok(api.post("/api/workflows", {"name": uniq("wf"), "trigger_event": uniq("ev")}), 201)
-    p = ok(api.post("/api/prompts", {"name": uniq("p"), "system_prompt_text": "x"}), 201)
-    s = ok(api.post("/api/workflow-steps", {"workflow_id": w["id"], "step_order": 1,
+    w = ok_data(api.post("/api/workflows", {"name": uniq("wf"), "trigger_event": uniq("ev")}), 201)
+    p = ok_data(api.post("/api/prompts", {"name": uniq("p"), "system_prompt_text": "x"}), 201)
+    s = ok_data(api.post("/api/workflow-steps", {"workflow_id": w["id"], "step_order": 1,
                                             "name": "s", "prompt_id": p["id"]}), 201)
-    lg = ok(api.post("/api/execution-logs", {"workflow_id": w["id"], "step_id": s["id"],
+    lg = ok_data(api.post("/api/execution-logs", {"workflow_id": w["id"], "step_id": s["id"],
                                              "status": "SUCCESS"}), 201)
     return {"workflow_id": w["id"], "prompt_id": p["id"], "step_id": s["id"], "log_id": lg["id"]}
 
@@ -118,22 +104,22 @@ def create_invalid(api, stack, res, body, expected=None, field=None):
 
 
 def create_ok(api, res, body):
-    d = ok(api.post(f"/api/{res}", body), 201)
-    assert ok(api.get(f"/api/{res}/{d['id']}")) == d
+    d = ok_data(api.post(f"/api/{res}", body), 201)
+    assert ok_data(api.get(f"/api/{res}/{d['id']}")) == d
     return d
 
 
 def fresh(api, res, par, **extra):
     body = base(res, par)
     body.update(extra)
-    return ok(api.post(f"/api/{res}", body), 201)
+    return ok_data(api.post(f"/api/{res}", body), 201)
 
 
 def update_invalid(api, method, res, rec, body, expected=None, field=None):
-    before = ok(api.get(f"/api/{res}/{rec['id']}"))
+    before = ok_data(api.get(f"/api/{res}/{rec['id']}"))
     r = getattr(api, method)(f"/api/{res}/{rec['id']}", body)
     invalid(r, expected, field)
-    assert ok(api.get(f"/api/{res}/{rec['id']}")) == before, "a failed update changed the record"
+    assert ok_data(api.get(f"/api/{res}/{rec['id']}")) == before, "a failed update changed the record"
     return r.json()
 
 
@@ -181,7 +167,7 @@ OPTIONAL_CHANGE = {
 @pytest.mark.parametrize("res", list(TABLES))
 def test_required_fields_may_be_omitted_on_update(api, par, res, method):
     rec = fresh(api, res, par)
-    d = ok(getattr(api, method)(f"/api/{res}/{rec['id']}", OPTIONAL_CHANGE[res]))
+    d = ok_data(getattr(api, method)(f"/api/{res}/{rec['id']}", OPTIONAL_CHANGE[res]))
     for k, v in OPTIONAL_CHANGE[res].items():
         assert d[k] == v
     for k, _ in REQUIRED:
@@ -265,7 +251,7 @@ def test_max255_on_update(api, par, method):
     rec = fresh(api, "workflows", par)
     update_invalid(api, method, "workflows", rec, {"name": "é" * 256, "description": "changed"},
                    {"name": ["The name field must not be greater than 255 characters."]})
-    d = ok(getattr(api, method)(f"/api/workflows/{rec['id']}", {"name": "é" * 255}))
+    d = ok_data(getattr(api, method)(f"/api/workflows/{rec['id']}", {"name": "é" * 255}))
     assert d["name"] == "é" * 255
 
 
@@ -379,7 +365,7 @@ def test_integer_accepts_integral_json_numbers_in_exponent_form(api, stack, par)
     raw = ('{"workflow_id": %d, "name": "exp", "step_order": 1e2, "delay_minutes": 12.5e1}'
            % par["workflow_id"])
     r = api.post("/api/workflow-steps", data=raw, headers={"Content-Type": "application/json"})
-    d = ok(r, 201)
+    d = ok_data(r, 201)
     assert (d["step_order"], d["delay_minutes"]) == (100, 125)
 
 
@@ -528,7 +514,7 @@ def test_status_in_on_update(api, par):
     rec = fresh(api, "prompts", par)
     update_invalid(api, "patch", "prompts", rec, {"status": "published"},
                    {"status": ["The selected status is invalid."]})
-    assert ok(api.put(f"/api/prompts/{rec['id']}", {"status": "archived"}))["status"] == "archived"
+    assert ok_data(api.put(f"/api/prompts/{rec['id']}", {"status": "archived"}))["status"] == "archived"
 
 
 # ---------------------------------------------------------------- exists
@@ -573,7 +559,7 @@ def test_exists_message_for_workflow_id(api, stack, par):
 
 
 def test_exists_rejects_a_deleted_record(api, stack, par):
-    w = ok(api.post("/api/workflows", {"name": uniq(), "trigger_event": uniq()}), 201)
+    w = ok_data(api.post("/api/workflows", {"name": uniq(), "trigger_event": uniq()}), 201)
     assert api.delete(f"/api/workflows/{w['id']}").status_code == 204
     create_invalid(api, stack, "workflow-steps",
                    body_with("workflow-steps", par, "workflow_id", w["id"]),
@@ -617,7 +603,7 @@ def prompt_count(stack, name):
 
 def test_unique_second_create_with_same_name_and_version_is_422(api, stack):
     name = uniq("uniq")
-    ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a", "version": 4}), 201)
+    ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a", "version": 4}), 201)
     body = create_invalid(api, stack, "prompts", {"name": name, "system_prompt_text": "b",
                                                   "version": 4}, TAKEN)
     assert body["message"] == "The name has already been taken."
@@ -626,7 +612,7 @@ def test_unique_second_create_with_same_name_and_version_is_422(api, stack):
 
 def test_unique_uses_the_default_version_when_not_sent(api, stack):
     name = uniq("uniq")
-    ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
+    ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
     create_invalid(api, stack, "prompts", {"name": name, "system_prompt_text": "b"}, TAKEN)
     create_invalid(api, stack, "prompts", {"name": name, "system_prompt_text": "b", "version": 1}, TAKEN)
     create_invalid(api, stack, "prompts", {"name": name, "system_prompt_text": "b", "version": "1"}, TAKEN)
@@ -635,10 +621,10 @@ def test_unique_uses_the_default_version_when_not_sent(api, stack):
 
 def test_unique_same_name_other_version_is_ok(api, stack):
     name = uniq("uniq")
-    a = ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
-    b = ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "b", "version": 2}), 201)
+    a = ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
+    b = ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "b", "version": 2}), 201)
     assert (a["version"], b["version"]) == (1, 2)
-    other = ok(api.post("/api/prompts", {"name": uniq("uniq"), "system_prompt_text": "c"}), 201)
+    other = ok_data(api.post("/api/prompts", {"name": uniq("uniq"), "system_prompt_text": "c"}), 201)
     assert other["version"] == 1
     assert prompt_count(stack, name) == 2
 
@@ -646,9 +632,9 @@ def test_unique_same_name_other_version_is_ok(api, stack):
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_unique_update_into_a_taken_pair_is_422(api, method):
     name = uniq("uniq")
-    ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a", "version": 1}), 201)
-    b = ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "b", "version": 2}), 201)
-    c = ok(api.post("/api/prompts", {"name": uniq("uniq"), "system_prompt_text": "c", "version": 1}), 201)
+    ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a", "version": 1}), 201)
+    b = ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "b", "version": 2}), 201)
+    c = ok_data(api.post("/api/prompts", {"name": uniq("uniq"), "system_prompt_text": "c", "version": 1}), 201)
     update_invalid(api, method, "prompts", b, {"version": 1}, TAKEN)          # version collides
     update_invalid(api, method, "prompts", c, {"name": name}, TAKEN)          # name collides
     update_invalid(api, method, "prompts", c, {"name": name, "version": 2, "category": "x"}, TAKEN)
@@ -657,33 +643,33 @@ def test_unique_update_into_a_taken_pair_is_422(api, method):
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_unique_update_keeping_own_values_is_ok(api, method):
     name = uniq("uniq")
-    p = ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a", "version": 2}), 201)
-    d = ok(getattr(api, method)(f"/api/prompts/{p['id']}", {"name": name, "version": 2,
+    p = ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a", "version": 2}), 201)
+    d = ok_data(getattr(api, method)(f"/api/prompts/{p['id']}", {"name": name, "version": 2,
                                                             "category": "kept"}))
     assert (d["name"], d["version"], d["category"]) == (name, 2, "kept")
-    d = ok(getattr(api, method)(f"/api/prompts/{p['id']}", {"name": name}))
+    d = ok_data(getattr(api, method)(f"/api/prompts/{p['id']}", {"name": name}))
     assert d["name"] == name
-    d = ok(getattr(api, method)(f"/api/prompts/{p['id']}", {"version": 3}))
+    d = ok_data(getattr(api, method)(f"/api/prompts/{p['id']}", {"version": 3}))
     assert d["version"] == 3
 
 
 def test_unique_update_changing_only_the_case_of_its_own_name_is_ok(api):
     name = uniq("Case")
-    p = ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
-    d = ok(api.patch(f"/api/prompts/{p['id']}", {"name": name.upper()}))
+    p = ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
+    d = ok_data(api.patch(f"/api/prompts/{p['id']}", {"name": name.upper()}))
     assert d["name"] == name.upper()
 
 
 def test_unique_follows_the_column_collation(api, stack):
     name = uniq("Uniq")
-    ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
+    ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
     create_invalid(api, stack, "prompts", {"name": name.upper(), "system_prompt_text": "b"}, TAKEN)
     create_invalid(api, stack, "prompts", {"name": name + " ", "system_prompt_text": "b"}, TAKEN)
 
 
 def test_unique_is_not_checked_when_version_itself_is_invalid(api, stack):
     name = uniq("uniq")
-    ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
+    ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
     create_invalid(api, stack, "prompts", {"name": name, "system_prompt_text": "b", "version": "abc"},
                    {"version": ["The version field must be an integer."]})
 
@@ -692,7 +678,7 @@ def test_unique_error_comes_first_in_rule_order(api, stack):
     """Laravel validates attributes in rule order: name (with its unique rule) before status,
     so the summary starts with the name's message."""
     name = uniq("uniq")
-    ok(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
+    ok_data(api.post("/api/prompts", {"name": name, "system_prompt_text": "a"}), 201)
     r = api.post("/api/prompts", {"name": name, "system_prompt_text": "b", "status": "bogus"})
     assert r.status_code == 422, r.text
     body = r.json()
@@ -853,9 +839,9 @@ def test_nullable_fields_can_be_reset_to_null(api, par, res, field):
         if isinstance(sample, str) else sample
     rec = fresh(api, res, par, **{field: sample})
     assert rec[field] is not None
-    d = ok(api.patch(f"/api/{res}/{rec['id']}", {field: None}))
+    d = ok_data(api.patch(f"/api/{res}/{rec['id']}", {field: None}))
     assert d[field] is None
-    assert ok(api.get(f"/api/{res}/{rec['id']}"))[field] is None
+    assert ok_data(api.get(f"/api/{res}/{rec['id']}"))[field] is None
 
 
 def test_executed_at_null_is_allowed(api, par):
