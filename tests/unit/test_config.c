@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fixture.h"
 #include "resource.h"
 
 static char tmpdir[256];
@@ -65,13 +66,7 @@ static int setup(void **state)
 
 static const char *write_file(const char *dir, const char *name, const char *text)
 {
-    static char path[600];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return fixture_write(dir, name, text);
 }
 
 /* A folder tmpdir/<name> holding an aiengine.yaml made of `server` (the text of the

@@ -17,6 +17,7 @@
 
 #include "resource.h"
 #include "router.h"
+#include "fixture.h"
 
 static char tmpdir[256];
 static struct resource_set *resources;
@@ -47,13 +48,7 @@ static int teardown_all(void **state)
 /* Write `text` to tmpdir/name and return the path (static buffer, one at a time). */
 static const char *fixture(const char *name, const char *text)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return fixture_write(tmpdir, name, text);
 }
 
 static struct router *load_ok(const char *name, const char *text)
