@@ -64,7 +64,7 @@ static void load_fails(const char *name, const char *text, int line, const char 
 {
     struct config_error err = {{0}};
     const char *path = fixture(name, text);
-    char prefix[600];
+    char prefix[640];
     snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
     struct router *r = router_load(path, resources, &err);
     if (r) {
