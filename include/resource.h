@@ -79,6 +79,7 @@ struct resource {
     const struct relation **restrict_delete;
     size_t nrestrict_delete;
     char *select_list; /* "`id`,`name`,..." in table order, built once */
+    char *select_by_id, *select_by_id_for_update; /* "SELECT <list> FROM `t` WHERE `id` = ?" */
     /* for 400 messages: "steps, prompt", "trigger_event, is_active", "id, name, ..." */
     char *include_names, *filter_names, *sort_names;
 };

@@ -811,12 +811,9 @@ int crud_relation(struct ctx *c)
 static int fetch_one(struct ctx *c, const struct resource *r, unsigned long long id, bool lock,
                      struct db_result *res)
 {
-    struct sql q;
-    sql_init(&q, c->arena);
-    sql_printf(&q, "SELECT %s FROM `%s` WHERE `%s` = ?%s", r->select_list, r->table, r->id->name,
-               lock ? " FOR UPDATE" : "");
-    sql_param(&q, db_uint(id));
-    int s = sql_run(c, &q, res);
+    struct db_param p = db_uint(id);
+    int s = db_query(c->db, c->arena, lock ? r->select_by_id_for_update : r->select_by_id, &p, 1,
+                     res);
     return s == DB_OK ? 0 : app_db_fail(c, s);
 }
 

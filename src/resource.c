@@ -248,6 +248,8 @@ static void free_resource(struct resource *r)
     free(r->table);
     free(r->singular_label);
     free(r->select_list);
+    free(r->select_by_id);
+    free(r->select_by_id_for_update);
     free(r->include_names);
     free(r->filter_names);
     free(r->sort_names);
@@ -322,6 +324,11 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     buf_init(&sl, 0);
     for (size_t i = 0; i < r->nfields; i++) buf_printf(&sl, "%s`%s`", i ? "," : "", r->fields[i].name);
     r->select_list = xstrdup(sl.data);
+    buf_reset(&sl);
+    buf_printf(&sl, "SELECT %s FROM `%s` WHERE `%s` = ?", r->select_list, r->table, r->id->name);
+    r->select_by_id = xstrdup(sl.data);
+    buf_puts(&sl, " FOR UPDATE");
+    r->select_by_id_for_update = xstrdup(sl.data);
     buf_free(&sl);
 
     const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));
