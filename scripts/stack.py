@@ -219,12 +219,13 @@ class Stack:
         for name, text in self.extra_nginx.items():
             with open(os.path.join(ndir, "extra", name), "w") as f:
                 f.write(text)
-        # every pool once as a primary and once as a backup: a request whose worker dies
-        # mid-request is retried (if idempotent) on a fresh connection, even with one pool
-        servers = "\n".join([f"    server unix:{self.pool_socket(i)} max_fails=1 fail_timeout=2s;"
+        # every pool once as a primary and twice as a backup that is never taken out: a GET
+        # whose worker dies mid-request is retried on a fresh connection (another worker),
+        # even with one pool whose primary entry is out; see the template's comment
+        servers = "\n".join([f"    server unix:{self.pool_socket(i)} max_fails=3 fail_timeout=1s;"
                               for i in range(self.pools)] +
-                             [f"    server unix:{self.pool_socket(i)} backup;"
-                              for i in range(self.pools)])
+                             [f"    server unix:{self.pool_socket(i)} backup max_fails=0;"
+                              for _ in range(2) for i in range(self.pools)])
         subst = {
             "@UPSTREAM_SERVERS@": servers,
             "@LISTEN@": f"127.0.0.1:{self.port}",
