@@ -36,7 +36,7 @@ bool auth_equal(const char *a, const char *b, size_t n);
 /* Whether the token grants `ability` (NULL ability: any valid token). */
 bool auth_can(const struct auth_token *t, const char *ability);
 /* Parse a Sanctum abilities column ('["read","write"]'). Returns the count, or -1. Strings
- * are xstrdup'ed into *out (caller frees each and the array). */
+ * are mem_strdup'ed into *out (caller frees each and the array). */
 int auth_parse_abilities(const char *json, char ***out);
 
 /* Authenticate ctx's request: on success sets c->token and returns 0; otherwise sets a

@@ -12,7 +12,7 @@ struct config_error {
     char msg[512];
 };
 
-void config_errorf(struct config_error *err, const char *fmt, ...)
+void yconf_errorf(struct config_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 struct yconf {

@@ -20,7 +20,7 @@ struct worker_state {
 
 struct worker_state *worker_state_new(void)
 {
-    struct worker_state *ws = xcalloc(1, sizeof *ws);
+    struct worker_state *ws = mem_calloc(1, sizeof *ws);
     ws->auth = auth_cache_new();
     return ws;
 }
@@ -335,7 +335,7 @@ static int parse_body(struct ctx *c)
     /* json-c's depth also counts a scalar inside the innermost container; containers are
      * counted exactly by check_tree below */
     struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth + 1);
-    if (!tok) oom_abort();
+    if (!tok) mem_oom_abort();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *obj = NULL;
     enum json_tokener_error jerr = json_tokener_error_parse_eof;

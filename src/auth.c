@@ -32,7 +32,7 @@ struct auth_cache {
 
 struct auth_cache *auth_cache_new(void)
 {
-    return xcalloc(1, sizeof(struct auth_cache));
+    return mem_calloc(1, sizeof(struct auth_cache));
 }
 
 static void slot_clear(struct cached_token *t)
@@ -121,11 +121,11 @@ int auth_parse_abilities(const char *json, char ***out)
         return -1;
     }
     size_t n = json_object_array_length(o);
-    char **list = xcalloc(n ? n : 1, sizeof *list);
+    char **list = mem_calloc(n ? n : 1, sizeof *list);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(o, i);
-        if (json_object_is_type(it, json_type_string)) list[k++] = xstrdup(json_object_get_string(it));
+        if (json_object_is_type(it, json_type_string)) list[k++] = mem_strdup(json_object_get_string(it));
     }
     json_object_put(o);
     *out = list;

@@ -11,7 +11,7 @@
 void buf_init(struct buf *b, size_t limit)
 {
     b->cap = 256;
-    b->data = xmalloc(b->cap);
+    b->data = mem_alloc(b->cap);
     b->data[0] = '\0';
     b->len = 0;
     b->limit = limit ? limit : SIZE_MAX - 1;
@@ -42,7 +42,7 @@ static bool buf_reserve(struct buf *b, size_t n)
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;
-        b->data = xrealloc(b->data, cap);
+        b->data = mem_realloc(b->data, cap);
         b->cap = cap;
     }
     return true;

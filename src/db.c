@@ -41,7 +41,7 @@ static unsigned long hash_str(const char *s)
 
 struct db *db_new(const struct config_db *cfg)
 {
-    struct db *db = xcalloc(1, sizeof *db);
+    struct db *db = mem_calloc(1, sizeof *db);
     db->cfg = *cfg;
     return db;
 }
@@ -80,7 +80,7 @@ int db_connect(struct db *db)
 {
     if (db->conn) return DB_OK;
     MYSQL *c = mysql_init(NULL);
-    if (!c) oom_abort();
+    if (!c) mem_oom_abort();
     unsigned ct = db->cfg.connect_timeout, rt = db->cfg.read_timeout, wt = db->cfg.write_timeout;
     mysql_optionsv(c, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
     mysql_optionsv(c, MYSQL_OPT_READ_TIMEOUT, &rt);
@@ -148,7 +148,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
         if (!e->stmt || (victim->stmt && e->last_use < victim->last_use)) victim = e;
     }
     MYSQL_STMT *st = mysql_stmt_init(db->conn);
-    if (!st) oom_abort();
+    if (!st) mem_oom_abort();
     db->round_trips++;
     if (mysql_stmt_prepare(st, sql, strlen(sql))) {
         *status = map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
@@ -162,7 +162,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
         mysql_stmt_close(victim->stmt);
         free(victim->sql);
     }
-    victim->sql = xstrdup(sql);
+    victim->sql = mem_strdup(sql);
     victim->hash = h;
     victim->stmt = st;
     victim->last_use = ++db->clock;

@@ -123,7 +123,7 @@ int main(int argc, char **argv)
             if (RAND_bytes(rnd, sizeof rnd) != 1) return 1;
             for (int k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
             free(cfg->app_key);
-            cfg->app_key = xstrdup(hex);
+            cfg->app_key = mem_strdup(hex);
             log_warn("app.key is not set: using a random key (cursors will not survive a "
                      "restart or verify on other hosts)");
         }

@@ -52,16 +52,16 @@ int migrate_list(const char *dir, struct migration_file **out, char *err, size_t
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            files = xrealloc(files, (size_t)cap * sizeof *files);
+            files = mem_realloc(files, (size_t)cap * sizeof *files);
         }
         struct migration_file *f = &files[n++];
-        f->name = xmalloc(len - 6);
+        f->name = mem_alloc(len - 6);
         memcpy(f->name, nm, len - 7);
         f->name[len - 7] = '\0';
         size_t pl = strlen(dir) + len + 8;
-        f->up_path = xmalloc(pl);
+        f->up_path = mem_alloc(pl);
         snprintf(f->up_path, pl, "%s/%s", dir, nm);
-        f->down_path = xmalloc(pl + 2);
+        f->down_path = mem_alloc(pl + 2);
         snprintf(f->down_path, pl + 2, "%s/%s.down.sql", dir, f->name);
     }
     closedir(d);
@@ -111,11 +111,11 @@ int migrate_split(const char *sql, char ***out)
         bool is_end = q > p && q[-1] == ';';
         if (is_end || !nl) {
             size_t len = (size_t)((is_end ? q - 1 : end) - start);
-            char *stmt = xmalloc(len + 1);
+            char *stmt = mem_alloc(len + 1);
             memcpy(stmt, start, len);
             stmt[len] = '\0';
             if (!blank_or_comment(stmt)) {
-                list = xrealloc(list, (size_t)(n + 1) * sizeof *list);
+                list = mem_realloc(list, (size_t)(n + 1) * sizeof *list);
                 list[n++] = stmt;
             } else {
                 free(stmt);
@@ -136,7 +136,7 @@ static char *read_file(const char *path)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *s = xmalloc((size_t)n + 1);
+    char *s = mem_alloc((size_t)n + 1);
     size_t got = fread(s, 1, (size_t)n, f);
     s[got] = '\0';
     fclose(f);

@@ -77,7 +77,7 @@ static int compile_path(const char *path, struct route *rt, char *why, size_t wh
                     snprintf(why, whylen, "bad character '%c' in path", p[i]);
                     return -1;
                 }
-            char *seg = xmalloc(len + 1);
+            char *seg = mem_alloc(len + 1);
             memcpy(seg, p, len);
             seg[len] = '\0';
             rt->segments[rt->nsegments++] = seg;
@@ -104,7 +104,7 @@ static struct route *add_route(struct router *r, size_t *cap)
 {
     if (r->n == *cap) {
         *cap = *cap ? *cap * 2 : 32;
-        r->routes = xrealloc(r->routes, *cap * sizeof *r->routes);
+        r->routes = mem_realloc(r->routes, *cap * sizeof *r->routes);
     }
     struct route *rt = &r->routes[r->n++];
     memset(rt, 0, sizeof *rt);
@@ -184,14 +184,14 @@ static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *n
     };
     for (size_t i = 0; i < sizeof five / sizeof five[0]; i++) {
         struct route *rt = add_route(r, cap);
-        rt->method = xstrdup(five[i].method);
+        rt->method = mem_strdup(five[i].method);
         char path[160];
         snprintf(path, sizeof path, "/api/%s%s", name, five[i].member ? "/{id}" : "");
-        rt->path = xstrdup(path);
+        rt->path = mem_strdup(path);
         rt->handler = five[i].h;
         rt->resource = res;
         rt->auth = true;
-        rt->ability = xstrdup(five[i].write ? write : read);
+        rt->ability = mem_strdup(five[i].write ? write : read);
         rt->line = yconf_line(item);
         if (finish_route(y, item, r, rt, err)) return -1;
     }
@@ -202,7 +202,7 @@ struct router *router_load(const char *path, const struct resource_set *resource
                            struct config_error *err)
 {
     struct yconf y;
-    struct router *r = xcalloc(1, sizeof *r);
+    struct router *r = mem_calloc(1, sizeof *r);
     size_t cap = 0;
     if (yconf_load(&y, path, err)) goto fail;
     yaml_node_t *list = yconf_get(&y, yconf_root(&y), "routes");
@@ -238,9 +238,9 @@ struct router *router_load(const char *path, const struct resource_set *resource
                     yconf_error(&y, v, err, "unknown method '%s'", vs);
                     goto fail;
                 }
-                rt->method = xstrdup(vs);
+                rt->method = mem_strdup(vs);
             } else if (!strcmp(ks, "path")) {
-                rt->path = xstrdup(vs);
+                rt->path = mem_strdup(vs);
             } else if (!strcmp(ks, "handler")) {
                 bool found = false;
                 for (size_t i = 0; i < sizeof handler_names / sizeof handler_names[0]; i++)
@@ -268,7 +268,7 @@ struct router *router_load(const char *path, const struct resource_set *resource
             } else if (!strcmp(ks, "auth")) {
                 if (yconf_bool(&y, v, &rt->auth, err)) goto fail;
             } else if (!strcmp(ks, "ability")) {
-                rt->ability = xstrdup(vs);
+                rt->ability = mem_strdup(vs);
             } else {
                 yconf_error(&y, k, err, "unknown key '%s'", ks);
                 goto fail;

@@ -63,10 +63,10 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void add_arg(struct rule *r, const char *s, size_t n)
 {
-    char *a = xmalloc(n + 1);
+    char *a = mem_alloc(n + 1);
     memcpy(a, s, n);
     a[n] = '\0';
-    r->args = xrealloc(r->args, (r->nargs + 1) * sizeof *r->args);
+    r->args = mem_realloc(r->args, (r->nargs + 1) * sizeof *r->args);
     r->args[r->nargs++] = a;
 }
 
@@ -194,7 +194,7 @@ int rules_compile(const char *spec, const char *attribute, struct rule_set *out,
             free_rule(&r);
             goto fail;
         }
-        out->rules = xrealloc(out->rules, (out->nrules + 1) * sizeof *out->rules);
+        out->rules = mem_realloc(out->rules, (out->nrules + 1) * sizeof *out->rules);
         out->rules[out->nrules++] = r;
         switch (r.kind) {
         case RULE_REQUIRED:
@@ -283,7 +283,7 @@ static void report(const struct rules_env *env, const char *tmpl, const char *la
         }
         if (pass == 0) {
             need = o + 1;
-            if (need > sizeof stackbuf) msg = xmalloc(need);
+            if (need > sizeof stackbuf) msg = mem_alloc(need);
             o = 0;
         }
     }

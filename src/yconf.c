@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void config_errorf(struct config_error *err, const char *fmt, ...)
+void yconf_errorf(struct config_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -41,24 +41,24 @@ static int check_duplicate_keys(struct yconf *y, struct config_error *err)
 int yconf_load(struct yconf *y, const char *path, struct config_error *err)
 {
     memset(y, 0, sizeof *y);
-    y->path = xstrdup(path);
+    y->path = mem_strdup(path);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        config_errorf(err, "%s: %s", path, strerror(errno));
+        yconf_errorf(err, "%s: %s", path, strerror(errno));
         return -1;
     }
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) oom_abort();
+    if (!yaml_parser_initialize(&parser)) mem_oom_abort();
     yaml_parser_set_input_file(&parser, f);
     int rc = 0;
     if (!yaml_parser_load(&parser, &y->doc)) {
-        config_errorf(err, "%s:%zu: %s", path, parser.problem_mark.line + 1,
+        yconf_errorf(err, "%s:%zu: %s", path, parser.problem_mark.line + 1,
                       parser.problem ? parser.problem : "YAML syntax error");
         rc = -1;
     } else {
         y->loaded = true;
         if (!yaml_document_get_root_node(&y->doc)) {
-            config_errorf(err, "%s:1: empty document", path);
+            yconf_errorf(err, "%s:1: empty document", path);
             rc = -1;
         } else if (check_duplicate_keys(y, err)) {
             rc = -1;
@@ -111,7 +111,7 @@ void yconf_error(struct yconf *y, yaml_node_t *n, struct config_error *err, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    config_errorf(err, "%s:%d: %s", y->path, yconf_line(n), msg);
+    yconf_errorf(err, "%s:%d: %s", y->path, yconf_line(n), msg);
 }
 
 int yconf_int(struct yconf *y, yaml_node_t *n, long long min, long long max, long long *out,
