@@ -8,7 +8,6 @@
 #ifndef AIENGINE_AUTH_H
 #define AIENGINE_AUTH_H
 
-#include "app.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,10 +38,14 @@ bool auth_can(const struct auth_token *t, const char *ability);
  * are mem_strdup'ed into *out (caller frees each and the array). */
 int auth_parse_abilities(const char *json, char ***out);
 
+struct ctx;
+
 /* Authenticate ctx's request: on success sets c->token and returns 0; otherwise sets a
  * 401 (or 503 when the database is down) and returns -1. */
 int auth_authenticate(struct ctx *c);
 
+/* The verified-token cache: one per worker, owned by the worker and handed to requests in
+ * ctx->tokens. */
 struct auth_cache;
 struct auth_cache *auth_cache_new(void);
 void auth_cache_free(struct auth_cache *ac);

@@ -6,18 +6,12 @@
 #ifndef AIENGINE_CONFIG_H
 #define AIENGINE_CONFIG_H
 
+#include "db.h"
 #include "resource.h"
 #include "router.h"
 #include "yconf.h"
 
 #include <stddef.h>
-
-struct config_db {
-    char *host, *socket, *user, *password, *name;
-    unsigned port;
-    unsigned connect_timeout, read_timeout, write_timeout;
-    unsigned retry_after;
-};
 
 struct config {
     char *etc_dir;

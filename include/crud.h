@@ -4,7 +4,7 @@
 #ifndef AIENGINE_CRUD_H
 #define AIENGINE_CRUD_H
 
-#include "app.h"
+#include "req.h"
 
 int crud_index(struct ctx *c);
 int crud_show(struct ctx *c);

@@ -3,7 +3,10 @@
  * compared, in constant time, and an unknown id costs the same hash and compare as a wrong
  * secret so the two cannot be told apart. */
 #include "auth.h"
+#include "config.h"
+#include "db.h"
 #include "log.h"
+#include "req.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -142,7 +145,7 @@ static time_t parse_utc(const char *s)
 
 static int unauthenticated(struct ctx *c)
 {
-    return app_fail(c, AE_UNAUTHENTICATED, NULL);
+    return req_fail(c, REQ_E_UNAUTHENTICATED, NULL);
 }
 
 /* Read the token row and fill the slot. Returns 1 found and valid, 0 not (401), <0 db. */
@@ -204,7 +207,7 @@ int auth_authenticate(struct ctx *c)
     char hash[65];
     auth_sha256_hex(secret, secret_len, hash);
 
-    struct auth_cache *ac = app_auth_cache(c->ws);
+    struct auth_cache *ac = c->tokens;
     time_t now = time(NULL);
     struct cached_token *slot = NULL, *victim = &ac->slots[0];
     for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++) {
@@ -225,7 +228,7 @@ int auth_authenticate(struct ctx *c)
     if (!slot || now - slot->checked_at >= c->cfg->token_cache_seconds) {
         struct cached_token *target = slot ? slot : victim;
         int r = load_row(c, target, has_id, id, hash);
-        if (r < 0) return app_db_fail(c, r);
+        if (r < 0) return req_db_fail(c, r);
         if (r == 0) {
             if (slot) slot_clear(slot);
             return unauthenticated(c);

@@ -6,6 +6,9 @@
  * rolls back (app_handle rolls back on any error). Includes cost one query per relation,
  * never one per row. */
 #include "crud.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
 #include "jsonraw.h"
 #include "log.h"
 #include "query.h"
@@ -125,7 +128,7 @@ static struct db_param bind_text(struct ctx *c, const struct field *f, const cha
 
 static int not_found(struct ctx *c, const struct resource *r, const char *id)
 {
-    return app_failf(c, AE_NOT_FOUND, "No %s with id %s.", r->singular_label, id);
+    return req_failf(c, REQ_E_NOT_FOUND, "No %s with id %s.", r->singular_label, id);
 }
 
 /* ---- list options: page, per_page, cursor, sort, include, filter[...] ---- */
@@ -165,12 +168,12 @@ static int parse_includes(struct ctx *c, const struct resource *r, const struct 
             rel = resource_relation(r, name);
         }
         if (!rel || !rel->includable)
-            return app_failf(c, AE_BAD_REQUEST, "Unknown include '%.*s'. Allowed: %s.",
+            return req_failf(c, REQ_E_BAD_REQUEST, "Unknown include '%.*s'. Allowed: %s.",
                              (int)(len > 64 ? 64 : len), p, r->include_names);
         bool dup = false;
         for (size_t i = 0; i < o->ninc; i++) dup |= o->includes[i] == rel;
         if (!dup) {
-            if (o->ninc == MAX_INCLUDES) return app_fail(c, AE_BAD_REQUEST, "Too many includes.");
+            if (o->ninc == MAX_INCLUDES) return req_fail(c, REQ_E_BAD_REQUEST, "Too many includes.");
             o->includes[o->ninc++] = rel;
         }
         if (!comma) break;
@@ -185,7 +188,7 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
     char key[96];
     snprintf(key, sizeof key, "filter[%s]", f->name);
     if (!query_utf8_valid(qp->value, qp->len))
-        return app_failf(c, AE_BAD_REQUEST, "The value of %s is not valid UTF-8 or has a NUL byte.",
+        return req_failf(c, REQ_E_BAD_REQUEST, "The value of %s is not valid UTF-8 or has a NUL byte.",
                          key);
     long long v;
     switch (f->type) {
@@ -193,7 +196,7 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
         if (!strcmp(qp->value, "1") || !strcmp(qp->value, "true")) *out = db_int(1);
         else if (!strcmp(qp->value, "0") || !strcmp(qp->value, "false")) *out = db_int(0);
         else {
-            app_invalid(c, key, arena_printf(c->arena, "The %s filter must be true or false.", f->label));
+            req_invalid(c, key, arena_printf(c->arena, "The %s filter must be true or false.", f->label));
             return -1;
         }
         return 0;
@@ -201,7 +204,7 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
     case FIELD_FK:
     case FIELD_INT:
         if (value_parse_int(qp->value, qp->len, &v)) {
-            app_invalid(c, key, arena_printf(c->arena, "The %s filter must be an integer.", f->label));
+            req_invalid(c, key, arena_printf(c->arena, "The %s filter must be an integer.", f->label));
             return -1;
         }
         *out = db_int(v);
@@ -209,7 +212,7 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
     case FIELD_TIMESTAMP: {
         char utc[27];
         if (value_parse_date(qp->value, qp->len, utc)) {
-            app_invalid(c, key, arena_printf(c->arena, "The %s filter must be a valid date.", f->label));
+            req_invalid(c, key, arena_printf(c->arena, "The %s filter must be a valid date.", f->label));
             return -1;
         }
         const char *t = arena_strdup(c->arena, utc);
@@ -227,7 +230,7 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
 {
     memset(o, 0, sizeof *o);
     if (query_parse(c->arena, c->req->query, &o->q))
-        return app_fail(c, AE_BAD_REQUEST, "The query string is malformed.");
+        return req_fail(c, REQ_E_BAD_REQUEST, "The query string is malformed.");
     const struct query *q = &o->q;
     o->page = 1;
     o->per_page = c->cfg->default_per_page;
@@ -235,9 +238,9 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
     if (pp) {
         long long v;
         if (value_parse_int(pp->value, pp->len, &v))
-            app_invalid(c, "per_page", "The per page field must be an integer.");
+            req_invalid(c, "per_page", "The per page field must be an integer.");
         else if (v < 1 || v > c->cfg->max_per_page)
-            app_invalid(c, "per_page",
+            req_invalid(c, "per_page",
                         arena_printf(c->arena, "The per page field must be between 1 and %d.",
                                      c->cfg->max_per_page));
         else o->per_page = v;
@@ -247,16 +250,16 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
         if (pg) {
             long long v;
             if (value_parse_int(pg->value, pg->len, &v))
-                app_invalid(c, "page", "The page field must be an integer.");
+                req_invalid(c, "page", "The page field must be an integer.");
             else if (v < 1 || v > 1000000000LL)
-                app_invalid(c, "page", "The page field must be between 1 and 1000000000.");
+                req_invalid(c, "page", "The page field must be between 1 and 1000000000.");
             else o->page = v;
         }
     } else {
         o->cursor = query_get(q, "cursor");
         if (o->cursor && o->cursor->len == 0) o->cursor = NULL;
     }
-    if (c->err.kind == AE_VALIDATION) return -1;
+    if (c->err.kind == REQ_E_INVALID) return -1;
 
     /* filters */
     for (size_t i = 0; i < q->n; i++) {
@@ -272,18 +275,18 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
             f = resource_field(r, name);
         }
         if (!f || !f->filterable)
-            return app_failf(c, AE_BAD_REQUEST, "Unknown filter '%.*s'. Allowed: %s.",
+            return req_failf(c, REQ_E_BAD_REQUEST, "Unknown filter '%.*s'. Allowed: %s.",
                              (int)(nlen > 64 ? 64 : nlen), qp->key + 7, r->filter_names);
-        if (o->nfilters == MAX_FILTERS) return app_fail(c, AE_BAD_REQUEST, "Too many filters.");
+        if (o->nfilters == MAX_FILTERS) return req_fail(c, REQ_E_BAD_REQUEST, "Too many filters.");
         o->filters[o->nfilters].f = f;
         o->filters[o->nfilters].text = qp->value;
         if (parse_filter_value(c, f, qp, &o->filters[o->nfilters].p)) {
-            if (c->err.kind != AE_VALIDATION) return -1;
+            if (c->err.kind != REQ_E_INVALID) return -1;
             continue;
         }
         o->nfilters++;
     }
-    if (c->err.kind == AE_VALIDATION) return -1;
+    if (c->err.kind == REQ_E_INVALID) return -1;
 
     /* sort */
     const struct query_param *sp = query_get(q, "sort");
@@ -292,7 +295,7 @@ static int parse_list_opts(struct ctx *c, const struct resource *r, const struct
                     ? resource_parse_sort(r, sp->value, true, o->sort, MAX_SORT)
                     : -1;
         if (n < 0)
-            return app_failf(c, AE_BAD_REQUEST,
+            return req_failf(c, REQ_E_BAD_REQUEST,
                              "Invalid sort '%.*s'. Sortable fields: %s (prefix - for descending).",
                              (int)(sp->len > 64 ? 64 : sp->len), sp->value, r->sort_names);
         o->nsort = (size_t)n;
@@ -391,7 +394,7 @@ static int load_relation(struct ctx *c, const struct resource *r, const struct d
             sql_printf(&q, ", `%s`", t->id->name);
     }
     int s = sql_run(c, &q, &out->res);
-    return s == DB_OK ? 0 : app_db_fail(c, s);
+    return s == DB_OK ? 0 : req_db_fail(c, s);
 }
 
 static void emit_row(struct ctx *c, const struct resource *r, const struct db_result *rows,
@@ -490,7 +493,7 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
     bool first = true;
     add_where(&q, o, scope_fk, scope_id, &first);
     int s = sql_run(c, &q, &count);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     long long total = count.nrows ? strtoll(db_cell(&count, 0, 0)->s, NULL, 10) : 0;
     long long offset = (o->page - 1) * o->per_page;
     memset(&rows, 0, sizeof rows);
@@ -504,7 +507,7 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
         sql_param(&q, db_int(o->per_page));
         sql_param(&q, db_int(offset));
         s = sql_run(c, &q, &rows);
-        if (s != DB_OK) return app_db_fail(c, s);
+        if (s != DB_OK) return req_db_fail(c, s);
     }
     long long last = total ? (total + o->per_page - 1) / o->per_page : 1;
     buf_puts(c->out, "{\"data\":");
@@ -695,7 +698,7 @@ static int list_cursor(struct ctx *c, const struct resource *r, struct list_opts
     size_t vlens[MAX_SORT + 1];
     bool next = true;
     if (o->cursor && read_cursor(c, r, o, vals, vlens, &next))
-        return app_fail(c, AE_BAD_REQUEST, "The cursor is invalid for this listing.");
+        return req_fail(c, REQ_E_BAD_REQUEST, "The cursor is invalid for this listing.");
     struct sql q;
     sql_init(&q, c->arena);
     sql_printf(&q, "SELECT %s FROM `%s`", r->select_list, r->table);
@@ -722,7 +725,7 @@ static int list_cursor(struct ctx *c, const struct resource *r, struct list_opts
     sql_param(&q, db_int(o->per_page + 1));
     struct db_result rows;
     int s = sql_run(c, &q, &rows);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     bool more = rows.nrows > (size_t)o->per_page;
     if (more) rows.nrows = (size_t)o->per_page;
     if (!next) {
@@ -799,7 +802,7 @@ int crud_relation(struct ctx *c)
     sql_param(&q, db_uint(id));
     struct db_result res;
     int s = sql_run(c, &q, &res);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     if (res.nrows == 0) return not_found(c, parent, c->match.params[0]);
     const struct resource *t = rel->target;
     return list(c, t, rel->norder ? rel->order : t->default_sort,
@@ -814,7 +817,7 @@ static int fetch_one(struct ctx *c, const struct resource *r, unsigned long long
     struct db_param p = db_uint(id);
     int s = db_query(c->db, c->arena, lock ? r->select_by_id_for_update : r->select_by_id, &p, 1,
                      res);
-    return s == DB_OK ? 0 : app_db_fail(c, s);
+    return s == DB_OK ? 0 : req_db_fail(c, s);
 }
 
 static int emit_single(struct ctx *c, const struct resource *r, const struct db_result *res,
@@ -835,7 +838,7 @@ int crud_show(struct ctx *c)
     if (parse_id(c->match.params[0], &id)) return not_found(c, r, c->match.params[0]);
     struct list_opts *o = arena_calloc(c->arena, sizeof *o);
     if (query_parse(c->arena, c->req->query, &o->q))
-        return app_fail(c, AE_BAD_REQUEST, "The query string is malformed.");
+        return req_fail(c, REQ_E_BAD_REQUEST, "The query string is malformed.");
     if (parse_includes(c, r, &o->q, o)) return -1;
     struct db_result res;
     if (fetch_one(c, r, id, false, &res)) return -1;
@@ -906,7 +909,7 @@ static int exists_cb(void *ud, const char *table, const char *column, json_objec
 static void fail_cb(void *ud, const char *message)
 {
     struct check_env *e = ud;
-    app_invalid(e->c, e->f->name, message);
+    req_invalid(e->c, e->f->name, message);
 }
 
 static int get_integer(json_object *v, long long *out)
@@ -948,18 +951,18 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
     case FIELD_STRING:
     case FIELD_TEXT: {
         if (!json_object_is_type(v, json_type_string)) {
-            app_invalid(c, name, arena_printf(c->arena, "The %s field must be a string.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The %s field must be a string.", label));
             return -1;
         }
         const char *s = json_object_get_string(v);
         size_t n = (size_t)json_object_get_string_len(v);
         if (f->type == FIELD_STRING && value_utf8_len(s, n) > 255) {
-            app_invalid(c, name, arena_printf(c->arena,
+            req_invalid(c, name, arena_printf(c->arena,
                         "The %s field must not be greater than 255 characters.", label));
             return -1;
         }
         if (f->type == FIELD_TEXT && n > 65535) {
-            app_invalid(c, name, arena_printf(c->arena,
+            req_invalid(c, name, arena_printf(c->arena,
                         "The %s field must not be greater than 65535 bytes.", label));
             return -1;
         }
@@ -968,16 +971,16 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
     }
     case FIELD_INT:
         if (get_integer(v, &iv)) {
-            app_invalid(c, name, arena_printf(c->arena, "The %s field must be an integer.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The %s field must be an integer.", label));
             return -1;
         }
         if (iv > 2147483647LL) {
-            app_invalid(c, name, arena_printf(c->arena,
+            req_invalid(c, name, arena_printf(c->arena,
                         "The %s field must not be greater than 2147483647.", label));
             return -1;
         }
         if (iv < -2147483648LL) {
-            app_invalid(c, name, arena_printf(c->arena,
+            req_invalid(c, name, arena_printf(c->arena,
                         "The %s field must be at least -2147483648.", label));
             return -1;
         }
@@ -985,7 +988,7 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
         return 0;
     case FIELD_FK:
         if (get_integer(v, &iv) || iv < 1) {
-            app_invalid(c, name, arena_printf(c->arena, "The selected %s is invalid.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The selected %s is invalid.", label));
             return -1;
         }
         w->p = db_int(iv);
@@ -1002,11 +1005,11 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
                 return 0;
             }
         }
-        app_invalid(c, name, arena_printf(c->arena, "The %s field must be true or false.", label));
+        req_invalid(c, name, arena_printf(c->arena, "The %s field must be true or false.", label));
         return -1;
     case FIELD_JSON: {
         if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array)) {
-            app_invalid(c, name, arena_printf(c->arena, "The %s field must be an array.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The %s field must be an array.", label));
             return -1;
         }
         /* the client's own text (json-c would clamp integers past 64 bits) */
@@ -1034,13 +1037,13 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
             n = strlen(s);
             if (json_object_is_type(v, json_type_string)) n = (size_t)json_object_get_string_len(v);
         } else {
-            app_invalid(c, name, arena_printf(c->arena, "The %s field must be a number.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The %s field must be a number.", label));
             return -1;
         }
         char *out = arena_alloc(c->arena, (size_t)f->precision + 8);
         int rc = value_decimal(s, n, f->precision, f->scale, out, (size_t)f->precision + 8);
         if (rc == -1) {
-            app_invalid(c, name, arena_printf(c->arena, "The %s field must be a number.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The %s field must be a number.", label));
             return -1;
         }
         if (rc == -2) {
@@ -1052,7 +1055,7 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
             if (f->scale) max[k++] = '.';
             for (int i = 0; i < f->scale && k < 78; i++) max[k++] = '9';
             max[k] = '\0';
-            app_invalid(c, name, arena_printf(c->arena,
+            req_invalid(c, name, arena_printf(c->arena,
                         "The %s field must not be greater than %s.", label, max));
             return -1;
         }
@@ -1064,11 +1067,11 @@ static int convert(struct ctx *c, const struct field *f, json_object *v, struct 
         if (!json_object_is_type(v, json_type_string) ||
             value_parse_date(json_object_get_string(v), (size_t)json_object_get_string_len(v),
                              utc)) {
-            app_invalid(c, name, arena_printf(c->arena, "The %s field must be a valid date.", label));
+            req_invalid(c, name, arena_printf(c->arena, "The %s field must be a valid date.", label));
             return -1;
         }
         if (!value_timestamp_fits(utc)) {
-            app_invalid(c, name, arena_printf(c->arena,
+            req_invalid(c, name, arena_printf(c->arena,
                         "The %s field must be a date between 1970-01-01T00:00:01Z and "
                         "2038-01-19T03:14:07Z.", label));
             return -1;
@@ -1131,9 +1134,9 @@ static int check_unique(struct ctx *c, const struct resource *r, const struct wr
         sql_puts(&q, " LIMIT 1");
         struct db_result res;
         int s = sql_run(c, &q, &res);
-        if (s != DB_OK) return app_db_fail(c, s);
+        if (s != DB_OK) return req_db_fail(c, s);
         if (res.nrows)
-            app_invalid(c, f->name,
+            req_invalid(c, f->name,
                         arena_printf(c->arena, "The %s has already been taken.", f->label));
     }
     return 0;
@@ -1152,18 +1155,18 @@ static int validate(struct ctx *c, const struct resource *r, bool partial,
         struct check_env env = {c, f};
         struct rules_env re = {exists_cb, fail_cb, &env, partial};
         int nfail = rules_check(&f->rules, f->label, present, v, &re);
-        if (nfail < 0) return app_db_fail(c, nfail);
+        if (nfail < 0) return req_db_fail(c, nfail);
         if (!present || nfail > 0) continue;
         w[i].present = true;
         w[i].json = v;
         if (convert(c, f, v, &w[i])) w[i].present = false;
     }
     if (check_unique(c, r, w, existing, self_id)) return -1;
-    if (c->err.kind != AE_VALIDATION) return 0;
+    if (c->err.kind != REQ_E_INVALID) return 0;
     /* unique is checked last (it needs the whole record) but reported in field order,
      * as Laravel reports it: a stable sort of the error list by field position */
     for (size_t i = 1; i < c->err.nfields; i++) {
-        struct field_errors fe = c->err.fields[i];
+        struct req_field_errors fe = c->err.fields[i];
         const struct field *f = resource_field(r, fe.field);
         size_t pos = f ? field_index(r, f) : r->nfields;
         size_t j = i;
@@ -1206,12 +1209,12 @@ static int write_failed(struct ctx *c, const struct resource *r, int s)
     if (s == DB_DUPLICATE) {
         for (size_t i = 0; i < r->nfields; i++)
             if (r->fields[i].unique) {
-                app_invalid(c, r->fields[i].name,
+                req_invalid(c, r->fields[i].name,
                             arena_printf(c->arena, "The %s has already been taken.",
                                          r->fields[i].label));
                 return -1;
             }
-        return app_fail(c, AE_CONFLICT, "The record conflicts with an existing one.");
+        return req_fail(c, REQ_E_CONFLICT, "The record conflicts with an existing one.");
     }
     if (s == DB_NO_PARENT) {
         /* "... FOREIGN KEY (`workflow_id`) REFERENCES ..." names the column */
@@ -1219,14 +1222,14 @@ static int write_failed(struct ctx *c, const struct resource *r, int s)
         for (size_t i = 0; m && i < r->nfields; i++) {
             size_t n = strlen(r->fields[i].name);
             if (!strncmp(m + 14, r->fields[i].name, n) && m[14 + n] == '`') {
-                app_invalid(c, r->fields[i].name,
+                req_invalid(c, r->fields[i].name,
                             arena_printf(c->arena, "The selected %s is invalid.", r->fields[i].label));
                 return -1;
             }
         }
-        return app_fail(c, AE_VALIDATION, "A referenced record does not exist.");
+        return req_fail(c, REQ_E_INVALID, "A referenced record does not exist.");
     }
-    return app_db_fail(c, s);
+    return req_db_fail(c, s);
 }
 
 static void reset_error(struct ctx *c)
@@ -1238,7 +1241,7 @@ static void reset_error(struct ctx *c)
 static int store_once(struct ctx *c, const struct resource *r, unsigned long long *new_id)
 {
     int s = db_begin(c->db);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     struct write_value *w = arena_calloc(c->arena, r->nfields * sizeof *w);
     if (validate(c, r, false, NULL, 0, w)) return -1;
     struct sql q;
@@ -1281,7 +1284,7 @@ int crud_store(struct ctx *c)
             struct db_result res;
             if (fetch_one(c, r, id, false, &res)) return -1;
             int s = db_commit(c->db);
-            if (s != DB_OK) rc = app_db_fail(c, s);
+            if (s != DB_OK) rc = req_db_fail(c, s);
             else {
                 c->status = 201;
                 buf_printf(c->headers, "Location: %s%s/%llu\r\n", c->req->base_url,
@@ -1291,7 +1294,7 @@ int crud_store(struct ctx *c)
         }
         db_rollback(c->db);
         /* a deadlock between concurrent writers is retried; anything else is final */
-        if (!(c->err.kind == AE_UNAVAILABLE && db_error_code(c->db) == 1213)) break;
+        if (!(c->err.kind == REQ_E_UNAVAILABLE && db_error_code(c->db) == 1213)) break;
     }
     return rc;
 }
@@ -1299,7 +1302,7 @@ int crud_store(struct ctx *c)
 static int update_once(struct ctx *c, const struct resource *r, unsigned long long id)
 {
     int s = db_begin(c->db);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     struct db_result cur;
     if (fetch_one(c, r, id, true, &cur)) return -1;
     if (cur.nrows == 0) return not_found(c, r, c->match.params[0]);
@@ -1343,14 +1346,14 @@ int crud_update(struct ctx *c)
             struct db_result res;
             if (fetch_one(c, r, id, false, &res)) return -1;
             int s = db_commit(c->db);
-            if (s != DB_OK) rc = app_db_fail(c, s);
+            if (s != DB_OK) rc = req_db_fail(c, s);
             else {
                 c->status = 200;
                 return emit_single(c, r, &res, NULL, 0);
             }
         }
         db_rollback(c->db);
-        if (!(c->err.kind == AE_UNAVAILABLE && db_error_code(c->db) == 1213)) break;
+        if (!(c->err.kind == REQ_E_UNAVAILABLE && db_error_code(c->db) == 1213)) break;
     }
     return rc;
 }
@@ -1361,14 +1364,14 @@ int crud_destroy(struct ctx *c)
     unsigned long long id;
     if (parse_id(c->match.params[0], &id)) return not_found(c, r, c->match.params[0]);
     int s = db_begin(c->db);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     struct sql q;
     sql_init(&q, c->arena);
     sql_printf(&q, "SELECT 1 FROM `%s` WHERE `%s` = ? FOR UPDATE", r->table, r->id->name);
     sql_param(&q, db_uint(id));
     struct db_result res;
     s = sql_run(c, &q, &res);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     if (res.nrows == 0) return not_found(c, r, c->match.params[0]);
     for (size_t i = 0; i < r->nrestrict_delete; i++) {
         const struct relation *rel = r->restrict_delete[i];
@@ -1377,12 +1380,12 @@ int crud_destroy(struct ctx *c)
                    rel->foreign_key->name);
         sql_param(&q, db_uint(id));
         s = sql_run(c, &q, &res);
-        if (s != DB_OK) return app_db_fail(c, s);
+        if (s != DB_OK) return req_db_fail(c, s);
         long long n = strtoll(db_cell(&res, 0, 0)->s, NULL, 10);
         if (n > 0) {
             char plural[128];
             rules_label(rel->target->table, plural, sizeof plural);
-            return app_failf(c, AE_CONFLICT,
+            return req_failf(c, REQ_E_CONFLICT,
                              "This %s is still used by %lld %s; delete or reassign %s first.",
                              r->singular_label, n, n == 1 ? rel->target->singular_label : plural,
                              n == 1 ? "it" : "them");
@@ -1393,11 +1396,11 @@ int crud_destroy(struct ctx *c)
     sql_param(&q, db_uint(id));
     s = sql_run(c, &q, NULL);
     if (s == DB_HAS_CHILDREN)
-        return app_failf(c, AE_CONFLICT, "This %s is still in use and cannot be deleted.",
+        return req_failf(c, REQ_E_CONFLICT, "This %s is still in use and cannot be deleted.",
                          r->singular_label);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     s = db_commit(c->db);
-    if (s != DB_OK) return app_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
     c->status = 204;
     return 0;
 }

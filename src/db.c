@@ -9,6 +9,7 @@
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,8 +128,9 @@ static int map_error(struct db *db, unsigned code, const char *msg)
     case ER_ROW_IS_REFERENCED_2:
         return DB_HAS_CHILDREN;
     case ER_LOCK_DEADLOCK:
-    case ER_LOCK_WAIT_TIMEOUT:
         return DB_DEADLOCK;
+    case ER_LOCK_WAIT_TIMEOUT:
+        return DB_LOCK_TIMEOUT;
     default:
         log_error("database error %u: %s", code, msg);
         return DB_ERROR;
