@@ -6,6 +6,7 @@
 #include "config.h"
 #include "crud.h"
 #include "db.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "query.h"
 #include "openapi.h"
@@ -115,133 +116,6 @@ static bool is_json_type(const char *ct)
     return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
 }
 
-static int hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char ch = p[i];
-        v <<= 4;
-        if (ch >= '0' && ch <= '9') v |= ch - '0';
-        else if (ch >= 'a' && ch <= 'f') v |= ch - 'a' + 10;
-        else if (ch >= 'A' && ch <= 'F') v |= ch - 'A' + 10;
-        else return -1;
-    }
-    return v;
-}
-
-/* RFC 8259's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool json_number_ok(const char *s, size_t n)
-{
-    size_t i = 0;
-    if (i < n && s[i] == '-') i++;
-    if (i >= n) return false;
-    if (s[i] == '0') i++;
-    else if (s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-    else return false;
-    if (i < n && s[i] == '.') {
-        size_t d = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-        if (i == d) return false;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        size_t d = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-        if (i == d) return false;
-    }
-    return i == n;
-}
-
-/* What json-c lets through but RFC 8259 and MariaDB do not: raw control characters in
- * strings, unpaired \uD800-\uDFFF escapes (json-c would store U+FFFD, not what the
- * client sent), number literals outside the grammar (1., .5, 01, +1), bare words other
- * than true/false/null (NaN, Infinity), and \u0000 inside a member name (json-c keys are
- * C strings: "name\u0000x" would silently become "name"). Returns a message or NULL.
- * Runs only on bodies json-c accepted, so the overall structure is sound. */
-static const char *strict_scan(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"') {
-            bool nul = false;
-            for (i++; i < n && s[i] != '"'; i++) {
-                ch = (unsigned char)s[i];
-                if (ch < 0x20)
-                    return "The request body is not valid JSON: a control character in a string "
-                           "must be escaped.";
-                if (ch != '\\' || i + 1 >= n) continue;
-                if (s[i + 1] != 'u' || i + 5 >= n) {
-                    i++;
-                    continue;
-                }
-                int u = hex4(s + i + 2);
-                nul |= u == 0;
-                bool lone = u >= 0xdc00 && u <= 0xdfff;
-                if (u >= 0xd800 && u <= 0xdbff) {
-                    int lo = i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
-                    lone = lo < 0xdc00 || lo > 0xdfff;
-                    if (!lone) i += 6;
-                }
-                if (lone)
-                    return "The request body is not valid UTF-8: it has an unpaired \\u surrogate "
-                           "escape.";
-                i += 5;
-            }
-            if (nul) {
-                size_t k = i + 1;
-                while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\n' || s[k] == '\r')) k++;
-                if (k < n && s[k] == ':')
-                    return "The request body has a member name containing \\u0000.";
-            }
-        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-            size_t k = i;
-            while (k < n && strchr("+-.eE0123456789", s[k]) && s[k]) k++;
-            if (!json_number_ok(s + i, k - i))
-                return "The request body is not valid JSON: a malformed number.";
-            i = k - 1;
-        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) {
-            size_t k = i;
-            while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z'))) k++;
-            size_t len = k - i;
-            if (!((len == 4 && !memcmp(s + i, "true", 4)) || (len == 5 && !memcmp(s + i, "false", 5)) ||
-                  (len == 4 && !memcmp(s + i, "null", 4))))
-                return "The request body is not valid JSON: only true, false and null are bare "
-                       "words (no NaN or Infinity).";
-            i = k - 1;
-        }
-    }
-    return NULL;
-}
-
-/* What json-c's tree still hides: containers nested deeper than max_depth (json-c counts a scalar inside the innermost container as a
- * level too, so its own limit is set one higher and containers are counted here, the way
- * MariaDB's json_valid counts them). Returns a message or NULL. */
-static const char *check_tree(json_object *o, int level, int max_depth)
-{
-    switch (json_object_get_type(o)) {
-    case json_type_array:
-        if (level > max_depth) return "";
-        for (size_t i = 0; i < json_object_array_length(o); i++) {
-            const char *why = check_tree(json_object_array_get_idx(o, i), level + 1, max_depth);
-            if (why) return why;
-        }
-        return NULL;
-    case json_type_object: {
-        if (level > max_depth) return "";
-        json_object_object_foreach(o, key, val) {
-            (void)key;
-            const char *why = check_tree(val, level + 1, max_depth);
-            if (why) return why;
-        }
-        return NULL;
-    }
-    default:
-        return NULL;
-    }
-}
-
 static void json_put(void *obj)
 {
     json_object_put(obj);
@@ -251,57 +125,10 @@ static int parse_body(struct ctx *c)
 {
     const struct http_request *r = c->req;
     if (!is_json_type(r->content_type)) return req_fail(c, REQ_E_UNSUPPORTED_MEDIA, NULL);
-    /* json-c's UTF-8 check lets overlong forms, surrogates and code points past U+10FFFF
-     * through, which MariaDB would then refuse: validate strictly first */
-    if (memchr(r->body, '\0', r->body_len))
-        return req_fail(c, REQ_E_BAD_REQUEST, "The request body is not valid JSON: it has a NUL byte.");
-    if (!query_utf8_valid(r->body, r->body_len))
-        return req_fail(c, REQ_E_BAD_REQUEST, "The request body is not valid UTF-8.");
-    /* json-c's depth also counts a scalar inside the innermost container; containers are
-     * counted exactly by check_tree below */
-    struct json_tokener *tok = json_tokener_new_ex(c->cfg->max_json_depth + 1);
-    if (!tok) mem_oom_abort();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *obj = NULL;
-    enum json_tokener_error jerr = json_tokener_error_parse_eof;
-    if (r->body_len > 0) {
-        obj = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
-        jerr = json_tokener_get_error(tok);
-        if (jerr == json_tokener_continue) jerr = json_tokener_error_parse_eof;
-    }
-    size_t used = obj ? json_tokener_get_parse_end(tok) : 0;
-    json_tokener_free(tok);
-    if (!obj || jerr != json_tokener_success) {
-        if (obj) json_object_put(obj);
-        if (jerr == json_tokener_error_depth)
-            return req_failf(c, REQ_E_BAD_REQUEST, "The request body nests deeper than %d levels.",
-                             c->cfg->max_json_depth);
-        if (jerr == json_tokener_error_parse_utf8_string)
-            return req_fail(c, REQ_E_BAD_REQUEST, "The request body is not valid UTF-8.");
-        return req_failf(c, REQ_E_BAD_REQUEST, "The request body is not valid JSON: %s.",
-                         r->body_len ? json_tokener_error_desc(jerr) : "it is empty");
-    }
-    for (size_t i = used; i < r->body_len; i++) {
-        char ch = r->body[i];
-        if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
-            json_object_put(obj);
-            return req_fail(c, REQ_E_BAD_REQUEST,
-                            "The request body is not valid JSON: unexpected data after the value.");
-        }
-    }
-    if (!json_object_is_type(obj, json_type_object)) {
-        json_object_put(obj);
-        return req_fail(c, REQ_E_BAD_REQUEST, "The request body must be a JSON object.");
-    }
-    const char *why = strict_scan(r->body, r->body_len);
-    if (!why) why = check_tree(obj, 1, c->cfg->max_json_depth);
-    if (why && !*why)
-        why = arena_printf(c->arena, "The request body nests deeper than %d levels.",
-                           c->cfg->max_json_depth);
-    if (why) {
-        json_object_put(obj);
+    json_object *obj;
+    const char *why;
+    if (jsonbody_parse(r->body, r->body_len, c->cfg->max_json_depth, c->arena, &obj, &why))
         return req_fail(c, REQ_E_BAD_REQUEST, why);
-    }
     arena_on_reset(c->arena, json_put, obj);
     c->body_json = obj;
     return 0;

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "log.h"
 #include "req.h"
+#include "value.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -138,9 +139,8 @@ int auth_parse_abilities(const char *json, char ***out)
 /* "2026-11-26 15:40:44" (UTC, as the session reads it) → epoch */
 static time_t parse_utc(const char *s)
 {
-    struct tm tm = {0};
-    if (!s || !strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) return 0;
-    return timegm(&tm);
+    long long t;
+    return s && value_date_epoch(s, strlen(s), &t) == 0 ? (time_t)t : 0;
 }
 
 static int unauthenticated(struct ctx *c)

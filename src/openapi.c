@@ -244,7 +244,7 @@ static void error_response(struct buf *o, int status, const char *desc, const ch
                   "\"#/components/schemas/%s\"}}}}", schema);
 }
 
-static void list_params(struct buf *o, const struct resource *r)
+static void list_params(struct buf *o, const struct config *cfg, const struct resource *r)
 {
     if (r->pagination == PAGINATE_CURSOR)
         buf_puts(o, ",{\"name\":\"cursor\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
@@ -252,13 +252,13 @@ static void list_params(struct buf *o, const struct resource *r)
     else
         buf_puts(o, ",{\"name\":\"page\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
                     "\"minimum\":1}}");
-    buf_puts(o, ",{\"name\":\"per_page\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
-                "\"minimum\":1,\"maximum\":100,\"default\":15}}");
-    buf_puts(o, ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
-                "\"description\":\"Comma-separated; prefix - for descending. Sortable: id");
-    for (size_t i = 0; i < r->nfields; i++)
-        if (r->fields[i].sortable) buf_printf(o, ", %s", r->fields[i].name);
-    buf_puts(o, "\"}");
+    /* the limits the listing enforces, from the compiled config */
+    buf_printf(o, ",{\"name\":\"per_page\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
+                  "\"minimum\":1,\"maximum\":%d,\"default\":%d}}",
+               cfg->max_per_page, cfg->default_per_page);
+    buf_printf(o, ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
+                  "\"description\":\"Comma-separated; prefix - for descending. Sortable: %s\"}",
+               r->sort_names);
     for (size_t i = 0; i < r->nfields; i++) {
         const struct field *f = &r->fields[i];
         if (!f->filterable) continue;
@@ -276,18 +276,13 @@ static void include_param(struct buf *o, const struct resource *r)
     bool any = false;
     for (size_t i = 0; i < r->nrelations; i++) any |= r->relations[i].includable;
     if (!any) return;
-    buf_puts(o, ",{\"name\":\"include\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
-                "\"description\":\"Comma-separated relations:");
-    bool first = true;
-    for (size_t i = 0; i < r->nrelations; i++)
-        if (r->relations[i].includable) {
-            buf_printf(o, "%s%s", first ? " " : ", ", r->relations[i].name);
-            first = false;
-        }
-    buf_puts(o, "\"}");
+    buf_printf(o, ",{\"name\":\"include\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
+                  "\"description\":\"Comma-separated relations: %s\"}",
+               r->include_names);
 }
 
-static void operation(struct buf *o, const struct route *rt, const char *op_id)
+static void operation(struct buf *o, const struct config *cfg, const struct route *rt,
+                      const char *op_id)
 {
     const struct resource *r = rt->resource;
     bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI;
@@ -317,10 +312,10 @@ static void operation(struct buf *o, const struct route *rt, const char *op_id)
         buf_puts(&params, ",{\"name\":\"id\",\"in\":\"path\",\"required\":true,\"schema\":"
                           "{\"type\":\"integer\",\"minimum\":1}}");
     if (rt->handler == HANDLER_INDEX) {
-        list_params(&params, r);
+        list_params(&params, cfg, r);
         include_param(&params, r);
     } else if (rt->handler == HANDLER_RELATION) {
-        list_params(&params, rt->relation->target);
+        list_params(&params, cfg, rt->relation->target);
         include_param(&params, rt->relation->target);
     } else if (rt->handler == HANDLER_SHOW) {
         include_param(&params, r);
@@ -418,7 +413,7 @@ void openapi_write(const struct config *cfg, struct buf *o)
                      r->handler == HANDLER_UPDATE ? "." : "",
                      r->handler == HANDLER_UPDATE ? r->method : "");
             if (!first_op) buf_putc(o, ',');
-            operation(o, r, op_id);
+            operation(o, cfg, r, op_id);
             first_op = false;
         }
         buf_putc(o, '}');

@@ -2,6 +2,7 @@
  * whitelists, relations. Every identifier that later reaches SQL is checked here to be a
  * plain identifier, and the SQL select list is built once. */
 #include "resource.h"
+#include "value.h"
 #include "arena.h"
 #include "buf.h"
 
@@ -9,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_ident(const char *s)
-{
-    if (!s || !*s || strlen(s) > 64) return false;
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_'))
-            return false;
-    return true;
-}
 
 static bool is_resource_name(const char *s)
 {
@@ -118,7 +109,7 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
                       struct config_error *err)
 {
     const char *name = yconf_scalar(key);
-    if (!is_ident(name)) {
+    if (!value_is_identifier(name)) {
         yconf_error(y, key, err, "field name '%s' is not a plain identifier", name ? name : "?");
         return -1;
     }
@@ -250,6 +241,9 @@ static void free_resource(struct resource *r)
     free(r->select_list);
     free(r->select_by_id);
     free(r->select_by_id_for_update);
+    free(r->exists_by_id);
+    free(r->lock_by_id);
+    free(r->delete_by_id);
     free(r->include_names);
     free(r->filter_names);
     free(r->sort_names);
@@ -280,7 +274,7 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
         return -1;
     }
     const char *table = yconf_scalar(yconf_get(y, def, "table"));
-    if (!is_ident(table)) {
+    if (!value_is_identifier(table)) {
         yconf_error(y, def, err, "resource '%s': table must be a plain identifier", name);
         return -1;
     }
@@ -329,6 +323,14 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     r->select_by_id = mem_strdup(sl.data);
     buf_puts(&sl, " FOR UPDATE");
     r->select_by_id_for_update = mem_strdup(sl.data);
+    buf_reset(&sl);
+    buf_printf(&sl, "SELECT 1 FROM `%s` WHERE `%s` = ?", r->table, r->id->name);
+    r->exists_by_id = mem_strdup(sl.data);
+    buf_puts(&sl, " FOR UPDATE");
+    r->lock_by_id = mem_strdup(sl.data);
+    buf_reset(&sl);
+    buf_printf(&sl, "DELETE FROM `%s` WHERE `%s` = ?", r->table, r->id->name);
+    r->delete_by_id = mem_strdup(sl.data);
     buf_free(&sl);
 
     const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));
@@ -392,7 +394,7 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             yaml_node_t *v = YCONF_NODE(y, pair->value);
             struct relation *rel = &r->relations[r->nrelations++];
             const char *rn = yconf_scalar(k);
-            if (!is_ident(rn)) {
+            if (!value_is_identifier(rn)) {
                 yconf_error(y, k, err, "relation name must be a plain identifier");
                 return -1;
             }

@@ -300,6 +300,23 @@ static bool is_digits(const char *s)
     return true;
 }
 
+/* Whether the path's segments fit the route's pattern; the {id} segments go to params. */
+static bool route_fits(const struct route *rt, char *const *segs, size_t nsegs,
+                       const char **params, size_t *np)
+{
+    *np = 0;
+    if (rt->nsegments != nsegs) return false;
+    for (size_t s = 0; s < nsegs; s++) {
+        if (rt->segments[s]) {
+            if (strcmp(rt->segments[s], segs[s])) return false;
+        } else {
+            if (!is_digits(segs[s])) return false;
+            params[(*np)++] = segs[s];
+        }
+    }
+    return true;
+}
+
 static void allow_add(struct route_match *m, const char *method)
 {
     if (strstr(m->allow, method)) {
@@ -339,15 +356,9 @@ enum router_status router_match(const struct router *r, const char *method, char
     bool path_found = false;
     for (size_t i = 0; i < r->n; i++) {
         const struct route *rt = &r->routes[i];
-        if (rt->nsegments != nsegs) continue;
-        bool ok = true;
-        size_t np = 0;
         const char *params[ROUTE_MAX_PARAMS];
-        for (size_t s = 0; s < nsegs && ok; s++) {
-            if (rt->segments[s]) ok = !strcmp(rt->segments[s], segs[s]);
-            else if ((ok = is_digits(segs[s]))) params[np++] = segs[s];
-        }
-        if (!ok) continue;
+        size_t np;
+        if (!route_fits(rt, segs, nsegs, params, &np)) continue;
         path_found = true;
         if (!rt->auth) m->path_public = true;
         if (!strcmp(rt->method, want)) {
@@ -363,12 +374,11 @@ enum router_status router_match(const struct router *r, const char *method, char
     for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
         for (size_t i = 0; i < r->n; i++) {
             const struct route *rt = &r->routes[i];
-            if (rt->nsegments != nsegs) continue;
-            bool ok = true;
-            for (size_t s = 0; s < nsegs && ok; s++)
-                ok = rt->segments[s] ? !strcmp(rt->segments[s], segs[s]) : is_digits(segs[s]);
+            const char *params[ROUTE_MAX_PARAMS];
+            size_t np;
             const char *meth = !strcmp(order[o], "HEAD") ? "GET" : order[o];
-            if (ok && !strcmp(rt->method, meth)) allow_add(m, order[o]);
+            if (route_fits(rt, segs, nsegs, params, &np) && !strcmp(rt->method, meth))
+                allow_add(m, order[o]);
         }
     return ROUTER_METHOD_NOT_ALLOWED;
 }

@@ -36,17 +36,6 @@ static const struct {
     {"exists", RULE_EXISTS},     {"unique", RULE_UNIQUE},
 };
 
-static bool is_identifier(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > IDENT_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-    }
-    return true;
-}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -133,7 +122,7 @@ static int check_args(struct rule *r, const char *name, bool has_colon, const ch
         }
         /* These become SQL identifiers: refuse anything that is not plainly one. */
         for (size_t i = 0; i < r->nargs; i++) {
-            if (!is_identifier(r->args[i])) {
+            if (!value_is_identifier(r->args[i])) {
                 set_err(err, errlen, "'%s' is not a valid table or column name", r->args[i]);
                 return -1;
             }
@@ -245,49 +234,69 @@ const struct rule *rules_find(const struct rule_set *rs, enum rule_kind kind)
 
 /* ---- messages ------------------------------------------------------------------------- */
 
-/* Expands Laravel's placeholders (":attribute", ":min", ":max") and hands the message to
- * env->fail. */
+const char RULES_MSG_REQUIRED[] = "The :attribute field is required.";
+const char RULES_MSG_STRING[] = "The :attribute field must be a string.";
+const char RULES_MSG_INTEGER[] = "The :attribute field must be an integer.";
+const char RULES_MSG_NUMERIC[] = "The :attribute field must be a number.";
+const char RULES_MSG_BOOLEAN[] = "The :attribute field must be true or false.";
+const char RULES_MSG_ARRAY[] = "The :attribute field must be an array.";
+const char RULES_MSG_DATE[] = "The :attribute field must be a valid date.";
+const char RULES_MSG_SELECTED[] = "The selected :attribute is invalid.";
+const char RULES_MSG_UNIQUE[] = "The :attribute has already been taken.";
+const char RULES_MSG_MIN_NUMERIC[] = "The :attribute field must be at least :min.";
+const char RULES_MSG_MAX_NUMERIC[] = "The :attribute field must not be greater than :max.";
+const char RULES_MSG_MAX_STRING[] = "The :attribute field must not be greater than :max characters.";
+
+/* Expands Laravel's placeholders (":attribute", ":min", ":max") into out when it is not
+ * NULL; returns the length of the expansion. */
+static size_t expand(char *out, const char *tmpl, const char *label, const char *arg)
+{
+    static const char *const names[] = {":attribute", ":min", ":max"};
+    size_t o = 0;
+    const char *t = tmpl;
+    while (*t) {
+        const char *sub = NULL;
+        size_t skip = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            size_t nl = strlen(names[i]);
+            if (strncmp(t, names[i], nl) == 0) {
+                sub = i == 0 ? label : arg;
+                skip = nl;
+                break;
+            }
+        }
+        if (skip) {
+            size_t sl = sub ? strlen(sub) : 0;
+            if (out) memcpy(out + o, sub, sl);
+            o += sl;
+            t += skip;
+        } else {
+            if (out) out[o] = *t;
+            o++;
+            t++;
+        }
+    }
+    if (out) out[o] = '\0';
+    return o;
+}
+
+char *rules_message(struct arena *a, const char *tmpl, const char *label, const char *arg)
+{
+    char *msg = arena_alloc(a, expand(NULL, tmpl, label, arg) + 1);
+    expand(msg, tmpl, label, arg);
+    return msg;
+}
+
+/* Hands the finished message to env->fail. Measured first, so a long label never
+ * truncates the message. */
 static void report(const struct rules_env *env, const char *tmpl, const char *label,
                    const char *arg)
 {
-    static const char *const names[] = {":attribute", ":min", ":max"};
     char stackbuf[512];
-    char *msg = stackbuf;
-    size_t need = 1, o = 0;
-
     if (!env || !env->fail) return;
-    /* Two passes: measure, then write, so a long label never truncates the message. */
-    for (int pass = 0; pass < 2; pass++) {
-        const char *t = tmpl;
-        while (*t) {
-            const char *sub = NULL;
-            size_t skip = 0;
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-                size_t nl = strlen(names[i]);
-                if (strncmp(t, names[i], nl) == 0) {
-                    sub = i == 0 ? label : arg;
-                    skip = nl;
-                    break;
-                }
-            }
-            if (skip) {
-                size_t sl = sub ? strlen(sub) : 0;
-                if (pass) memcpy(msg + o, sub, sl);
-                o += sl;
-                t += skip;
-            } else {
-                if (pass) msg[o] = *t;
-                o++;
-                t++;
-            }
-        }
-        if (pass == 0) {
-            need = o + 1;
-            if (need > sizeof stackbuf) msg = mem_alloc(need);
-            o = 0;
-        }
-    }
-    msg[o] = '\0';
+    size_t need = expand(NULL, tmpl, label, arg) + 1;
+    char *msg = need > sizeof stackbuf ? mem_alloc(need) : stackbuf;
+    expand(msg, tmpl, label, arg);
     env->fail(env->ud, msg);
     if (msg != stackbuf) free(msg);
 }
@@ -305,28 +314,37 @@ static bool is_container(json_object *v)
            (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array));
 }
 
-static bool is_integer(json_object *v)
+int rules_json_integer(json_object *v, long long *out)
 {
-    long long dummy;
-
-    if (!v) return false;
+    if (!v) return -1;
     switch (json_object_get_type(v)) {
     case json_type_int:
         /* json-c also holds uint64 above INT64_MAX here; PHP would decode those as floats,
          * which FILTER_VALIDATE_INT refuses. */
-        return json_object_get_int64(v) != INT64_MAX || json_object_get_uint64(v) == INT64_MAX;
+        if (json_object_get_int64(v) == INT64_MAX && json_object_get_uint64(v) != INT64_MAX)
+            return -1;
+        *out = json_object_get_int64(v);
+        return 0;
     case json_type_double: {
         double d = json_object_get_double(v);
         /* Range first (NaN fails it too), so the cast below is defined; no libm needed. */
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
-        return d == (double)(long long)d;
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return -1;
+        if (d != (double)(long long)d) return -1;
+        *out = (long long)d;
+        return 0;
     }
     case json_type_string:
         return value_parse_int(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                               &dummy) == 0;
+                               out);
     default:
-        return false;
+        return -1;
     }
+}
+
+static bool is_integer(json_object *v)
+{
+    long long dummy;
+    return rules_json_integer(v, &dummy) == 0;
 }
 
 static bool is_numeric(json_object *v)
@@ -509,14 +527,14 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
                 const struct rules_env *env)
 {
     static const char *const min_msg[] = {
-        [SIZE_NUMERIC] = "The :attribute field must be at least :min.",
+        [SIZE_NUMERIC] = RULES_MSG_MIN_NUMERIC,
         [SIZE_ARRAY] = "The :attribute field must have at least :min items.",
         [SIZE_STRING] = "The :attribute field must be at least :min characters.",
     };
     static const char *const max_msg[] = {
-        [SIZE_NUMERIC] = "The :attribute field must not be greater than :max.",
+        [SIZE_NUMERIC] = RULES_MSG_MAX_NUMERIC,
         [SIZE_ARRAY] = "The :attribute field must not have more than :max items.",
-        [SIZE_STRING] = "The :attribute field must not be greater than :max characters.",
+        [SIZE_STRING] = RULES_MSG_MAX_STRING,
     };
     int failures = 0;
 
@@ -524,14 +542,14 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
     if (!present) {
         if ((env && env->partial) || rs->sometimes) return 0;
         if (rs->required) {
-            report(env, "The :attribute field is required.", label, NULL);
+            report(env, RULES_MSG_REQUIRED, label, NULL);
             return 1;
         }
         return 0;
     }
     /* `required` is implicit: when it fails, Laravel stops validating the attribute. */
     if (rs->required && is_missing(value)) {
-        report(env, "The :attribute field is required.", label, NULL);
+        report(env, RULES_MSG_REQUIRED, label, NULL);
         return 1;
     }
     if (!value && rs->nullable) return 0;
@@ -549,26 +567,26 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
         case RULE_UNIQUE:
             break;
         case RULE_STRING:
-            if (!is_string(value)) msg = "The :attribute field must be a string.";
+            if (!is_string(value)) msg = RULES_MSG_STRING;
             break;
         case RULE_INTEGER:
-            if (!is_integer(value)) msg = "The :attribute field must be an integer.";
+            if (!is_integer(value)) msg = RULES_MSG_INTEGER;
             break;
         case RULE_NUMERIC:
-            if (!is_numeric(value)) msg = "The :attribute field must be a number.";
+            if (!is_numeric(value)) msg = RULES_MSG_NUMERIC;
             break;
         case RULE_BOOLEAN:
-            if (!is_boolean(value)) msg = "The :attribute field must be true or false.";
+            if (!is_boolean(value)) msg = RULES_MSG_BOOLEAN;
             break;
         case RULE_ARRAY:
-            if (!is_container(value)) msg = "The :attribute field must be an array.";
+            if (!is_container(value)) msg = RULES_MSG_ARRAY;
             break;
         case RULE_DATE: {
             char utc[27];
             if (!is_string(value) ||
                 value_parse_date(json_object_get_string(value),
                                  (size_t)json_object_get_string_len(value), utc) != 0)
-                msg = "The :attribute field must be a valid date.";
+                msg = RULES_MSG_DATE;
             break;
         }
         case RULE_MIN:
@@ -584,7 +602,7 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
             }
             break;
         case RULE_IN:
-            if (!passes_in(r, value)) msg = "The selected :attribute is invalid.";
+            if (!passes_in(r, value)) msg = RULES_MSG_SELECTED;
             break;
         case RULE_EXISTS: {
             int found;
@@ -597,7 +615,7 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
                 found = env->exists(env->ud, r->args[0], r->args[1], value);
                 if (found < 0) return found;
             }
-            if (!found) msg = "The selected :attribute is invalid.";
+            if (!found) msg = RULES_MSG_SELECTED;
             break;
         }
         }

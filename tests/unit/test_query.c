@@ -1,6 +1,6 @@
 /* test_query.c — unit tests for query.c: query_parse (splitting, percent-decoding of keys
  * and values, '+' as space, malformed escapes → -1, duplicates: the last one wins, at most
- * QUERY_MAX_PARAMS parameters), query_get and query_utf8_valid. */
+ * QUERY_MAX_PARAMS parameters), query_get and value_utf8_valid. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "query.h"
+#include "value.h"
 
 static struct arena arena;
 
@@ -210,7 +211,7 @@ static void test_utf8_valid(void **state)
         "\x7f",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (!query_utf8_valid(ok[i], strlen(ok[i]))) fail_msg("rejected valid #%zu", i);
+        if (!value_utf8_valid(ok[i], strlen(ok[i]))) fail_msg("rejected valid #%zu", i);
     static const char *const bad[] = {
         "\x80",                 /* lone continuation */
         "\xbf",
@@ -234,13 +235,13 @@ static void test_utf8_valid(void **state)
         "a\xe9" "b",             /* Latin-1 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (query_utf8_valid(bad[i], strlen(bad[i]))) fail_msg("accepted invalid #%zu", i);
+        if (value_utf8_valid(bad[i], strlen(bad[i]))) fail_msg("accepted invalid #%zu", i);
     /* NUL bytes are refused wherever they are */
-    assert_false(query_utf8_valid("a\0b", 3));
-    assert_false(query_utf8_valid("\0", 1));
+    assert_false(value_utf8_valid("a\0b", 3));
+    assert_false(value_utf8_valid("\0", 1));
     /* only the first n bytes count */
-    assert_true(query_utf8_valid("ab\xff", 2));
-    assert_false(query_utf8_valid("\xe2\x82\xac", 2));
+    assert_true(value_utf8_valid("ab\xff", 2));
+    assert_false(value_utf8_valid("\xe2\x82\xac", 2));
 }
 
 int main(void)
