@@ -15,8 +15,8 @@ struct arena_chunk;
 struct arena_cleanup;
 
 struct arena {
-    struct arena_chunk *head;  /* chunk being filled; older chunks follow */
-    size_t chunk_size;         /* default size of a new chunk */
+    struct arena_chunk *head;       /* chunk being filled; older chunks follow */
+    size_t chunk_size;              /* default size of a new chunk */
     struct arena_cleanup *cleanups; /* run by arena_reset/arena_free, newest first */
 };
 

@@ -8,15 +8,14 @@
 #ifndef AIENGINE_AUTH_H
 #define AIENGINE_AUTH_H
 
-
 #include <stdbool.h>
 #include <stddef.h>
 
 struct auth_token {
     unsigned long long id;
     unsigned long long user_id;
-    bool all;           /* abilities contain "*" */
-    char **abilities;   /* owned by the cache */
+    bool all;         /* abilities contain "*" */
+    char **abilities; /* owned by the cache */
     size_t nabilities;
 };
 
@@ -25,8 +24,8 @@ struct auth_token {
  * `header`), and *has_id, *id when the token is "<id>|<secret>". Returns -1 when the header
  * is not a well-formed bearer token (empty, other scheme, bad id, control characters,
  * over-long). */
-int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id,
-                      const char **secret, size_t *secret_len);
+int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id, const char **secret,
+                      size_t *secret_len);
 
 /* Lowercase hex SHA-256 of s. */
 void auth_sha256_hex(const char *s, size_t n, char out[65]);

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 struct buf {
-    char *data;   /* always NUL-terminated when len > 0 or after buf_init */
+    char *data; /* always NUL-terminated when len > 0 or after buf_init */
     size_t len;
     size_t cap;
     size_t limit; /* maximum len; 0 means SIZE_MAX */

@@ -28,7 +28,8 @@ struct config {
     int token_cache_seconds;
     int last_used_interval;
     char *app_key;
-    char *app_url; /* "https://api.example.com": base of links and Location; "" = from the request */
+    char
+        *app_url; /* "https://api.example.com": base of links and Location; "" = from the request */
     char *routes_path, *resources_path, *migrations_dir;
     struct resource_set *resources;
     struct router *router;

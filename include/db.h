@@ -16,13 +16,13 @@
 
 enum db_status {
     DB_OK = 0,
-    DB_UNAVAILABLE = -1, /* cannot connect, or the connection died mid-transaction */
-    DB_DUPLICATE = -2,   /* unique key violated (1062) */
-    DB_NO_PARENT = -3,   /* foreign key: referenced row missing (1452) */
-    DB_HAS_CHILDREN = -4,/* foreign key: restrict violated on delete (1451) */
-    DB_ERROR = -5,       /* anything else: a bug or a schema mismatch, logged */
-    DB_DEADLOCK = -6,    /* 1213: this transaction was chosen as the victim; retry it */
-    DB_LOCK_TIMEOUT = -7,/* 1205: a lock was held too long; retrying would wait as long again */
+    DB_UNAVAILABLE = -1,  /* cannot connect, or the connection died mid-transaction */
+    DB_DUPLICATE = -2,    /* unique key violated (1062) */
+    DB_NO_PARENT = -3,    /* foreign key: referenced row missing (1452) */
+    DB_HAS_CHILDREN = -4, /* foreign key: restrict violated on delete (1451) */
+    DB_ERROR = -5,        /* anything else: a bug or a schema mismatch, logged */
+    DB_DEADLOCK = -6,     /* 1213: this transaction was chosen as the victim; retry it */
+    DB_LOCK_TIMEOUT = -7, /* 1205: a lock was held too long; retrying would wait as long again */
 };
 
 /* Connection settings (the `database:` block of aiengine.yaml). */

@@ -13,7 +13,7 @@
 /* Write one listing of r into c->out: every row, or with scope_fk the rows whose scope_fk
  * equals scope_id (a relation route). `order` is the sort used when ?sort= is absent.
  * Returns 0, or -1 with the error set. */
-int list_write(struct ctx *c, const struct resource *r, const struct sort_key *order,
-               size_t norder, const struct field *scope_fk, unsigned long long scope_id);
+int list_write(struct ctx *c, const struct resource *r, const struct sort_key *order, size_t norder,
+               const struct field *scope_fk, unsigned long long scope_id);
 
 #endif

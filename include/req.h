@@ -19,17 +19,17 @@
 
 enum req_error_kind {
     REQ_E_NONE,
-    REQ_E_BAD_REQUEST,       /* the request itself is malformed (query, body, header) */
-    REQ_E_UNAUTHENTICATED,   /* no valid token */
-    REQ_E_FORBIDDEN,         /* valid token without the ability */
-    REQ_E_NOT_FOUND,         /* no such route or record */
-    REQ_E_METHOD_NOT_ALLOWED,/* the path exists, not with this method */
-    REQ_E_CONFLICT,          /* the record is in a state that refuses the change */
-    REQ_E_TOO_LARGE,         /* body or requested content over a configured limit */
-    REQ_E_UNSUPPORTED_MEDIA, /* body is not JSON */
-    REQ_E_INVALID,           /* field validation failed: see fields */
-    REQ_E_INTERNAL,          /* a bug or a schema mismatch, logged */
-    REQ_E_UNAVAILABLE,       /* the database is unreachable or busy: retry later */
+    REQ_E_BAD_REQUEST,        /* the request itself is malformed (query, body, header) */
+    REQ_E_UNAUTHENTICATED,    /* no valid token */
+    REQ_E_FORBIDDEN,          /* valid token without the ability */
+    REQ_E_NOT_FOUND,          /* no such route or record */
+    REQ_E_METHOD_NOT_ALLOWED, /* the path exists, not with this method */
+    REQ_E_CONFLICT,           /* the record is in a state that refuses the change */
+    REQ_E_TOO_LARGE,          /* body or requested content over a configured limit */
+    REQ_E_UNSUPPORTED_MEDIA,  /* body is not JSON */
+    REQ_E_INVALID,            /* field validation failed: see fields */
+    REQ_E_INTERNAL,           /* a bug or a schema mismatch, logged */
+    REQ_E_UNAVAILABLE,        /* the database is unreachable or busy: retry later */
 };
 
 struct req_field_errors {
@@ -49,7 +49,7 @@ struct req_error {
 
 struct http_request {
     const char *method;
-    char *path;        /* decoded path, a copy the router may split */
+    char *path; /* decoded path, a copy the router may split */
     const char *raw_path;
     const char *query; /* raw QUERY_STRING, never NULL */
     const char *content_type;

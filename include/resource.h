@@ -65,8 +65,8 @@ struct relation {
 enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
 
 struct resource {
-    char *name;  /* URL name: "workflow-steps" */
-    char *table; /* "workflow_steps" */
+    char *name;           /* URL name: "workflow-steps" */
+    char *table;          /* "workflow_steps" */
     char *singular_label; /* "workflow step", for messages */
     struct field *fields;
     size_t nfields;

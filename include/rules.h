@@ -24,7 +24,7 @@ enum rule_kind {
     RULE_BOOLEAN,
     RULE_ARRAY,
     RULE_DATE,
-    RULE_MIN,    /* number = bound, args[0] = bound as written (for the message) */
+    RULE_MIN, /* number = bound, args[0] = bound as written (for the message) */
     RULE_MAX,
     RULE_IN,     /* args = allowed values */
     RULE_EXISTS, /* args[0] = table, args[1] = column (default: the attribute's name) */
@@ -42,8 +42,8 @@ struct rule_set {
     struct rule *rules; /* in the order written */
     size_t nrules;
     bool required, sometimes, nullable;
-    bool numeric;       /* has integer or numeric: min/max compare values */
-    bool array;         /* has array: min/max count items */
+    bool numeric; /* has integer or numeric: min/max compare values */
+    bool array;   /* has array: min/max count items */
 };
 
 /* Compile a rule string. `attribute` is the field's name, used as the default column of

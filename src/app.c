@@ -81,7 +81,8 @@ void app_write_error(struct ctx *c)
         if (e->nmessages > 1) {
             char msg[1200];
             size_t more = e->nmessages - 1;
-            snprintf(msg, sizeof msg, "%s (and %zu more error%s)", first, more, more == 1 ? "" : "s");
+            snprintf(msg, sizeof msg, "%s (and %zu more error%s)", first, more,
+                     more == 1 ? "" : "s");
             buf_json_cstr(c->out, msg);
         } else {
             buf_json_cstr(c->out, first);

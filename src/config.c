@@ -126,8 +126,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_str(&y, db, "host", "AIENGINE_DB_HOST", "localhost", &c->db.host, err)) goto fail;
     if (get_str(&y, db, "socket", "AIENGINE_DB_SOCKET", "", &c->db.socket, err)) goto fail;
     if (get_str(&y, db, "user", "AIENGINE_DB_USER", "aiengine", &c->db.user, err)) goto fail;
-    if (get_str(&y, db, "password", "AIENGINE_DB_PASSWORD", "", &c->db.password, err))
-        goto fail;
+    if (get_str(&y, db, "password", "AIENGINE_DB_PASSWORD", "", &c->db.password, err)) goto fail;
     if (get_str(&y, db, "name", "AIENGINE_DB_NAME", "aiengine", &c->db.name, err)) goto fail;
     if (get_int(&y, db, "port", "AIENGINE_DB_PORT", 3306, 1, 65535, &v, err)) goto fail;
     c->db.port = (unsigned)v;

@@ -34,12 +34,18 @@ static int b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
         int d;
-        if (ch >= 'A' && ch <= 'Z') d = ch - 'A';
-        else if (ch >= 'a' && ch <= 'z') d = ch - 'a' + 26;
-        else if (ch >= '0' && ch <= '9') d = ch - '0' + 52;
-        else if (ch == '-') d = 62;
-        else if (ch == '_') d = 63;
-        else return -1;
+        if (ch >= 'A' && ch <= 'Z')
+            d = ch - 'A';
+        else if (ch >= 'a' && ch <= 'z')
+            d = ch - 'a' + 26;
+        else if (ch >= '0' && ch <= '9')
+            d = ch - '0' + 52;
+        else if (ch == '-')
+            d = 62;
+        else if (ch == '_')
+            d = 63;
+        else
+            return -1;
         v = (v << 6) | (unsigned)d;
         bits += 6;
         if (bits >= 8) {
@@ -54,8 +60,8 @@ static int b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap
 
 /* HMAC-SHA256(key, payload "\n" context). Returns 0, or -1 when OpenSSL fails (never
  * treated as a match). */
-static int mac(struct arena *a, const char *key, const char *payload, size_t n,
-               const char *context, size_t context_len, unsigned char out[32])
+static int mac(struct arena *a, const char *key, const char *payload, size_t n, const char *context,
+               size_t context_len, unsigned char out[32])
 {
     size_t total = n + 1 + context_len;
     unsigned char *all = arena_alloc(a, total);
@@ -77,8 +83,10 @@ char *cursor_encode(struct arena *a, const char *key, const char *context, size_
     buf_puts(p, next ? "{\"n\":true,\"k\":[" : "{\"n\":false,\"k\":[");
     for (size_t i = 0; i < nvals; i++) {
         if (i) buf_putc(p, ',');
-        if (vals[i]) buf_json_str(p, vals[i], lens[i]);
-        else buf_puts(p, "null");
+        if (vals[i])
+            buf_json_str(p, vals[i], lens[i]);
+        else
+            buf_puts(p, "null");
     }
     buf_puts(p, "]}");
     unsigned char m[32];
@@ -97,8 +105,7 @@ int cursor_decode(struct arena *a, const char *key, const char *context, size_t 
     const char *dot = memchr(text, '.', n);
     unsigned char payload[CURSOR_MAX_PAYLOAD + 1], got[64], want[32];
     size_t plen, mlen;
-    if (!dot ||
-        b64url_decode(text, (size_t)(dot - text), payload, CURSOR_MAX_PAYLOAD, &plen) ||
+    if (!dot || b64url_decode(text, (size_t)(dot - text), payload, CURSOR_MAX_PAYLOAD, &plen) ||
         b64url_decode(dot + 1, n - (size_t)(dot - text) - 1, got, sizeof got, &mlen) ||
         mlen != MAC_BYTES)
         return -1;

@@ -115,8 +115,10 @@ static void write_row(struct ctx *c, const struct resource *r, const struct db_r
             any = true;
             if (rel->kind == REL_BELONGS_TO) break;
         }
-        if (rel->kind == REL_HAS_MANY) buf_putc(out, ']');
-        else if (!any) buf_puts(out, "null");
+        if (rel->kind == REL_HAS_MANY)
+            buf_putc(out, ']');
+        else if (!any)
+            buf_puts(out, "null");
     }
     buf_putc(out, '}');
 }

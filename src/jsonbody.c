@@ -27,10 +27,12 @@ static bool json_number_ok(const char *s, size_t n)
     size_t i = 0;
     if (i < n && s[i] == '-') i++;
     if (i >= n) return false;
-    if (s[i] == '0') i++;
+    if (s[i] == '0')
+        i++;
     else if (s[i] >= '1' && s[i] <= '9')
         while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-    else return false;
+    else
+        return false;
     if (i < n && s[i] == '.') {
         size_t d = ++i;
         while (i < n && s[i] >= '0' && s[i] <= '9') i++;
@@ -72,7 +74,8 @@ static const char *strict_scan(const char *s, size_t n)
                 nul |= u == 0;
                 bool lone = u >= 0xdc00 && u <= 0xdfff;
                 if (u >= 0xd800 && u <= 0xdbff) {
-                    int lo = i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
+                    int lo =
+                        i + 11 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s + i + 8) : -1;
                     lone = lo < 0xdc00 || lo > 0xdfff;
                     if (!lone) i += 6;
                 }
@@ -97,7 +100,8 @@ static const char *strict_scan(const char *s, size_t n)
             size_t k = i;
             while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z'))) k++;
             size_t len = k - i;
-            if (!((len == 4 && !memcmp(s + i, "true", 4)) || (len == 5 && !memcmp(s + i, "false", 5)) ||
+            if (!((len == 4 && !memcmp(s + i, "true", 4)) ||
+                  (len == 5 && !memcmp(s + i, "false", 5)) ||
                   (len == 4 && !memcmp(s + i, "null", 4))))
                 return "The request body is not valid JSON: only true, false and null are bare "
                        "words (no NaN or Infinity).";
@@ -107,9 +111,9 @@ static const char *strict_scan(const char *s, size_t n)
     return NULL;
 }
 
-/* What json-c's tree still hides: containers nested deeper than max_depth (json-c counts a scalar inside the innermost container as a
- * level too, so its own limit is set one higher and containers are counted here, the way
- * MariaDB's json_valid counts them). Returns a message or NULL. */
+/* What json-c's tree still hides: containers nested deeper than max_depth (json-c counts a scalar
+ * inside the innermost container as a level too, so its own limit is set one higher and containers
+ * are counted here, the way MariaDB's json_valid counts them). Returns a message or NULL. */
 static const char *check_tree(json_object *o, int level, int max_depth)
 {
     switch (json_object_get_type(o)) {
@@ -122,20 +126,20 @@ static const char *check_tree(json_object *o, int level, int max_depth)
         return NULL;
     case json_type_object: {
         if (level > max_depth) return "";
-        json_object_object_foreach(o, key, val) {
+        json_object_object_foreach(o, key, val)
+        {
             (void)key;
             const char *why = check_tree(val, level + 1, max_depth);
             if (why) return why;
         }
         return NULL;
     }
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
-int jsonbody_parse(const char *body, size_t n, int max_depth, struct arena *a,
-                   json_object **out, const char **why)
+int jsonbody_parse(const char *body, size_t n, int max_depth, struct arena *a, json_object **out,
+                   const char **why)
 {
     *out = NULL;
     /* json-c's UTF-8 check lets overlong forms, surrogates and code points past U+10FFFF
@@ -206,24 +210,35 @@ static size_t skip_ws(const char *s, size_t n, size_t i)
 static size_t skip_string(const char *s, size_t n, size_t i)
 {
     for (i++; i < n; i++) {
-        if (s[i] == '\\') i++;
-        else if (s[i] == '"') return i + 1;
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
     }
     return n;
 }
 
-
 static size_t put_utf8(unsigned cp, char *o)
 {
-    if (cp < 0x80) { o[0] = (char)cp; return 1; }
-    if (cp < 0x800) { o[0] = (char)(0xc0 | cp >> 6); o[1] = (char)(0x80 | (cp & 63)); return 2; }
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 63));
+        return 2;
+    }
     if (cp < 0x10000) {
-        o[0] = (char)(0xe0 | cp >> 12); o[1] = (char)(0x80 | ((cp >> 6) & 63));
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 63));
         o[2] = (char)(0x80 | (cp & 63));
         return 3;
     }
-    o[0] = (char)(0xf0 | cp >> 18); o[1] = (char)(0x80 | ((cp >> 12) & 63));
-    o[2] = (char)(0x80 | ((cp >> 6) & 63)); o[3] = (char)(0x80 | (cp & 63));
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 63));
+    o[2] = (char)(0x80 | ((cp >> 6) & 63));
+    o[3] = (char)(0x80 | (cp & 63));
     return 4;
 }
 
@@ -242,17 +257,23 @@ static bool key_equals(const char *s, size_t a, size_t b, const char *key)
             i += 2;
             if (e == 'u') {
                 unsigned cp = 0;
-                for (int d = 0; d < 4 && i < b; d++) cp = cp << 4 | (unsigned)value_hex_digit(s[i++]);
+                for (int d = 0; d < 4 && i < b; d++)
+                    cp = cp << 4 | (unsigned)value_hex_digit(s[i++]);
                 if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= b && s[i] == '\\' && s[i + 1] == 'u') {
                     unsigned lo = 0;
-                    for (int d = 0; d < 4; d++) lo = lo << 4 | (unsigned)value_hex_digit(s[i + 2 + d]);
+                    for (int d = 0; d < 4; d++)
+                        lo = lo << 4 | (unsigned)value_hex_digit(s[i + 2 + d]);
                     cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                     i += 6;
                 }
                 m = put_utf8(cp, buf);
             } else {
-                buf[0] = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == 'b' ? '\b'
-                       : e == 'f' ? '\f' : e;
+                buf[0] = e == 'n'   ? '\n'
+                         : e == 't' ? '\t'
+                         : e == 'r' ? '\r'
+                         : e == 'b' ? '\b'
+                         : e == 'f' ? '\f'
+                                    : e;
                 m = 1;
             }
         }
@@ -274,7 +295,8 @@ static size_t skip_value(const char *s, size_t n, size_t i)
                 i = skip_string(s, n, i);
                 continue;
             }
-            if (s[i] == '{' || s[i] == '[') depth++;
+            if (s[i] == '{' || s[i] == '[')
+                depth++;
             else if (s[i] == '}' || s[i] == ']') {
                 if (--depth == 0) return i + 1;
             }

@@ -50,8 +50,10 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
     long long v;
     switch (f->type) {
     case FIELD_BOOL:
-        if (!strcmp(qp->value, "1") || !strcmp(qp->value, "true")) *out = db_int(1);
-        else if (!strcmp(qp->value, "0") || !strcmp(qp->value, "false")) *out = db_int(0);
+        if (!strcmp(qp->value, "1") || !strcmp(qp->value, "true"))
+            *out = db_int(1);
+        else if (!strcmp(qp->value, "0") || !strcmp(qp->value, "false"))
+            *out = db_int(0);
         else {
             req_invalid(c, key,
                         arena_printf(c->arena, "The %s filter must be true or false.", f->label));
@@ -79,9 +81,7 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
         *out = db_str(t, strlen(t));
         return 0;
     }
-    default:
-        *out = db_str(qp->value, qp->len);
-        return 0;
+    default: *out = db_str(qp->value, qp->len); return 0;
     }
 }
 
@@ -99,7 +99,8 @@ static void parse_paging(struct ctx *c, const struct resource *r, struct list_op
             req_invalid(c, "per_page",
                         arena_printf(c->arena, "The per page field must be between 1 and %d.",
                                      c->cfg->max_per_page));
-        else o->per_page = v;
+        else
+            o->per_page = v;
     }
     if (r->pagination == PAGINATE_PAGE) {
         const struct query_param *pg = query_get(q, "page");
@@ -109,7 +110,8 @@ static void parse_paging(struct ctx *c, const struct resource *r, struct list_op
                 req_invalid(c, "page", "The page field must be an integer.");
             else if (v < 1 || v > 1000000000LL)
                 req_invalid(c, "page", "The page field must be between 1 and 1000000000.");
-            else o->page = v;
+            else
+                o->page = v;
         }
     } else {
         o->cursor = query_get(q, "cursor");
@@ -207,8 +209,7 @@ static void add_where(struct sqlb *q, const struct list_opts *o, const struct fi
 /* ---- links that keep the request's other parameters ---- */
 
 /* The listing's own URL as a JSON string, with `key`=`value` replacing any earlier one. */
-static void write_url(struct ctx *c, const struct list_opts *o, const char *key,
-                      const char *value)
+static void write_url(struct ctx *c, const struct list_opts *o, const char *key, const char *value)
 {
     struct buf *out = c->out;
     buf_putc(out, '"');
@@ -291,13 +292,17 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
     buf_puts(c->out, ",\"next\":");
     write_page_link(c, o, o->page < last, o->page + 1);
     buf_printf(c->out, "},\"meta\":{\"current_page\":%lld,\"from\":", o->page);
-    if (rows.nrows) buf_printf(c->out, "%lld", offset + 1);
-    else buf_puts(c->out, "null");
+    if (rows.nrows)
+        buf_printf(c->out, "%lld", offset + 1);
+    else
+        buf_puts(c->out, "null");
     buf_printf(c->out, ",\"last_page\":%lld,\"path\":", last);
     write_path(c);
     buf_printf(c->out, ",\"per_page\":%lld,\"to\":", o->per_page);
-    if (rows.nrows) buf_printf(c->out, "%lld", offset + (long long)rows.nrows);
-    else buf_puts(c->out, "null");
+    if (rows.nrows)
+        buf_printf(c->out, "%lld", offset + (long long)rows.nrows);
+    else
+        buf_puts(c->out, "null");
     buf_printf(c->out, ",\"total\":%lld}}", total);
     return 0;
 }
@@ -327,8 +332,7 @@ static char *make_cursor(struct ctx *c, const struct resource *r, const struct l
     const char *vals[MAX_SORT + 1];
     size_t lens[MAX_SORT + 1];
     for (size_t i = 0; i < o->nsort; i++) {
-        const struct db_cell *cell =
-            db_cell(rows, row, resource_field_index(r, o->sort[i].field));
+        const struct db_cell *cell = db_cell(rows, row, resource_field_index(r, o->sort[i].field));
         vals[i] = cell->s;
         lens[i] = cell->len;
     }
@@ -370,9 +374,12 @@ static void reverse_rows(struct db_result *rows)
 static void write_cursor_or_null(struct ctx *c, const char *cur, bool as_link,
                                  const struct list_opts *o)
 {
-    if (!cur) buf_puts(c->out, "null");
-    else if (as_link) write_url(c, o, "cursor", cur);
-    else buf_json_cstr(c->out, cur);
+    if (!cur)
+        buf_puts(c->out, "null");
+    else if (as_link)
+        write_url(c, o, "cursor", cur);
+    else
+        buf_json_cstr(c->out, cur);
 }
 
 static int list_cursor(struct ctx *c, const struct resource *r, struct list_opts *o,
@@ -383,9 +390,8 @@ static int list_cursor(struct ctx *c, const struct resource *r, struct list_opts
     bool next = true;
     struct buf *ctxb = buf_for_request(c->arena, 0);
     cursor_context(c, r, o, ctxb);
-    if (o->cursor &&
-        cursor_decode(c->arena, c->cfg->app_key, ctxb->data, ctxb->len, o->cursor->value,
-                      o->cursor->len, o->nsort, vals, vlens, &next))
+    if (o->cursor && cursor_decode(c->arena, c->cfg->app_key, ctxb->data, ctxb->len,
+                                   o->cursor->value, o->cursor->len, o->nsort, vals, vlens, &next))
         return req_fail(c, REQ_E_BAD_REQUEST, "The cursor is invalid for this listing.");
     struct sqlb q;
     sqlb_init(&q, c->arena);
@@ -423,8 +429,8 @@ static int list_cursor(struct ctx *c, const struct resource *r, struct list_opts
     return 0;
 }
 
-int list_write(struct ctx *c, const struct resource *r, const struct sort_key *order,
-               size_t norder, const struct field *scope_fk, unsigned long long scope_id)
+int list_write(struct ctx *c, const struct resource *r, const struct sort_key *order, size_t norder,
+               const struct field *scope_fk, unsigned long long scope_id)
 {
     struct list_opts *o = arena_alloc(c->arena, sizeof *o);
     if (parse_opts(c, r, order, norder, o)) return -1;

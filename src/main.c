@@ -35,8 +35,10 @@ static const struct command commands[] = {
      "token:create --email EMAIL --name NAME [--abilities read,write] [--expires-in 30d]",
      "Create a personal access token; prints it once, alone on stdout.", false},
     {"token:list", "token:list [--email EMAIL]", "List tokens (never their secrets).", false},
-    {"token:revoke", "token:revoke ID", "Delete a token; it stops working within "
-                                        "auth.token_cache_seconds.", false},
+    {"token:revoke", "token:revoke ID",
+     "Delete a token; it stops working within "
+     "auth.token_cache_seconds.",
+     false},
 };
 
 static void usage(FILE *f)

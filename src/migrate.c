@@ -14,7 +14,8 @@
 
 static int cmp_files(const void *a, const void *b)
 {
-    return strcmp(((const struct migration_file *)a)->name, ((const struct migration_file *)b)->name);
+    return strcmp(((const struct migration_file *)a)->name,
+                  ((const struct migration_file *)b)->name);
 }
 
 void migrate_files_free(struct migration_file *files, int n)
@@ -204,8 +205,7 @@ static int session_open(const struct config *cfg, struct session *s)
     if (db_query(s->db, &s->arena,
                  "SELECT `id`, `migration`, `batch` FROM `migrations` ORDER BY `id`", NULL, 0,
                  &s->applied) != DB_OK) {
-        fprintf(stderr, "migrate: cannot read the migrations table: %s\n",
-                db_error_message(s->db));
+        fprintf(stderr, "migrate: cannot read the migrations table: %s\n", db_error_message(s->db));
         return -1;
     }
     return 0;
@@ -245,8 +245,9 @@ int migrate_up(const struct config *cfg)
         printf("Migrating: %s\n", f->name);
         if (run_script(s.db, f->up_path)) goto out;
         struct db_param p[2] = {db_str(f->name, strlen(f->name)), db_int(batch)};
-        if (db_query(s.db, &s.arena, "INSERT INTO `migrations` (`migration`, `batch`) VALUES (?, ?)",
-                     p, 2, NULL) != DB_OK) {
+        if (db_query(s.db, &s.arena,
+                     "INSERT INTO `migrations` (`migration`, `batch`) VALUES (?, ?)", p, 2,
+                     NULL) != DB_OK) {
             fprintf(stderr, "migrate: cannot record %s: %s\n", f->name, db_error_message(s.db));
             goto out;
         }
@@ -268,8 +269,10 @@ int migrate_status(const struct config *cfg)
     printf("%-8s %-6s %s\n", "Ran?", "Batch", "Migration");
     for (int i = 0; i < s.nfiles; i++) {
         int b = applied_batch(&s.applied, s.files[i].name);
-        if (b) printf("%-8s %-6d %s\n", "Yes", b, s.files[i].name);
-        else printf("%-8s %-6s %s\n", "Pending", "", s.files[i].name);
+        if (b)
+            printf("%-8s %-6d %s\n", "Yes", b, s.files[i].name);
+        else
+            printf("%-8s %-6s %s\n", "Pending", "", s.files[i].name);
     }
     rc = 0;
 out:

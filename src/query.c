@@ -48,7 +48,8 @@ int query_parse(struct arena *a, const char *qs, struct query *out)
             }
             size_t i;
             for (i = 0; i < out->n; i++)
-                if (out->items[i].key_len == qp.key_len && !memcmp(out->items[i].key, qp.key, qp.key_len))
+                if (out->items[i].key_len == qp.key_len &&
+                    !memcmp(out->items[i].key, qp.key, qp.key_len))
                     break;
             if (i == out->n) {
                 if (out->n == QUERY_MAX_PARAMS) return -1;
@@ -69,4 +70,3 @@ const struct query_param *query_get(const struct query *q, const char *key)
         if (q->items[i].key_len == n && !memcmp(q->items[i].key, key, n)) return &q->items[i];
     return NULL;
 }
-

@@ -5,8 +5,8 @@ int record_fetch(struct ctx *c, const struct resource *r, unsigned long long id,
                  struct db_result *res)
 {
     struct db_param p = db_uint(id);
-    int s = db_query(c->db, c->arena, lock ? r->select_by_id_for_update : r->select_by_id, &p, 1,
-                     res);
+    int s =
+        db_query(c->db, c->arena, lock ? r->select_by_id_for_update : r->select_by_id, &p, 1, res);
     return s == DB_OK ? 0 : req_db_fail(c, s);
 }
 

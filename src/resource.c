@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static bool is_resource_name(const char *s)
 {
     if (!s || !*s || strlen(s) > 64) return false;
@@ -85,9 +84,10 @@ static int parse_type(const char *s, struct field *f)
     static const struct {
         const char *name;
         enum field_type type;
-    } types[] = {{"id", FIELD_ID},     {"fk", FIELD_FK},         {"string", FIELD_STRING},
-                 {"text", FIELD_TEXT}, {"int", FIELD_INT},       {"bool", FIELD_BOOL},
-                 {"json", FIELD_JSON}, {"timestamp", FIELD_TIMESTAMP}};
+    } types[] = {{"id", FIELD_ID},         {"fk", FIELD_FK},
+                 {"string", FIELD_STRING}, {"text", FIELD_TEXT},
+                 {"int", FIELD_INT},       {"bool", FIELD_BOOL},
+                 {"json", FIELD_JSON},     {"timestamp", FIELD_TIMESTAMP}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(s, types[i].name)) {
             f->type = types[i].type;
@@ -129,7 +129,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
                     name);
         return -1;
     }
-    YCONF_MAP_EACH(y, def, pair) {
+    YCONF_MAP_EACH(y, def, pair)
+    {
         yaml_node_t *k = YCONF_NODE(y, pair->key);
         yaml_node_t *v = YCONF_NODE(y, pair->value);
         const char *ks = yconf_scalar(k);
@@ -147,8 +148,10 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
             f->default_value = mem_strdup(yconf_scalar(v));
         } else if (!strcmp(ks, "auto")) {
             const char *a = yconf_scalar(v);
-            if (a && !strcmp(a, "created")) f->autoset = AUTO_CREATED;
-            else if (a && !strcmp(a, "updated")) f->autoset = AUTO_UPDATED;
+            if (a && !strcmp(a, "created"))
+                f->autoset = AUTO_CREATED;
+            else if (a && !strcmp(a, "updated"))
+                f->autoset = AUTO_UPDATED;
             else {
                 yconf_error(y, v, err, "field '%s': auto must be created or updated", name);
                 return -1;
@@ -161,7 +164,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
             const char *spec = yconf_scalar(v);
             char why[256];
             if (!spec || rules_compile(spec, name, &f->rules, why, sizeof why)) {
-                yconf_error(y, v, err, "field '%s': %s", name, spec ? why : "rules must be a string");
+                yconf_error(y, v, err, "field '%s': %s", name,
+                            spec ? why : "rules must be a string");
                 return -1;
             }
             f->unique = rules_find(&f->rules, RULE_UNIQUE);
@@ -171,7 +175,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
         }
     }
     if (f->fillable && (f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
-        yconf_error(y, key, err, "field '%s': ids and automatic timestamps cannot be fillable", name);
+        yconf_error(y, key, err, "field '%s': ids and automatic timestamps cannot be fillable",
+                    name);
         return -1;
     }
     return 0;
@@ -202,7 +207,8 @@ static int load_name_list(struct yconf *y, yaml_node_t *n, struct resource *r, b
         yconf_error(y, n, err, "expected a list of field names");
         return -1;
     }
-    YCONF_SEQ_EACH(y, n, item) {
+    YCONF_SEQ_EACH(y, n, item)
+    {
         yaml_node_t *v = YCONF_NODE(y, *item);
         const char *s = yconf_scalar(v);
         struct field *f = NULL;
@@ -212,8 +218,10 @@ static int load_name_list(struct yconf *y, yaml_node_t *n, struct resource *r, b
             yconf_error(y, v, err, "'%s' is not a field of %s", s ? s : "?", r->name);
             return -1;
         }
-        if (sorts) f->sortable = true;
-        else f->filterable = true;
+        if (sorts)
+            f->sortable = true;
+        else
+            f->filterable = true;
     }
     return 0;
 }
@@ -293,7 +301,8 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     }
     size_t nf = (size_t)(fields->data.mapping.pairs.top - fields->data.mapping.pairs.start);
     r->fields = mem_calloc(nf, sizeof *r->fields);
-    YCONF_MAP_EACH(y, fields, pair) {
+    YCONF_MAP_EACH(y, fields, pair)
+    {
         struct field *f = &r->fields[r->nfields];
         r->nfields++;
         if (load_field(y, YCONF_NODE(y, pair->key), YCONF_NODE(y, pair->value), f, err)) return -1;
@@ -316,7 +325,8 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     }
     struct buf sl;
     buf_init(&sl, 0);
-    for (size_t i = 0; i < r->nfields; i++) buf_printf(&sl, "%s`%s`", i ? "," : "", r->fields[i].name);
+    for (size_t i = 0; i < r->nfields; i++)
+        buf_printf(&sl, "%s`%s`", i ? "," : "", r->fields[i].name);
     r->select_list = mem_strdup(sl.data);
     buf_reset(&sl);
     buf_printf(&sl, "SELECT %s FROM `%s` WHERE `%s` = ?", r->select_list, r->table, r->id->name);
@@ -334,8 +344,10 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     buf_free(&sl);
 
     const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));
-    if (!pg || !strcmp(pg, "page")) r->pagination = PAGINATE_PAGE;
-    else if (!strcmp(pg, "cursor")) r->pagination = PAGINATE_CURSOR;
+    if (!pg || !strcmp(pg, "page"))
+        r->pagination = PAGINATE_PAGE;
+    else if (!strcmp(pg, "cursor"))
+        r->pagination = PAGINATE_CURSOR;
     else {
         yconf_error(y, yconf_get(y, def, "pagination"), err, "pagination must be page or cursor");
         return -1;
@@ -362,10 +374,11 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
                 return -1;
             }
     }
-    YCONF_MAP_EACH(y, def, pair) {
+    YCONF_MAP_EACH(y, def, pair)
+    {
         const char *k = yconf_scalar(YCONF_NODE(y, pair->key));
-        static const char *known[] = {"table", "pagination", "default_sort", "fields", "filters",
-                                      "sorts", "relations", "restrict_delete"};
+        static const char *known[] = {"table",   "pagination", "default_sort", "fields",
+                                      "filters", "sorts",      "relations",    "restrict_delete"};
         bool ok = false;
         for (size_t i = 0; k && i < sizeof known / sizeof known[0]; i++)
             if (!strcmp(k, known[i])) ok = true;
@@ -389,7 +402,8 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
         }
         size_t n = (size_t)(rels->data.mapping.pairs.top - rels->data.mapping.pairs.start);
         r->relations = mem_calloc(n, sizeof *r->relations);
-        YCONF_MAP_EACH(y, rels, pair) {
+        YCONF_MAP_EACH(y, rels, pair)
+        {
             yaml_node_t *k = YCONF_NODE(y, pair->key);
             yaml_node_t *v = YCONF_NODE(y, pair->value);
             struct relation *rel = &r->relations[r->nrelations++];
@@ -402,14 +416,16 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             const char *bt = yconf_scalar(yconf_get(y, v, "belongs_to"));
             const char *hm = yconf_scalar(yconf_get(y, v, "has_many"));
             if (!!bt == !!hm) {
-                yconf_error(y, k, err, "relation '%s' needs exactly one of belongs_to, has_many", rn);
+                yconf_error(y, k, err, "relation '%s' needs exactly one of belongs_to, has_many",
+                            rn);
                 return -1;
             }
             rel->kind = bt ? REL_BELONGS_TO : REL_HAS_MANY;
             rel->target_name = mem_strdup(bt ? bt : hm);
             rel->target = resource_find(set, rel->target_name);
             if (!rel->target) {
-                yconf_error(y, k, err, "relation '%s': no resource named '%s'", rn, rel->target_name);
+                yconf_error(y, k, err, "relation '%s': no resource named '%s'", rn,
+                            rel->target_name);
                 return -1;
             }
             const char *fk = yconf_scalar(yconf_get(y, v, "foreign_key"));
@@ -440,8 +456,11 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             return -1;
         }
         size_t n = (size_t)(rd->data.sequence.items.top - rd->data.sequence.items.start);
-        r->restrict_delete = mem_calloc(n, sizeof *r->restrict_delete); // NOLINT(bugprone-sizeof-expression): an array of pointers
-        YCONF_SEQ_EACH(y, rd, item) {
+        r->restrict_delete = mem_calloc(
+            n,
+            sizeof *r->restrict_delete); // NOLINT(bugprone-sizeof-expression): an array of pointers
+        YCONF_SEQ_EACH(y, rd, item)
+        {
             yaml_node_t *v = YCONF_NODE(y, *item);
             const char *s = yconf_scalar(v);
             const struct relation *rel = s ? resource_relation(r, s) : NULL;
@@ -469,18 +488,18 @@ static int check_rule_refs(struct resource_set *set, struct config_error *err, c
                 const struct resource *t = resource_find_table(set, rule->args[0]);
                 if (!t) {
                     yconf_errorf(err, "%s: %s.%s: table '%s' is not a declared resource", path,
-                                  r->name, f->name, rule->args[0]);
+                                 r->name, f->name, rule->args[0]);
                     return -1;
                 }
                 for (size_t a = 1; a < rule->nargs; a++)
                     if (!resource_field(t, rule->args[a])) {
                         yconf_errorf(err, "%s: %s.%s: '%s' is not a field of %s", path, r->name,
-                                      f->name, rule->args[a], t->name);
+                                     f->name, rule->args[a], t->name);
                         return -1;
                     }
                 if (rule->kind == RULE_UNIQUE && t != r) {
-                    yconf_errorf(err, "%s: %s.%s: unique must name the resource's own table",
-                                  path, r->name, f->name);
+                    yconf_errorf(err, "%s: %s.%s: unique must name the resource's own table", path,
+                                 r->name, f->name);
                     return -1;
                 }
             }
@@ -526,7 +545,8 @@ struct resource_set *resource_set_load(const char *path, struct config_error *er
     }
     size_t n = (size_t)(list->data.mapping.pairs.top - list->data.mapping.pairs.start);
     set->items = mem_calloc(n, sizeof *set->items);
-    YCONF_MAP_EACH(&y, list, pair) {
+    YCONF_MAP_EACH(&y, list, pair)
+    {
         struct resource *r = &set->items[set->n++];
         if (load_resource(&y, YCONF_NODE(&y, pair->key), YCONF_NODE(&y, pair->value), r, err))
             goto fail;
@@ -538,7 +558,8 @@ struct resource_set *resource_set_load(const char *path, struct config_error *er
             }
     }
     size_t i = 0;
-    YCONF_MAP_EACH(&y, list, pair) {
+    YCONF_MAP_EACH(&y, list, pair)
+    {
         if (load_relations(&y, YCONF_NODE(&y, pair->value), set, &set->items[i++], err)) goto fail;
     }
     if (check_rule_refs(set, err, path)) goto fail;

@@ -14,8 +14,8 @@ static const struct {
     const char *name;
     enum handler_kind kind;
 } handler_names[] = {
-    {"health", HANDLER_HEALTH}, {"index", HANDLER_INDEX},     {"store", HANDLER_STORE},
-    {"show", HANDLER_SHOW},     {"update", HANDLER_UPDATE},   {"destroy", HANDLER_DESTROY},
+    {"health", HANDLER_HEALTH},     {"index", HANDLER_INDEX},     {"store", HANDLER_STORE},
+    {"show", HANDLER_SHOW},         {"update", HANDLER_UPDATE},   {"destroy", HANDLER_DESTROY},
     {"relation", HANDLER_RELATION}, {"openapi", HANDLER_OPENAPI},
 };
 
@@ -154,8 +154,8 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
 }
 
 static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *name,
-                               const struct resource_set *resources, struct router *r,
-                               size_t *cap, struct config_error *err)
+                               const struct resource_set *resources, struct router *r, size_t *cap,
+                               struct config_error *err)
 {
     const struct resource *res = resource_find(resources, name);
     if (!res) {
@@ -178,9 +178,9 @@ static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *n
         enum handler_kind h;
         bool write;
     } five[] = {
-        {"GET", false, HANDLER_INDEX, false},   {"POST", false, HANDLER_STORE, true},
-        {"GET", true, HANDLER_SHOW, false},     {"PUT", true, HANDLER_UPDATE, true},
-        {"PATCH", true, HANDLER_UPDATE, true},  {"DELETE", true, HANDLER_DESTROY, true},
+        {"GET", false, HANDLER_INDEX, false},  {"POST", false, HANDLER_STORE, true},
+        {"GET", true, HANDLER_SHOW, false},    {"PUT", true, HANDLER_UPDATE, true},
+        {"PATCH", true, HANDLER_UPDATE, true}, {"DELETE", true, HANDLER_DESTROY, true},
     };
     for (size_t i = 0; i < sizeof five / sizeof five[0]; i++) {
         struct route *rt = add_route(r, cap);
@@ -210,7 +210,8 @@ struct router *router_load(const char *path, const struct resource_set *resource
         yconf_error(&y, yconf_root(&y), err, "expected 'routes:' with a list of routes");
         goto fail;
     }
-    YCONF_SEQ_EACH(&y, list, it) {
+    YCONF_SEQ_EACH(&y, list, it)
+    {
         yaml_node_t *item = YCONF_NODE(&y, *it);
         if (item->type != YAML_MAPPING_NODE) {
             yconf_error(&y, item, err, "a route must be a mapping");
@@ -224,7 +225,8 @@ struct router *router_load(const char *path, const struct resource_set *resource
         struct route *rt = add_route(r, &cap);
         rt->line = yconf_line(item);
         rt->auth = true;
-        YCONF_MAP_EACH(&y, item, pair) {
+        YCONF_MAP_EACH(&y, item, pair)
+        {
             yaml_node_t *k = YCONF_NODE(&y, pair->key);
             yaml_node_t *v = YCONF_NODE(&y, pair->value);
             const char *ks = yconf_scalar(k), *vs = yconf_scalar(v);
@@ -261,8 +263,10 @@ struct router *router_load(const char *path, const struct resource_set *resource
             } else if (!strcmp(ks, "relation")) {
                 if (!rt->resource || !(rt->relation = resource_relation(rt->resource, vs)) ||
                     rt->relation->kind != REL_HAS_MANY) {
-                    yconf_error(&y, v, err, "relation '%s' is not a has_many relation of the "
-                                "route's resource (write resource: before relation:)", vs);
+                    yconf_error(&y, v, err,
+                                "relation '%s' is not a has_many relation of the "
+                                "route's resource (write resource: before relation:)",
+                                vs);
                     goto fail;
                 }
             } else if (!strcmp(ks, "auth")) {
@@ -301,8 +305,8 @@ static bool is_digits(const char *s)
 }
 
 /* Whether the path's segments fit the route's pattern; the {id} segments go to params. */
-static bool route_fits(const struct route *rt, char *const *segs, size_t nsegs,
-                       const char **params, size_t *np)
+static bool route_fits(const struct route *rt, char *const *segs, size_t nsegs, const char **params,
+                       size_t *np)
 {
     *np = 0;
     if (rt->nsegments != nsegs) return false;

@@ -36,7 +36,6 @@ static const struct {
     {"exists", RULE_EXISTS},     {"unique", RULE_UNIQUE},
 };
 
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -74,8 +73,7 @@ static void split_args(struct rule *r, const char *s, size_t n)
 
 static void free_rule(struct rule *r)
 {
-    for (size_t i = 0; i < r->nargs; i++)
-        free(r->args[i]);
+    for (size_t i = 0; i < r->nargs; i++) free(r->args[i]);
     free(r->args);
     r->args = NULL;
     r->nargs = 0;
@@ -163,8 +161,7 @@ int rules_compile(const char *spec, const char *attribute, struct rule_set *out,
             name++;
             nlen--;
         }
-        while (nlen && is_blank_char(name[nlen - 1]))
-            nlen--;
+        while (nlen && is_blank_char(name[nlen - 1])) nlen--;
         if (nlen == 0 && !colon) goto next;
         for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++) {
             if (strlen(rule_names[i].name) == nlen && memcmp(rule_names[i].name, name, nlen) == 0) {
@@ -186,24 +183,13 @@ int rules_compile(const char *spec, const char *attribute, struct rule_set *out,
         out->rules = mem_realloc(out->rules, (out->nrules + 1) * sizeof *out->rules);
         out->rules[out->nrules++] = r;
         switch (r.kind) {
-        case RULE_REQUIRED:
-            out->required = true;
-            break;
-        case RULE_SOMETIMES:
-            out->sometimes = true;
-            break;
-        case RULE_NULLABLE:
-            out->nullable = true;
-            break;
+        case RULE_REQUIRED: out->required = true; break;
+        case RULE_SOMETIMES: out->sometimes = true; break;
+        case RULE_NULLABLE: out->nullable = true; break;
         case RULE_INTEGER:
-        case RULE_NUMERIC:
-            out->numeric = true;
-            break;
-        case RULE_ARRAY:
-            out->array = true;
-            break;
-        default:
-            break;
+        case RULE_NUMERIC: out->numeric = true; break;
+        case RULE_ARRAY: out->array = true; break;
+        default: break;
         }
     next:
         if (!end) break;
@@ -219,8 +205,7 @@ fail:
 void rules_free(struct rule_set *rs)
 {
     if (!rs) return;
-    for (size_t i = 0; i < rs->nrules; i++)
-        free_rule(&rs->rules[i]);
+    for (size_t i = 0; i < rs->nrules; i++) free_rule(&rs->rules[i]);
     free(rs->rules);
     memset(rs, 0, sizeof *rs);
 }
@@ -245,7 +230,8 @@ const char RULES_MSG_SELECTED[] = "The selected :attribute is invalid.";
 const char RULES_MSG_UNIQUE[] = "The :attribute has already been taken.";
 const char RULES_MSG_MIN_NUMERIC[] = "The :attribute field must be at least :min.";
 const char RULES_MSG_MAX_NUMERIC[] = "The :attribute field must not be greater than :max.";
-const char RULES_MSG_MAX_STRING[] = "The :attribute field must not be greater than :max characters.";
+const char RULES_MSG_MAX_STRING[] =
+    "The :attribute field must not be greater than :max characters.";
 
 /* Expands Laravel's placeholders (":attribute", ":min", ":max") into out when it is not
  * NULL; returns the length of the expansion. */
@@ -336,8 +322,7 @@ int rules_json_integer(json_object *v, long long *out)
     case json_type_string:
         return value_parse_int(json_object_get_string(v), (size_t)json_object_get_string_len(v),
                                out);
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
@@ -352,12 +337,10 @@ static bool is_numeric(json_object *v)
     if (!v) return false;
     switch (json_object_get_type(v)) {
     case json_type_int:
-    case json_type_double:
-        return true;
+    case json_type_double: return true;
     case json_type_string:
         return value_is_numeric(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -365,8 +348,7 @@ static bool is_boolean(json_object *v)
 {
     if (!v) return false;
     switch (json_object_get_type(v)) {
-    case json_type_boolean:
-        return true;
+    case json_type_boolean: return true;
     case json_type_int: {
         int64_t i = json_object_get_int64(v);
         return i == 0 || i == 1;
@@ -375,8 +357,7 @@ static bool is_boolean(json_object *v)
         const char *s = json_object_get_string(v);
         return json_object_get_string_len(v) == 1 && (s[0] == '0' || s[0] == '1');
     }
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -387,12 +368,9 @@ static bool is_missing(json_object *v)
     switch (json_object_get_type(v)) {
     case json_type_string:
         return value_is_blank(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-    case json_type_array:
-        return json_object_array_length(v) == 0;
-    case json_type_object:
-        return json_object_object_length(v) == 0;
-    default:
-        return false;
+    case json_type_array: return json_object_array_length(v) == 0;
+    case json_type_object: return json_object_object_length(v) == 0;
+    default: return false;
     }
 }
 
@@ -449,11 +427,8 @@ static const char *scalar_string(json_object *v, char *tmp, size_t tmplen, size_
                 snprintf(tmp, tmplen, "%" PRId64, i);
             break;
         }
-        case json_type_double:
-            php_float_string(json_object_get_double(v), tmp, tmplen);
-            break;
-        default:
-            break;
+        case json_type_double: php_float_string(json_object_get_double(v), tmp, tmplen); break;
+        default: break;
         }
     }
     *len = strlen(s);
@@ -564,8 +539,7 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
         case RULE_REQUIRED:
         case RULE_SOMETIMES:
         case RULE_NULLABLE:
-        case RULE_UNIQUE:
-            break;
+        case RULE_UNIQUE: break;
         case RULE_STRING:
             if (!is_string(value)) msg = RULES_MSG_STRING;
             break;
@@ -656,8 +630,7 @@ void rules_label(const char *attribute, char *out, size_t outlen)
     /* Back off to a code point boundary if the cut landed inside one. */
     if (o > 0) {
         size_t start = o;
-        while (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0x80)
-            start--;
+        while (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0x80) start--;
         if (start > 0) {
             unsigned char lead = (unsigned char)out[start - 1];
             size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;

@@ -116,7 +116,6 @@ struct db_param sqlb_bind_text(struct arena *a, const struct field *f, const cha
         if (value_parse_int(s, n, &v) == 0) return db_int(v);
         return db_str(arena_strndup(a, s, n), n);
     }
-    default:
-        return db_str(s, n);
+    default: return db_str(s, n);
     }
 }

@@ -50,26 +50,22 @@ static int parse_decimal(const char *s, size_t n, struct decimal_text *d)
     size_t p = 0;
 
     if (!s) return -1;
-    while (p < n && is_numeric_space(s[p]))
-        p++;
-    while (n > p && is_numeric_space(s[n - 1]))
-        n--;
+    while (p < n && is_numeric_space(s[p])) p++;
+    while (n > p && is_numeric_space(s[n - 1])) n--;
     d->neg = false;
     if (p < n && (s[p] == '+' || s[p] == '-')) {
         d->neg = s[p] == '-';
         p++;
     }
     d->ip = s + p;
-    while (p < n && is_digit(s[p]))
-        p++;
+    while (p < n && is_digit(s[p])) p++;
     d->il = (size_t)(s + p - d->ip);
     d->fp = s + p;
     d->fl = 0;
     if (p < n && s[p] == '.') {
         p++;
         d->fp = s + p;
-        while (p < n && is_digit(s[p]))
-            p++;
+        while (p < n && is_digit(s[p])) p++;
         d->fl = (size_t)(s + p - d->fp);
     }
     if (d->il + d->fl == 0) return -1;
@@ -103,8 +99,7 @@ static void normalise(const struct decimal_text *d, struct decimal_norm *m)
 
     m->neg = d->neg;
     m->first = 0;
-    while (m->first < total && digit_at(d, m->first) == '0')
-        m->first++;
+    while (m->first < total && digit_at(d, m->first) == '0') m->first++;
     m->zero = m->first == total;
     if (m->zero) {
         m->end = m->first;
@@ -112,8 +107,7 @@ static void normalise(const struct decimal_text *d, struct decimal_norm *m)
         return;
     }
     m->end = total;
-    while (digit_at(d, m->end - 1) == '0')
-        m->end--;
+    while (digit_at(d, m->end - 1) == '0') m->end--;
     m->point = (long long)d->il - (long long)m->first + d->exp;
 }
 
@@ -138,10 +132,8 @@ int value_parse_int(const char *s, size_t n, long long *out)
     unsigned long long limit;
 
     if (!s) return -1;
-    while (p < n && is_filter_space(s[p]))
-        p++;
-    while (n > p && is_filter_space(s[n - 1]))
-        n--;
+    while (p < n && is_filter_space(s[p])) p++;
+    while (n > p && is_filter_space(s[n - 1])) n--;
     if (p < n && (s[p] == '+' || s[p] == '-')) {
         neg = s[p] == '-';
         p++;
@@ -366,8 +358,7 @@ int value_parse_date(const char *s, size_t n, char out[27])
                     p++;
                 }
                 if (nd < 1 || nd > 9) return -1;
-                for (; nd < 6; nd++)
-                    micro *= 10;
+                for (; nd < 6; nd++) micro *= 10;
             }
         }
         /* An offset only makes sense after a time of day (ISO 8601 has none for dates). */
@@ -466,8 +457,7 @@ int value_format_timestamp(const char *s, size_t n, char out[28])
     memcpy(out, s, 19);
     out[10] = 'T';
     out[19] = '.';
-    for (size_t i = 0; i < 6; i++)
-        out[20 + i] = i < nd ? s[20 + i] : '0';
+    for (size_t i = 0; i < 6; i++) out[20 + i] = i < nd ? s[20 + i] : '0';
     out[26] = 'Z';
     out[27] = '\0';
     return 0;
@@ -505,8 +495,7 @@ int value_decimal(const char *s, size_t n, int precision, int scale, char *out, 
             up = (size_t)kept < len && digit_at(&d, m.first + (size_t)kept) >= '5';
             if (up) {
                 size_t i = rl;
-                while (i > 0 && r[i - 1] == '9')
-                    r[--i] = '0';
+                while (i > 0 && r[i - 1] == '9') r[--i] = '0';
                 if (i > 0) {
                     r[i - 1]++;
                 } else {

@@ -70,8 +70,7 @@ static int invalid(struct ctx *c, const struct field *f, const char *tmpl, const
     return -1;
 }
 
-static int convert_text(struct ctx *c, const struct field *f, json_object *v,
-                        struct write_value *w)
+static int convert_text(struct ctx *c, const struct field *f, json_object *v, struct write_value *w)
 {
     if (!json_object_is_type(v, json_type_string)) return invalid(c, f, RULES_MSG_STRING, NULL);
     const char *s = json_object_get_string(v);
@@ -84,8 +83,7 @@ static int convert_text(struct ctx *c, const struct field *f, json_object *v,
     return 0;
 }
 
-static int convert_int(struct ctx *c, const struct field *f, json_object *v,
-                       struct write_value *w)
+static int convert_int(struct ctx *c, const struct field *f, json_object *v, struct write_value *w)
 {
     long long iv;
     if (rules_json_integer(v, &iv)) return invalid(c, f, RULES_MSG_INTEGER, NULL);
@@ -103,8 +101,7 @@ static int convert_fk(struct ctx *c, const struct field *f, json_object *v, stru
     return 0;
 }
 
-static int convert_bool(struct ctx *c, const struct field *f, json_object *v,
-                        struct write_value *w)
+static int convert_bool(struct ctx *c, const struct field *f, json_object *v, struct write_value *w)
 {
     if (json_object_is_type(v, json_type_boolean)) {
         w->p = db_int(json_object_get_boolean(v) ? 1 : 0);
@@ -120,8 +117,7 @@ static int convert_bool(struct ctx *c, const struct field *f, json_object *v,
     return invalid(c, f, RULES_MSG_BOOLEAN, NULL);
 }
 
-static int convert_json(struct ctx *c, const struct field *f, json_object *v,
-                        struct write_value *w)
+static int convert_json(struct ctx *c, const struct field *f, json_object *v, struct write_value *w)
 {
     if (!json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array))
         return invalid(c, f, RULES_MSG_ARRAY, NULL);
@@ -192,8 +188,10 @@ static int convert_timestamp(struct ctx *c, const struct field *f, json_object *
 static int convert(struct ctx *c, const struct field *f, json_object *v, struct write_value *w)
 {
     if (!v) {
-        if (f->null_means_default) w->use_default = true;
-        else w->p = db_null();
+        if (f->null_means_default)
+            w->use_default = true;
+        else
+            w->p = db_null();
         return 0;
     }
     switch (f->type) {
@@ -256,7 +254,8 @@ static int check_unique(struct ctx *c, const struct resource *r, const struct wr
         struct db_result res;
         int s = sqlb_run(&q, c->db, &res);
         if (s != DB_OK) return req_db_fail(c, s);
-        if (res.nrows) req_invalid(c, f->name, rules_message(c->arena, RULES_MSG_UNIQUE, f->label, NULL));
+        if (res.nrows)
+            req_invalid(c, f->name, rules_message(c->arena, RULES_MSG_UNIQUE, f->label, NULL));
     }
     return 0;
 }
@@ -306,23 +305,21 @@ static int validate(struct ctx *c, const struct resource *r, bool partial,
 
 /* Whether a validated value equals what the row already holds, so an update that changes
  * nothing writes nothing (and leaves updated_at alone), as Eloquent's dirty check does. */
-static bool unchanged(const struct field *f, const struct write_value *w, const struct db_cell *cell)
+static bool unchanged(const struct field *f, const struct write_value *w,
+                      const struct db_cell *cell)
 {
     if (w->use_default) return false;
     const struct db_param *p = &w->p;
     if (p->type == DBP_NULL || !cell->s) return p->type == DBP_NULL && !cell->s;
     switch (p->type) {
-    case DBP_INT:
-        return strtoll(cell->s, NULL, 10) == p->i;
-    case DBP_UINT:
-        return strtoull(cell->s, NULL, 10) == p->u;
+    case DBP_INT: return strtoll(cell->s, NULL, 10) == p->i;
+    case DBP_UINT: return strtoull(cell->s, NULL, 10) == p->u;
     case DBP_STR:
         if (f->type == FIELD_TIMESTAMP) /* the column keeps whole seconds */
             return p->len >= 19 && cell->len >= 19 && !memcmp(p->s, cell->s, 19) &&
                    (cell->len == 19 || !memcmp(p->s + 19, cell->s + 19, cell->len - 19));
         return p->len == cell->len && !memcmp(p->s, cell->s, p->len);
-    default:
-        return false;
+    default: return false;
     }
 }
 

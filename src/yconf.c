@@ -23,7 +23,8 @@ static int check_duplicate_keys(struct yconf *y, struct config_error *err)
 {
     for (yaml_node_t *n = y->doc.nodes.start; n < y->doc.nodes.top; n++) {
         if (n->type != YAML_MAPPING_NODE) continue;
-        for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++) {
+        for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top;
+             a++) {
             const char *ka = yconf_scalar(YCONF_NODE(y, a->key));
             if (!ka) continue;
             for (yaml_node_pair_t *b = n->data.mapping.pairs.start; b < a; b++) {
@@ -53,7 +54,7 @@ int yconf_load(struct yconf *y, const char *path, struct config_error *err)
     int rc = 0;
     if (!yaml_parser_load(&parser, &y->doc)) {
         yconf_errorf(err, "%s:%zu: %s", path, parser.problem_mark.line + 1,
-                      parser.problem ? parser.problem : "YAML syntax error");
+                     parser.problem ? parser.problem : "YAML syntax error");
         rc = -1;
     } else {
         y->loaded = true;
@@ -85,7 +86,8 @@ yaml_node_t *yconf_root(struct yconf *y)
 yaml_node_t *yconf_get(struct yconf *y, yaml_node_t *map, const char *key)
 {
     if (!map || map->type != YAML_MAPPING_NODE) return NULL;
-    YCONF_MAP_EACH(y, map, pair) {
+    YCONF_MAP_EACH(y, map, pair)
+    {
         yaml_node_t *k = YCONF_NODE(y, pair->key);
         if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
             return YCONF_NODE(y, pair->value);

@@ -15,7 +15,9 @@ static struct config *cfg;
 
 static int no_exists(void *ud, const char *t, const char *c, json_object *v)
 {
-    (void)ud; (void)t; (void)c;
+    (void)ud;
+    (void)t;
+    (void)c;
     return json_object_get_type(v) == json_type_int ? 1 : 0;
 }
 

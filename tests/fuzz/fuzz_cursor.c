@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *cur = cursor_encode(&a, KEY, text, size, true, in, inl, 2);
         if (strlen(cur) < 2 * (CURSOR_MAX_PAYLOAD - 64) / 3 * 2 &&
             cursor_decode(&a, KEY, text, size, cur, strlen(cur), 2, vals, lens, &next) == 0) {
-            if (!next || lens[0] != inl[0] || lens[1] != inl[1] ||
-                memcmp(vals[0], in[0], inl[0]) || memcmp(vals[1], in[1], inl[1]))
+            if (!next || lens[0] != inl[0] || lens[1] != inl[1] || memcmp(vals[0], in[0], inl[0]) ||
+                memcmp(vals[1], in[1], inl[1]))
                 abort();
         }
     }

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const struct resource *res = &cfg->resources->items[r];
             const struct query_param *sp = query_get(&q, "sort");
             struct sort_key keys[8];
-            if (sp && value_utf8_valid(sp->value, sp->len)) resource_parse_sort(res, sp->value, true, keys, 8);
+            if (sp && value_utf8_valid(sp->value, sp->len))
+                resource_parse_sort(res, sp->value, true, keys, 8);
             for (size_t i = 0; i < q.n; i++) {
                 long long v;
                 char date[27];

@@ -30,7 +30,8 @@ static void test_round_trip(void **state)
         char *cur = cursor_encode(&a, KEY, "ctx", 3, next, in, lens, 3);
         for (const char *p = cur; *p; p++)
             assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                   "0123456789-_.", *p));
+                                   "0123456789-_.",
+                                   *p));
         const char *out[3];
         size_t olens[3];
         bool got = !next;

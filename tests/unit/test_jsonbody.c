@@ -31,10 +31,10 @@ static void test_member(void **state)
     expect_member("{\"a\":1,\"g\":{\"n\":123456789012345678901234567890}}", "g",
                   "{\"n\":123456789012345678901234567890}");
     expect_member(" { \"g\" : [ 1 , \"x y\" , { } ] , \"h\":2 } ", "g", "[1,\"x y\",{}]");
-    expect_member("{\"g\":1,\"g\":[2]}", "g", "[2]");               /* last wins */
+    expect_member("{\"g\":1,\"g\":[2]}", "g", "[2]");                   /* last wins */
     expect_member("{\"\\u0067\":{\"k\":\"}\"}}", "g", "{\"k\":\"}\"}"); /* escaped key */
     expect_member("{\"s\":\"a\\\"g\",\"g\":null}", "g", "null");
-    expect_member("{\"a\":{\"g\":1}}", "g", NULL);                   /* not top-level */
+    expect_member("{\"a\":{\"g\":1}}", "g", NULL); /* not top-level */
     expect_member("{}", "g", NULL);
     expect_member("[1]", "g", NULL);
     expect_member("{\"\\ud83d\\ude00\":[1e5]}", "\xf0\x9f\x98\x80", "[1e5]");
@@ -78,10 +78,24 @@ static void test_parse_refuses(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "", "[]", "1", "\"s\"", "{\"a\":1} x", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}",
-        "{\"a\":+1}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":\"\\ud800\"}",
-        "{\"a\":\"\\udc00x\"}", "{\"a\\u0000b\":1}", "{\"a\":\"\x01\"}", "{\"a\":\"\xc0\xaf\"}",
-        "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":1,}",
+        "",
+        "[]",
+        "1",
+        "\"s\"",
+        "{\"a\":1} x",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":.5}",
+        "{\"a\":+1}",
+        "{\"a\":NaN}",
+        "{\"a\":Infinity}",
+        "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\udc00x\"}",
+        "{\"a\\u0000b\":1}",
+        "{\"a\":\"\x01\"}",
+        "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":1,}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (!parse_error(bad[i], 32)) fail_msg("accepted #%zu: %s", i, bad[i]);

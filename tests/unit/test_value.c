@@ -298,8 +298,7 @@ static void test_date_syntax(void **state)
         "next tuesday",
         "1710497430",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        expect_bad_date(bad[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_bad_date(bad[i]);
     /* Only n bytes are read. */
     {
         char out[27];
@@ -552,8 +551,9 @@ static void test_parse_id(void **state)
     assert_true(v == 1);
     assert_int_equal(value_parse_id("18446744073709551615", &v), 0);
     assert_true(v == 18446744073709551615ULL);
-    static const char *const bad[] = {"", "0", "18446744073709551616", "99999999999999999999",
-                                      "-1", "+1", " 1", "1 ", "1a", "000000000000000000001"};
+    static const char *const bad[] = {
+        "",   "0",  "18446744073709551616", "99999999999999999999", "-1", "+1", " 1",
+        "1 ", "1a", "000000000000000000001"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (value_parse_id(bad[i], &v) == 0) fail_msg("accepted '%s'", bad[i]);
     assert_int_equal(value_parse_id(NULL, &v), -1);
