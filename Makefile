@@ -34,7 +34,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .SECONDARY: $(FUZZ_OBJ)
-.PHONY: all run test unit e2e bench clean format lint install deps fuzz
+.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz
 
 all: $(BIN)
 
@@ -69,8 +69,14 @@ test: deps $(BIN) $(UNIT_BIN)
 bench: deps $(BIN)
 	@AIENGINE_BIN=$(abspath $(BIN)) bench/run.sh
 
+# Every C file we own; CI runs `make format-check`, which fails on any difference.
+FORMAT_FILES := $(wildcard src/*.c include/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c)
+
 format:
-	clang-format -i src/*.c include/*.h tests/unit/*.c
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 lint:
 	clang-tidy --quiet src/*.c -- -std=c11 -D_GNU_SOURCE -Iinclude $(shell pkg-config --cflags $(PKGS))

@@ -9,11 +9,15 @@
 
 #include <stddef.h>
 
+#include "mem.h"
+
 struct arena_chunk;
+struct arena_cleanup;
 
 struct arena {
-    struct arena_chunk *head;  /* chunk being filled; older chunks follow */
-    size_t chunk_size;         /* default size of a new chunk */
+    struct arena_chunk *head;       /* chunk being filled; older chunks follow */
+    size_t chunk_size;              /* default size of a new chunk */
+    struct arena_cleanup *cleanups; /* run by arena_reset/arena_free, newest first */
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
@@ -23,15 +27,11 @@ void *arena_calloc(struct arena *a, size_t n);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Frees all but the first chunk, which is kept for the next request. */
+/* Run fn(ptr) when the arena is next reset or freed: how a library object made for one
+ * request (a json-c tree, a malloc'd buffer) is released with the request, never by hand. */
+void arena_on_reset(struct arena *a, void (*fn)(void *), void *ptr);
+/* Runs the cleanups, then frees all but the first chunk, which is kept for the next request. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);
-
-/* Abort with a log line: the one reaction to running out of memory. */
-void oom_abort(void) __attribute__((noreturn));
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t m);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
 
 #endif

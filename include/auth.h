@@ -8,16 +8,14 @@
 #ifndef AIENGINE_AUTH_H
 #define AIENGINE_AUTH_H
 
-#include "app.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 
 struct auth_token {
     unsigned long long id;
     unsigned long long user_id;
-    bool all;           /* abilities contain "*" */
-    char **abilities;   /* owned by the cache */
+    bool all;         /* abilities contain "*" */
+    char **abilities; /* owned by the cache */
     size_t nabilities;
 };
 
@@ -26,8 +24,8 @@ struct auth_token {
  * `header`), and *has_id, *id when the token is "<id>|<secret>". Returns -1 when the header
  * is not a well-formed bearer token (empty, other scheme, bad id, control characters,
  * over-long). */
-int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id,
-                      const char **secret, size_t *secret_len);
+int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id, const char **secret,
+                      size_t *secret_len);
 
 /* Lowercase hex SHA-256 of s. */
 void auth_sha256_hex(const char *s, size_t n, char out[65]);
@@ -36,13 +34,17 @@ bool auth_equal(const char *a, const char *b, size_t n);
 /* Whether the token grants `ability` (NULL ability: any valid token). */
 bool auth_can(const struct auth_token *t, const char *ability);
 /* Parse a Sanctum abilities column ('["read","write"]'). Returns the count, or -1. Strings
- * are xstrdup'ed into *out (caller frees each and the array). */
+ * are mem_strdup'ed into *out (caller frees each and the array). */
 int auth_parse_abilities(const char *json, char ***out);
+
+struct ctx;
 
 /* Authenticate ctx's request: on success sets c->token and returns 0; otherwise sets a
  * 401 (or 503 when the database is down) and returns -1. */
 int auth_authenticate(struct ctx *c);
 
+/* The verified-token cache: one per worker, owned by the worker and handed to requests in
+ * ctx->tokens. */
 struct auth_cache;
 struct auth_cache *auth_cache_new(void);
 void auth_cache_free(struct auth_cache *ac);

@@ -6,11 +6,13 @@
 #ifndef AIENGINE_BUF_H
 #define AIENGINE_BUF_H
 
+#include "arena.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
 struct buf {
-    char *data;   /* always NUL-terminated when len > 0 or after buf_init */
+    char *data; /* always NUL-terminated when len > 0 or after buf_init */
     size_t len;
     size_t cap;
     size_t limit; /* maximum len; 0 means SIZE_MAX */
@@ -20,6 +22,9 @@ struct buf {
 void buf_init(struct buf *b, size_t limit);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
+/* A buffer that lives as long as the request: initialised now, freed by the arena's
+ * cleanup at reset (never by the caller). */
+struct buf *buf_for_request(struct arena *a, size_t limit);
 void buf_append(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_putc(struct buf *b, char c);
@@ -30,6 +35,8 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
  * valid UTF-8. U+2028/U+2029 are escaped so the output is also safe to embed in JavaScript. */
 void buf_json_str(struct buf *b, const char *s, size_t n);
 void buf_json_cstr(struct buf *b, const char *s);
+/* The inside of a JSON string (escaped, without the quotes), for strings written in parts. */
+void buf_json_chars(struct buf *b, const char *s, size_t n);
 /* Percent-encodes for a URL query component (RFC 3986 unreserved kept). */
 void buf_url_encode(struct buf *b, const char *s, size_t n);
 

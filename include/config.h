@@ -6,18 +6,12 @@
 #ifndef AIENGINE_CONFIG_H
 #define AIENGINE_CONFIG_H
 
+#include "db.h"
 #include "resource.h"
 #include "router.h"
 #include "yconf.h"
 
 #include <stddef.h>
-
-struct config_db {
-    char *host, *socket, *user, *password, *name;
-    unsigned port;
-    unsigned connect_timeout, read_timeout, write_timeout;
-    unsigned retry_after;
-};
 
 struct config {
     char *etc_dir;
@@ -34,7 +28,8 @@ struct config {
     int token_cache_seconds;
     int last_used_interval;
     char *app_key;
-    char *app_url; /* "https://api.example.com": base of links and Location; "" = from the request */
+    char
+        *app_url; /* "https://api.example.com": base of links and Location; "" = from the request */
     char *routes_path, *resources_path, *migrations_dir;
     struct resource_set *resources;
     struct router *router;

@@ -10,19 +10,27 @@
 #define AIENGINE_DB_H
 
 #include "arena.h"
-#include "config.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 enum db_status {
     DB_OK = 0,
-    DB_UNAVAILABLE = -1, /* cannot connect, or the connection died mid-transaction */
-    DB_DUPLICATE = -2,   /* unique key violated (1062) */
-    DB_NO_PARENT = -3,   /* foreign key: referenced row missing (1452) */
-    DB_HAS_CHILDREN = -4,/* foreign key: restrict violated on delete (1451) */
-    DB_ERROR = -5,       /* anything else: a bug or a schema mismatch, logged */
-    DB_DEADLOCK = -6,    /* 1213/1205: the transaction may be retried */
+    DB_UNAVAILABLE = -1,  /* cannot connect, or the connection died mid-transaction */
+    DB_DUPLICATE = -2,    /* unique key violated (1062) */
+    DB_NO_PARENT = -3,    /* foreign key: referenced row missing (1452) */
+    DB_HAS_CHILDREN = -4, /* foreign key: restrict violated on delete (1451) */
+    DB_ERROR = -5,        /* anything else: a bug or a schema mismatch, logged */
+    DB_DEADLOCK = -6,     /* 1213: this transaction was chosen as the victim; retry it */
+    DB_LOCK_TIMEOUT = -7, /* 1205: a lock was held too long; retrying would wait as long again */
+};
+
+/* Connection settings (the `database:` block of aiengine.yaml). */
+struct config_db {
+    char *host, *socket, *user, *password, *name;
+    unsigned port;
+    unsigned connect_timeout, read_timeout, write_timeout;
+    unsigned retry_after;
 };
 
 enum db_param_type { DBP_NULL, DBP_INT, DBP_UINT, DBP_STR };

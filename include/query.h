@@ -30,7 +30,5 @@ struct query {
 int query_parse(struct arena *a, const char *qs, struct query *out);
 /* The parameter `key`, or NULL. */
 const struct query_param *query_get(const struct query *q, const char *key);
-/* Whether s[0..n) is valid UTF-8 without NUL bytes (filter values must be). */
-bool query_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -65,8 +65,8 @@ struct relation {
 enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
 
 struct resource {
-    char *name;  /* URL name: "workflow-steps" */
-    char *table; /* "workflow_steps" */
+    char *name;           /* URL name: "workflow-steps" */
+    char *table;          /* "workflow_steps" */
     char *singular_label; /* "workflow step", for messages */
     struct field *fields;
     size_t nfields;
@@ -79,7 +79,10 @@ struct resource {
     const struct relation **restrict_delete;
     size_t nrestrict_delete;
     char *select_list; /* "`id`,`name`,..." in table order, built once */
-    char *select_by_id, *select_by_id_for_update; /* "SELECT <list> FROM `t` WHERE `id` = ?" */
+    /* the fixed statements, built once at start-up: "SELECT <list> FROM `t` WHERE `id` = ?"
+     * (and FOR UPDATE), "SELECT 1 ..." (and FOR UPDATE), "DELETE FROM `t` WHERE `id` = ?" */
+    char *select_by_id, *select_by_id_for_update;
+    char *exists_by_id, *lock_by_id, *delete_by_id;
     /* for 400 messages: "steps, prompt", "trigger_event, is_active", "id, name, ..." */
     char *include_names, *filter_names, *sort_names;
 };
@@ -98,6 +101,12 @@ const struct resource *resource_find(const struct resource_set *set, const char 
 const struct resource *resource_find_table(const struct resource_set *set, const char *table);
 const struct field *resource_field(const struct resource *r, const char *name);
 const struct relation *resource_relation(const struct resource *r, const char *name);
+
+/* Position of f (a field of r) in r's table order: its column in a SELECT of select_list. */
+static inline size_t resource_field_index(const struct resource *r, const struct field *f)
+{
+    return (size_t)(f - r->fields);
+}
 
 /* Parse "a,-b" into sort keys over `r`'s fields; `allowed` limits to sortable fields (id is
  * always allowed). Returns the count, or -1 (unknown/disallowed field). Keys in out[max]. */

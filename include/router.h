@@ -28,8 +28,8 @@ enum handler_kind {
 #define ROUTE_MAX_PARAMS 4
 
 struct route {
-    char *method;  /* "GET", ... */
-    char *path;    /* as written */
+    char *method; /* "GET", ... */
+    char *path;   /* as written */
     enum handler_kind handler;
     const struct resource *resource; /* NULL for health */
     const struct relation *relation; /* HANDLER_RELATION */
@@ -52,7 +52,7 @@ struct route_match {
     const struct route *route;
     const char *params[ROUTE_MAX_PARAMS]; /* point into the caller's path copy */
     size_t nparams;
-    char allow[64]; /* "GET, HEAD, POST" when ROUTER_METHOD_NOT_ALLOWED */
+    char allow[64];   /* "GET, HEAD, POST" when ROUTER_METHOD_NOT_ALLOWED */
     bool path_public; /* some route on this path needs no auth */
 };
 

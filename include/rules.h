@@ -8,6 +8,8 @@
 #ifndef AIENGINE_RULES_H
 #define AIENGINE_RULES_H
 
+#include "arena.h"
+
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +24,7 @@ enum rule_kind {
     RULE_BOOLEAN,
     RULE_ARRAY,
     RULE_DATE,
-    RULE_MIN,    /* number = bound, args[0] = bound as written (for the message) */
+    RULE_MIN, /* number = bound, args[0] = bound as written (for the message) */
     RULE_MAX,
     RULE_IN,     /* args = allowed values */
     RULE_EXISTS, /* args[0] = table, args[1] = column (default: the attribute's name) */
@@ -40,8 +42,8 @@ struct rule_set {
     struct rule *rules; /* in the order written */
     size_t nrules;
     bool required, sometimes, nullable;
-    bool numeric;       /* has integer or numeric: min/max compare values */
-    bool array;         /* has array: min/max count items */
+    bool numeric; /* has integer or numeric: min/max compare values */
+    bool array;   /* has array: min/max count items */
 };
 
 /* Compile a rule string. `attribute` is the field's name, used as the default column of
@@ -71,6 +73,20 @@ struct rules_env {
  * negative value passed through from env->exists. */
 int rules_check(const struct rule_set *rs, const char *label, bool present, json_object *value,
                 const struct rules_env *env);
+
+/* Laravel 10's English messages with their placeholders (:attribute, :min, :max): the one
+ * copy, used by rules_check and by the conversions that enforce a column's limits. */
+extern const char RULES_MSG_REQUIRED[], RULES_MSG_STRING[], RULES_MSG_INTEGER[],
+    RULES_MSG_NUMERIC[], RULES_MSG_BOOLEAN[], RULES_MSG_ARRAY[], RULES_MSG_DATE[],
+    RULES_MSG_SELECTED[], RULES_MSG_UNIQUE[], RULES_MSG_MIN_NUMERIC[], RULES_MSG_MAX_NUMERIC[],
+    RULES_MSG_MAX_STRING[];
+/* One message with its placeholders filled (arg is :min/:max), in the arena. */
+char *rules_message(struct arena *a, const char *tmpl, const char *label, const char *arg);
+
+/* A JSON value as an integer the way Laravel's `integer` rule sees it (PHP's
+ * FILTER_VALIDATE_INT): JSON integers within int64, doubles with no fraction inside
+ * [-2^63, 2^63) (checked before any cast), integer strings. Returns 0 and *out, or -1. */
+int rules_json_integer(json_object *v, long long *out);
 
 /* "is_active" -> "is active" into out (Laravel's default attribute label). */
 void rules_label(const char *attribute, char *out, size_t outlen);

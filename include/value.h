@@ -18,6 +18,22 @@ int value_parse_int(const char *s, size_t n, long long *out);
 /* Laravel's `required` emptiness: every byte is one of PHP trim()'s " \t\n\r\0\x0B". */
 bool value_is_blank(const char *s, size_t n);
 
+/* A record id as it appears in a path or a row: 1 to 20 decimal digits, no sign, not 0,
+ * within uint64. Returns 0 and sets *out, or -1. */
+int value_parse_id(const char *s, unsigned long long *out);
+
+/* The value of one hex digit, or -1. */
+int value_hex_digit(char c);
+
+/* A plain SQL identifier: [A-Za-z_][A-Za-z0-9_]*, 1 to 64 bytes. NULL is not one. */
+bool value_is_identifier(const char *s);
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF; ASCII counts as 1), or 0 when there is none within avail bytes. */
+size_t value_utf8_seq_len(const char *p, size_t avail);
+/* Whether s[0..n) is valid UTF-8 without NUL bytes. */
+bool value_utf8_valid(const char *s, size_t n);
+
 /* Number of UTF-8 code points (mb_strlen). Input is valid UTF-8. */
 size_t value_utf8_len(const char *s, size_t n);
 
@@ -27,6 +43,10 @@ size_t value_utf8_len(const char *s, size_t n);
  * the UTC instant. Calendar-checked (Feb 29 only in leap years; hour 24 rejected).
  * Fractions beyond microseconds are truncated. Returns 0, or -1 if not a valid date. */
 int value_parse_date(const char *s, size_t n, char out[27]);
+
+/* A date as value_parse_date accepts it, as seconds since the Unix epoch (UTC).
+ * Returns 0, or -1 if not a valid date. */
+int value_date_epoch(const char *s, size_t n, long long *out);
 
 /* Whether a UTC literal from value_parse_date fits a MariaDB TIMESTAMP column
  * (1970-01-01 00:00:01 .. 2038-01-19 03:14:07 UTC). */

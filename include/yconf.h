@@ -12,7 +12,7 @@ struct config_error {
     char msg[512];
 };
 
-void config_errorf(struct config_error *err, const char *fmt, ...)
+void yconf_errorf(struct config_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 struct yconf {
@@ -39,11 +39,11 @@ int yconf_int(struct yconf *y, yaml_node_t *n, long long min, long long max, lon
 int yconf_bool(struct yconf *y, yaml_node_t *n, bool *out, struct config_error *err);
 
 /* Iteration: for mappings, pairs; for sequences, items. */
-#define YCONF_MAP_EACH(y, map, pair)                                                         \
-    for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start;                          \
+#define YCONF_MAP_EACH(y, map, pair)                                                               \
+    for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start;                                 \
          pair < (map)->data.mapping.pairs.top; pair++)
-#define YCONF_SEQ_EACH(y, seq, item)                                                         \
-    for (yaml_node_item_t *item = (seq)->data.sequence.items.start;                         \
+#define YCONF_SEQ_EACH(y, seq, item)                                                               \
+    for (yaml_node_item_t *item = (seq)->data.sequence.items.start;                                \
          item < (seq)->data.sequence.items.top; item++)
 #define YCONF_NODE(y, idx) yaml_document_get_node(&(y)->doc, (idx))
 

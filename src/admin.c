@@ -47,8 +47,7 @@ static unsigned long crc32b(const unsigned char *s, size_t n)
 
 int admin_token_secret(char out[49])
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char rnd[64];
     size_t k = 0;
     while (k < 40) {
@@ -68,11 +67,16 @@ long long admin_parse_duration(const char *s)
     long long v = strtoll(s, &end, 10);
     if (end == s || v <= 0) return -1;
     long long mul;
-    if (!strcmp(end, "d")) mul = 86400;
-    else if (!strcmp(end, "h")) mul = 3600;
-    else if (!strcmp(end, "m")) mul = 60;
-    else if (!strcmp(end, "s") || !*end) mul = 1;
-    else return -1;
+    if (!strcmp(end, "d"))
+        mul = 86400;
+    else if (!strcmp(end, "h"))
+        mul = 3600;
+    else if (!strcmp(end, "m"))
+        mul = 60;
+    else if (!strcmp(end, "s") || !*end)
+        mul = 1;
+    else
+        return -1;
     if (v > 10LL * 366 * 86400 / mul) return -1;
     return v * mul;
 }
@@ -90,8 +94,9 @@ int admin_abilities_json(const char *csv, char *out, size_t outlen)
         if (len == 0 || len > 64) return -1;
         for (size_t i = 0; i < len; i++) {
             char ch = p[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '_' || ch == '-' || ch == ':' || ch == '.' || ch == '*'))
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == ':' || ch == '.' ||
+                  ch == '*'))
                 return -1;
         }
         if (k + len + 4 >= outlen) return -1;
@@ -142,10 +147,11 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
     struct db_param p[3] = {db_str(name, strlen(name)), db_str(email, strlen(email)),
                             db_str(hash, strlen(hash))};
     struct db_result res;
-    int s = db_query(db, &a,
-                     "INSERT INTO `users` (`name`, `email`, `password`, `created_at`, `updated_at`) "
-                     "VALUES (?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                     p, 3, &res);
+    int s =
+        db_query(db, &a,
+                 "INSERT INTO `users` (`name`, `email`, `password`, `created_at`, `updated_at`) "
+                 "VALUES (?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                 p, 3, &res);
     int rc = 0;
     if (s == DB_DUPLICATE) {
         fprintf(stderr, "error: a user with e-mail %s already exists\n", email);

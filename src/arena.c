@@ -1,7 +1,6 @@
-/* arena.c — per-request bump allocator and the out-of-memory policy (abort; the master
- * restarts the worker). Must never hand memory from one request to the next. */
+/* arena.c — per-request bump allocator with cleanup hooks for library objects. Must never
+ * hand memory (or an un-run cleanup) from one request to the next. */
 #include "arena.h"
-#include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,43 +13,10 @@ struct arena_chunk {
     _Alignas(max_align_t) unsigned char data[];
 };
 
-void oom_abort(void)
-{
-    log_error("out of memory, aborting worker");
-    abort();
-}
-
-void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) oom_abort();
-    return p;
-}
-
-void *xcalloc(size_t n, size_t m)
-{
-    void *p = calloc(n ? n : 1, m ? m : 1);
-    if (!p) oom_abort();
-    return p;
-}
-
-void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) oom_abort();
-    return p;
-}
-
-char *xstrdup(const char *s)
-{
-    char *p = strdup(s ? s : "");
-    if (!p) oom_abort();
-    return p;
-}
-
 void arena_init(struct arena *a, size_t chunk_size)
 {
     a->head = NULL;
+    a->cleanups = NULL;
     a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
 }
 
@@ -62,7 +28,7 @@ void *arena_alloc(struct arena *a, size_t n)
     struct arena_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
         size_t size = n > a->chunk_size ? n : a->chunk_size;
-        c = xmalloc(sizeof *c + size);
+        c = mem_alloc(sizeof *c + size);
         c->size = size;
         c->used = 0;
         c->next = a->head;
@@ -107,8 +73,35 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
     return p;
 }
 
+struct arena_cleanup {
+    struct arena_cleanup *next;
+    void (*fn)(void *);
+    void *ptr;
+};
+
+void arena_on_reset(struct arena *a, void (*fn)(void *), void *ptr)
+{
+    /* the record lives in the arena itself: it is released with the memory it guards */
+    struct arena_cleanup *cl = arena_alloc(a, sizeof *cl);
+    cl->fn = fn;
+    cl->ptr = ptr;
+    cl->next = a->cleanups;
+    a->cleanups = cl;
+}
+
+/* Newest first, like nginx's pool cleanups: a later object may refer to an earlier one. */
+static void run_cleanups(struct arena *a)
+{
+    while (a->cleanups) {
+        struct arena_cleanup *cl = a->cleanups;
+        a->cleanups = cl->next;
+        cl->fn(cl->ptr);
+    }
+}
+
 void arena_reset(struct arena *a)
 {
+    run_cleanups(a);
     struct arena_chunk *c = a->head;
     if (!c) return;
     /* keep the oldest chunk of default size; it is the one almost every request fits in */
@@ -131,6 +124,7 @@ void arena_reset(struct arena *a)
 
 void arena_free(struct arena *a)
 {
+    run_cleanups(a);
     struct arena_chunk *c = a->head;
     while (c) {
         struct arena_chunk *next = c->next;

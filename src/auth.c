@@ -3,7 +3,11 @@
  * compared, in constant time, and an unknown id costs the same hash and compare as a wrong
  * secret so the two cannot be told apart. */
 #include "auth.h"
+#include "config.h"
+#include "db.h"
 #include "log.h"
+#include "req.h"
+#include "value.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
@@ -32,7 +36,7 @@ struct auth_cache {
 
 struct auth_cache *auth_cache_new(void)
 {
-    return xcalloc(1, sizeof(struct auth_cache));
+    return mem_calloc(1, sizeof(struct auth_cache));
 }
 
 static void slot_clear(struct cached_token *t)
@@ -121,11 +125,11 @@ int auth_parse_abilities(const char *json, char ***out)
         return -1;
     }
     size_t n = json_object_array_length(o);
-    char **list = xcalloc(n ? n : 1, sizeof *list);
+    char **list = mem_calloc(n ? n : 1, sizeof *list);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(o, i);
-        if (json_object_is_type(it, json_type_string)) list[k++] = xstrdup(json_object_get_string(it));
+        if (json_object_is_type(it, json_type_string)) list[k++] = mem_strdup(json_object_get_string(it));
     }
     json_object_put(o);
     *out = list;
@@ -135,14 +139,13 @@ int auth_parse_abilities(const char *json, char ***out)
 /* "2026-11-26 15:40:44" (UTC, as the session reads it) → epoch */
 static time_t parse_utc(const char *s)
 {
-    struct tm tm = {0};
-    if (!s || !strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) return 0;
-    return timegm(&tm);
+    long long t;
+    return s && value_date_epoch(s, strlen(s), &t) == 0 ? (time_t)t : 0;
 }
 
 static int unauthenticated(struct ctx *c)
 {
-    return app_fail(c, AE_UNAUTHENTICATED, NULL);
+    return req_fail(c, REQ_E_UNAUTHENTICATED, NULL);
 }
 
 /* Read the token row and fill the slot. Returns 1 found and valid, 0 not (401), <0 db. */
@@ -204,7 +207,7 @@ int auth_authenticate(struct ctx *c)
     char hash[65];
     auth_sha256_hex(secret, secret_len, hash);
 
-    struct auth_cache *ac = app_auth_cache(c->ws);
+    struct auth_cache *ac = c->tokens;
     time_t now = time(NULL);
     struct cached_token *slot = NULL, *victim = &ac->slots[0];
     for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++) {
@@ -225,7 +228,7 @@ int auth_authenticate(struct ctx *c)
     if (!slot || now - slot->checked_at >= c->cfg->token_cache_seconds) {
         struct cached_token *target = slot ? slot : victim;
         int r = load_row(c, target, has_id, id, hash);
-        if (r < 0) return app_db_fail(c, r);
+        if (r < 0) return req_db_fail(c, r);
         if (r == 0) {
             if (slot) slot_clear(slot);
             return unauthenticated(c);

@@ -1,5 +1,6 @@
 /* buf.c — capped growable buffer and the JSON string escaper every response goes through. */
 #include "buf.h"
+#include "value.h"
 #include "arena.h"
 
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 void buf_init(struct buf *b, size_t limit)
 {
     b->cap = 256;
-    b->data = xmalloc(b->cap);
+    b->data = mem_alloc(b->cap);
     b->data[0] = '\0';
     b->len = 0;
     b->limit = limit ? limit : SIZE_MAX - 1;
@@ -42,7 +43,7 @@ static bool buf_reserve(struct buf *b, size_t n)
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;
-        b->data = xrealloc(b->data, cap);
+        b->data = mem_realloc(b->data, cap);
         b->cap = cap;
     }
     return true;
@@ -85,36 +86,6 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates, at
- * most U+10FFFF), or 0 if there is none. */
-static size_t utf8_seq_len(const char *p, size_t avail)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    size_t len;
-    unsigned cp;
-    if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-        len = 2;
-        cp = u[0] & 0x1f;
-    } else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-        len = 3;
-        cp = u[0] & 0x0f;
-    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-        len = 4;
-        cp = u[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > avail) return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((u[k] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (u[k] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 /* Bytes buf_json_str must look at: control characters, '"', '\\', DEL, and every
  * non-ASCII byte (UTF-8 validation, U+2028/9). Everything else is copied in runs. */
 static const unsigned char json_special[256] = {
@@ -130,24 +101,42 @@ static const unsigned char json_special[256] = {
 
 void buf_json_str(struct buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     buf_putc(b, '"');
+    buf_json_chars(b, s, n);
+    buf_putc(b, '"');
+}
+
+void buf_json_chars(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (!json_special[c]) continue;
         const char *esc = NULL;
         char u[7];
-        if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c == '\b') esc = "\\b";
-        else if (c == '\f') esc = "\\f";
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
         else if (c < 0x20 || c == 0x7f) {
-            u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-            u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
+            u[0] = '\\';
+            u[1] = 'u';
+            u[2] = '0';
+            u[3] = '0';
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            u[6] = '\0';
             esc = u;
         } else if (c == 0xe2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
                    ((unsigned char)s[i + 2] == 0xa8 || (unsigned char)s[i + 2] == 0xa9)) {
@@ -159,7 +148,7 @@ void buf_json_str(struct buf *b, const char *s, size_t n)
         } else if (c >= 0x80) {
             /* the response must stay valid UTF-8 even when a message quotes raw client
              * input (a path, a sort field): an invalid sequence becomes U+FFFD */
-            size_t len = utf8_seq_len(s + i, n - i);
+            size_t len = value_utf8_seq_len(s + i, n - i);
             if (len) {
                 i += len - 1;
                 continue;
@@ -176,7 +165,6 @@ void buf_json_str(struct buf *b, const char *s, size_t n)
         }
     }
     buf_append(b, s + start, n - start);
-    buf_putc(b, '"');
 }
 
 void buf_json_cstr(struct buf *b, const char *s)
@@ -201,4 +189,17 @@ void buf_url_encode(struct buf *b, const char *s, size_t n)
             buf_append(b, e, 3);
         }
     }
+}
+
+static void buf_cleanup(void *b)
+{
+    buf_free(b);
+}
+
+struct buf *buf_for_request(struct arena *a, size_t limit)
+{
+    struct buf *b = arena_alloc(a, sizeof *b);
+    buf_init(b, limit);
+    arena_on_reset(a, buf_cleanup, b);
+    return b;
 }

@@ -10,9 +10,9 @@
 
 static char *path_join(const char *dir, const char *p)
 {
-    if (p[0] == '/') return xstrdup(p);
+    if (p[0] == '/') return mem_strdup(p);
     size_t n = strlen(dir) + strlen(p) + 2;
-    char *s = xmalloc(n);
+    char *s = mem_alloc(n);
     snprintf(s, n, "%s/%s", dir, p);
     return s;
 }
@@ -22,12 +22,12 @@ static int get_str(struct yconf *y, yaml_node_t *map, const char *key, const cha
 {
     const char *e = env ? getenv(env) : NULL;
     if (e) {
-        *out = xstrdup(e);
+        *out = mem_strdup(e);
         return 0;
     }
     yaml_node_t *n = yconf_get(y, map, key);
     if (!n) {
-        *out = xstrdup(def);
+        *out = mem_strdup(def);
         return 0;
     }
     const char *s = yconf_scalar(n);
@@ -35,7 +35,7 @@ static int get_str(struct yconf *y, yaml_node_t *map, const char *key, const cha
         yconf_error(y, n, err, "'%s' must be a string", key);
         return -1;
     }
-    *out = xstrdup(s);
+    *out = mem_strdup(s);
     return 0;
 }
 
@@ -48,7 +48,7 @@ static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const cha
         char *end;
         long long v = strtoll(e, &end, 10);
         if (!*e || *end || v < min || v > max) {
-            config_errorf(err, "%s: expected an integer between %lld and %lld", env, min, max);
+            yconf_errorf(err, "%s: expected an integer between %lld and %lld", env, min, max);
             return -1;
         }
         *out = v;
@@ -66,8 +66,8 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
 {
     if (!etc_dir) etc_dir = getenv("AIENGINE_ETC");
     if (!etc_dir) etc_dir = "etc";
-    struct config *c = xcalloc(1, sizeof *c);
-    c->etc_dir = xstrdup(etc_dir);
+    struct config *c = mem_calloc(1, sizeof *c);
+    c->etc_dir = mem_strdup(etc_dir);
     char *main_path = path_join(etc_dir, "aiengine.yaml");
     struct yconf y;
     int rc = yconf_load(&y, main_path, err);
@@ -116,7 +116,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_int(&y, lim, "max_per_page", NULL, 100, 1, 10000, &v, err)) goto fail;
     c->max_per_page = (int)v;
     if (c->default_per_page > c->max_per_page) {
-        config_errorf(err, "%s: default_per_page is larger than max_per_page", y.path);
+        yconf_errorf(err, "%s: default_per_page is larger than max_per_page", y.path);
         goto fail;
     }
     if (get_int(&y, lim, "max_response_bytes", NULL, 64LL << 20, 4096, 1LL << 32, &v, err))
@@ -126,8 +126,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_str(&y, db, "host", "AIENGINE_DB_HOST", "localhost", &c->db.host, err)) goto fail;
     if (get_str(&y, db, "socket", "AIENGINE_DB_SOCKET", "", &c->db.socket, err)) goto fail;
     if (get_str(&y, db, "user", "AIENGINE_DB_USER", "aiengine", &c->db.user, err)) goto fail;
-    if (get_str(&y, db, "password", "AIENGINE_DB_PASSWORD", "", &c->db.password, err))
-        goto fail;
+    if (get_str(&y, db, "password", "AIENGINE_DB_PASSWORD", "", &c->db.password, err)) goto fail;
     if (get_str(&y, db, "name", "AIENGINE_DB_NAME", "aiengine", &c->db.name, err)) goto fail;
     if (get_int(&y, db, "port", "AIENGINE_DB_PORT", 3306, 1, 65535, &v, err)) goto fail;
     c->db.port = (unsigned)v;
@@ -156,7 +155,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     c->resources_path = path_join(etc_dir, tmp);
     free(tmp);
     if (getenv("AIENGINE_MIGRATIONS")) {
-        c->migrations_dir = xstrdup(getenv("AIENGINE_MIGRATIONS"));
+        c->migrations_dir = mem_strdup(getenv("AIENGINE_MIGRATIONS"));
     } else {
         if (get_str(&y, root, "migrations", NULL, "../db/migrations", &tmp, err)) goto fail;
         c->migrations_dir = path_join(etc_dir, tmp);

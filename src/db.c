@@ -9,6 +9,7 @@
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ static unsigned long hash_str(const char *s)
 
 struct db *db_new(const struct config_db *cfg)
 {
-    struct db *db = xcalloc(1, sizeof *db);
+    struct db *db = mem_calloc(1, sizeof *db);
     db->cfg = *cfg;
     return db;
 }
@@ -80,7 +81,7 @@ int db_connect(struct db *db)
 {
     if (db->conn) return DB_OK;
     MYSQL *c = mysql_init(NULL);
-    if (!c) oom_abort();
+    if (!c) mem_oom_abort();
     unsigned ct = db->cfg.connect_timeout, rt = db->cfg.read_timeout, wt = db->cfg.write_timeout;
     mysql_optionsv(c, MYSQL_OPT_CONNECT_TIMEOUT, &ct);
     mysql_optionsv(c, MYSQL_OPT_READ_TIMEOUT, &rt);
@@ -127,8 +128,9 @@ static int map_error(struct db *db, unsigned code, const char *msg)
     case ER_ROW_IS_REFERENCED_2:
         return DB_HAS_CHILDREN;
     case ER_LOCK_DEADLOCK:
-    case ER_LOCK_WAIT_TIMEOUT:
         return DB_DEADLOCK;
+    case ER_LOCK_WAIT_TIMEOUT:
+        return DB_LOCK_TIMEOUT;
     default:
         log_error("database error %u: %s", code, msg);
         return DB_ERROR;
@@ -148,7 +150,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
         if (!e->stmt || (victim->stmt && e->last_use < victim->last_use)) victim = e;
     }
     MYSQL_STMT *st = mysql_stmt_init(db->conn);
-    if (!st) oom_abort();
+    if (!st) mem_oom_abort();
     db->round_trips++;
     if (mysql_stmt_prepare(st, sql, strlen(sql))) {
         *status = map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
@@ -162,7 +164,7 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
         mysql_stmt_close(victim->stmt);
         free(victim->sql);
     }
-    victim->sql = xstrdup(sql);
+    victim->sql = mem_strdup(sql);
     victim->hash = h;
     victim->stmt = st;
     victim->last_use = ++db->clock;

@@ -35,8 +35,10 @@ static const struct command commands[] = {
      "token:create --email EMAIL --name NAME [--abilities read,write] [--expires-in 30d]",
      "Create a personal access token; prints it once, alone on stdout.", false},
     {"token:list", "token:list [--email EMAIL]", "List tokens (never their secrets).", false},
-    {"token:revoke", "token:revoke ID", "Delete a token; it stops working within "
-                                        "auth.token_cache_seconds.", false},
+    {"token:revoke", "token:revoke ID",
+     "Delete a token; it stops working within "
+     "auth.token_cache_seconds.",
+     false},
 };
 
 static void usage(FILE *f)
@@ -123,7 +125,7 @@ int main(int argc, char **argv)
             if (RAND_bytes(rnd, sizeof rnd) != 1) return 1;
             for (int k = 0; k < 32; k++) snprintf(hex + 2 * k, 3, "%02x", rnd[k]);
             free(cfg->app_key);
-            cfg->app_key = xstrdup(hex);
+            cfg->app_key = mem_strdup(hex);
             log_warn("app.key is not set: using a random key (cursors will not survive a "
                      "restart or verify on other hosts)");
         }

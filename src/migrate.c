@@ -14,7 +14,8 @@
 
 static int cmp_files(const void *a, const void *b)
 {
-    return strcmp(((const struct migration_file *)a)->name, ((const struct migration_file *)b)->name);
+    return strcmp(((const struct migration_file *)a)->name,
+                  ((const struct migration_file *)b)->name);
 }
 
 void migrate_files_free(struct migration_file *files, int n)
@@ -52,16 +53,16 @@ int migrate_list(const char *dir, struct migration_file **out, char *err, size_t
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            files = xrealloc(files, (size_t)cap * sizeof *files);
+            files = mem_realloc(files, (size_t)cap * sizeof *files);
         }
         struct migration_file *f = &files[n++];
-        f->name = xmalloc(len - 6);
+        f->name = mem_alloc(len - 6);
         memcpy(f->name, nm, len - 7);
         f->name[len - 7] = '\0';
         size_t pl = strlen(dir) + len + 8;
-        f->up_path = xmalloc(pl);
+        f->up_path = mem_alloc(pl);
         snprintf(f->up_path, pl, "%s/%s", dir, nm);
-        f->down_path = xmalloc(pl + 2);
+        f->down_path = mem_alloc(pl + 2);
         snprintf(f->down_path, pl + 2, "%s/%s.down.sql", dir, f->name);
     }
     closedir(d);
@@ -111,11 +112,11 @@ int migrate_split(const char *sql, char ***out)
         bool is_end = q > p && q[-1] == ';';
         if (is_end || !nl) {
             size_t len = (size_t)((is_end ? q - 1 : end) - start);
-            char *stmt = xmalloc(len + 1);
+            char *stmt = mem_alloc(len + 1);
             memcpy(stmt, start, len);
             stmt[len] = '\0';
             if (!blank_or_comment(stmt)) {
-                list = xrealloc(list, (size_t)(n + 1) * sizeof *list);
+                list = mem_realloc(list, (size_t)(n + 1) * sizeof *list);
                 list[n++] = stmt;
             } else {
                 free(stmt);
@@ -136,7 +137,7 @@ static char *read_file(const char *path)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *s = xmalloc((size_t)n + 1);
+    char *s = mem_alloc((size_t)n + 1);
     size_t got = fread(s, 1, (size_t)n, f);
     s[got] = '\0';
     fclose(f);
@@ -204,8 +205,7 @@ static int session_open(const struct config *cfg, struct session *s)
     if (db_query(s->db, &s->arena,
                  "SELECT `id`, `migration`, `batch` FROM `migrations` ORDER BY `id`", NULL, 0,
                  &s->applied) != DB_OK) {
-        fprintf(stderr, "migrate: cannot read the migrations table: %s\n",
-                db_error_message(s->db));
+        fprintf(stderr, "migrate: cannot read the migrations table: %s\n", db_error_message(s->db));
         return -1;
     }
     return 0;
@@ -245,8 +245,9 @@ int migrate_up(const struct config *cfg)
         printf("Migrating: %s\n", f->name);
         if (run_script(s.db, f->up_path)) goto out;
         struct db_param p[2] = {db_str(f->name, strlen(f->name)), db_int(batch)};
-        if (db_query(s.db, &s.arena, "INSERT INTO `migrations` (`migration`, `batch`) VALUES (?, ?)",
-                     p, 2, NULL) != DB_OK) {
+        if (db_query(s.db, &s.arena,
+                     "INSERT INTO `migrations` (`migration`, `batch`) VALUES (?, ?)", p, 2,
+                     NULL) != DB_OK) {
             fprintf(stderr, "migrate: cannot record %s: %s\n", f->name, db_error_message(s.db));
             goto out;
         }
@@ -268,8 +269,10 @@ int migrate_status(const struct config *cfg)
     printf("%-8s %-6s %s\n", "Ran?", "Batch", "Migration");
     for (int i = 0; i < s.nfiles; i++) {
         int b = applied_batch(&s.applied, s.files[i].name);
-        if (b) printf("%-8s %-6d %s\n", "Yes", b, s.files[i].name);
-        else printf("%-8s %-6s %s\n", "Pending", "", s.files[i].name);
+        if (b)
+            printf("%-8s %-6d %s\n", "Yes", b, s.files[i].name);
+        else
+            printf("%-8s %-6s %s\n", "Pending", "", s.files[i].name);
     }
     rc = 0;
 out:

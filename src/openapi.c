@@ -30,8 +30,10 @@ static void schema_name(const struct resource *r, char *out, size_t n)
 
 static void type_list(struct buf *o, const char *t, bool nullable)
 {
-    if (nullable) buf_printf(o, "\"type\":[\"%s\",\"null\"]", t);
-    else buf_printf(o, "\"type\":\"%s\"", t);
+    if (nullable)
+        buf_printf(o, "\"type\":[\"%s\",\"null\"]", t);
+    else
+        buf_printf(o, "\"type\":\"%s\"", t);
 }
 
 /* The representation of one field, as repr.c writes it. */
@@ -41,26 +43,18 @@ static void output_schema(struct buf *o, const struct field *f)
     if (f->autoset != AUTO_NONE) nullable = true; /* Laravel's timestamps() are nullable */
     buf_putc(o, '{');
     switch (f->type) {
-    case FIELD_ID:
-        buf_puts(o, "\"type\":\"integer\",\"minimum\":1");
-        break;
-    case FIELD_FK:
-        type_list(o, "integer", nullable);
-        break;
+    case FIELD_ID: buf_puts(o, "\"type\":\"integer\",\"minimum\":1"); break;
+    case FIELD_FK: type_list(o, "integer", nullable); break;
     case FIELD_INT:
         type_list(o, "integer", nullable);
         buf_puts(o, ",\"format\":\"int32\"");
         break;
-    case FIELD_BOOL:
-        type_list(o, "boolean", nullable);
-        break;
+    case FIELD_BOOL: type_list(o, "boolean", nullable); break;
     case FIELD_STRING:
         type_list(o, "string", nullable);
         buf_puts(o, ",\"maxLength\":255");
         break;
-    case FIELD_TEXT:
-        type_list(o, "string", nullable);
-        break;
+    case FIELD_TEXT: type_list(o, "string", nullable); break;
     case FIELD_JSON:
         buf_printf(o, "\"type\":[\"object\",\"array\"%s]", nullable ? ",\"null\"" : "");
         break;
@@ -96,17 +90,25 @@ static void input_schema(struct buf *o, const struct field *f)
     bool json = rules_find(rs, RULE_ARRAY) != NULL;
     bool nullable = rs->nullable;
     buf_putc(o, '{');
-    if (json) buf_printf(o, "\"type\":[\"object\",\"array\"%s]", nullable ? ",\"null\"" : "");
-    else if (type) type_list(o, type, nullable);
+    if (json)
+        buf_printf(o, "\"type\":[\"object\",\"array\"%s]", nullable ? ",\"null\"" : "");
+    else if (type)
+        type_list(o, type, nullable);
     if (rules_find(rs, RULE_DATE)) buf_puts(o, ",\"format\":\"date-time\"");
     bool numeric = type && (!strcmp(type, "integer") || !strcmp(type, "number"));
     for (size_t i = 0; i < rs->nrules; i++) {
         const struct rule *r = &rs->rules[i];
         if (r->kind == RULE_MIN)
-            buf_printf(o, ",\"%s\":%s", numeric ? "minimum" : json ? "minItems" : "minLength",
+            buf_printf(o, ",\"%s\":%s",
+                       numeric ? "minimum"
+                       : json  ? "minItems"
+                               : "minLength",
                        r->args[0]);
         if (r->kind == RULE_MAX)
-            buf_printf(o, ",\"%s\":%s", numeric ? "maximum" : json ? "maxItems" : "maxLength",
+            buf_printf(o, ",\"%s\":%s",
+                       numeric ? "maximum"
+                       : json  ? "maxItems"
+                               : "maxLength",
                        r->args[0]);
         if (r->kind == RULE_IN) {
             buf_puts(o, ",\"enum\":[");
@@ -130,8 +132,8 @@ static void input_schema(struct buf *o, const struct field *f)
     size_t k = 0;
     for (size_t i = 0; i < rs->nrules && k < sizeof rules_text - 40; i++) {
         static const char *names[] = {"required", "sometimes", "nullable", "string", "integer",
-                                      "numeric", "boolean", "array", "date", "min", "max", "in",
-                                      "exists", "unique"};
+                                      "numeric",  "boolean",   "array",    "date",   "min",
+                                      "max",      "in",        "exists",   "unique"};
         const struct rule *r = &rs->rules[i];
         k += (size_t)snprintf(rules_text + k, sizeof rules_text - k, "%s%s", k ? "|" : "",
                               names[r->kind]);
@@ -161,14 +163,21 @@ static void resource_schemas(struct buf *o, const struct resource *r)
         char tn[96];
         schema_name(rel->target, tn, sizeof tn);
         if (rel->kind == REL_HAS_MANY)
-            buf_printf(o, ",\"%s\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/%s\"},"
-                          "\"description\":\"Present with ?include=%s\"}", rel->name, tn, rel->name);
+            buf_printf(
+                o,
+                ",\"%s\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/%s\"},"
+                "\"description\":\"Present with ?include=%s\"}",
+                rel->name, tn, rel->name);
         else
-            buf_printf(o, ",\"%s\":{\"oneOf\":[{\"$ref\":\"#/components/schemas/%s\"},{\"type\":\"null\"}],"
-                          "\"description\":\"Present with ?include=%s\"}", rel->name, tn, rel->name);
+            buf_printf(
+                o,
+                ",\"%s\":{\"oneOf\":[{\"$ref\":\"#/components/schemas/%s\"},{\"type\":\"null\"}],"
+                "\"description\":\"Present with ?include=%s\"}",
+                rel->name, tn, rel->name);
     }
     buf_puts(o, "},\"required\":[");
-    for (size_t i = 0; i < r->nfields; i++) buf_printf(o, "%s\"%s\"", i ? "," : "", r->fields[i].name);
+    for (size_t i = 0; i < r->nfields; i++)
+        buf_printf(o, "%s\"%s\"", i ? "," : "", r->fields[i].name);
     buf_puts(o, "],\"additionalProperties\":false},");
     /* request body */
     buf_printf(o, "\"%sInput\":{\"type\":\"object\",\"properties\":{", name);
@@ -181,8 +190,10 @@ static void resource_schemas(struct buf *o, const struct resource *r)
     }
     buf_puts(o, "},\"description\":\"Unknown and non-fillable fields are ignored. On PUT/PATCH "
                 "every field is optional (only fields sent are validated and changed).\"},");
-    buf_printf(o, "\"%sCreate\":{\"allOf\":[{\"$ref\":\"#/components/schemas/%sInput\"}],"
-                  "\"required\":[", name, name);
+    buf_printf(o,
+               "\"%sCreate\":{\"allOf\":[{\"$ref\":\"#/components/schemas/%sInput\"}],"
+               "\"required\":[",
+               name, name);
     first = true;
     for (size_t i = 0; i < r->nfields; i++)
         if (r->fields[i].fillable && r->fields[i].rules.required) {
@@ -191,20 +202,26 @@ static void resource_schemas(struct buf *o, const struct resource *r)
         }
     buf_puts(o, "]},");
     /* envelopes */
-    buf_printf(o, "\"%sItem\":{\"type\":\"object\",\"properties\":{\"data\":{\"$ref\":"
-                  "\"#/components/schemas/%s\"}},\"required\":[\"data\"]},", name, name);
+    buf_printf(o,
+               "\"%sItem\":{\"type\":\"object\",\"properties\":{\"data\":{\"$ref\":"
+               "\"#/components/schemas/%s\"}},\"required\":[\"data\"]},",
+               name, name);
     if (r->pagination == PAGINATE_CURSOR)
-        buf_printf(o, "\"%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
-                      "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
-                      "\"#/components/schemas/CursorLinks\"},\"meta\":{\"$ref\":"
-                      "\"#/components/schemas/CursorMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
-                   name, name);
+        buf_printf(
+            o,
+            "\"%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
+            "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
+            "\"#/components/schemas/CursorLinks\"},\"meta\":{\"$ref\":"
+            "\"#/components/schemas/CursorMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
+            name, name);
     else
-        buf_printf(o, "\"%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
-                      "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
-                      "\"#/components/schemas/PageLinks\"},\"meta\":{\"$ref\":"
-                      "\"#/components/schemas/PageMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
-                   name, name);
+        buf_printf(
+            o,
+            "\"%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
+            "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
+            "\"#/components/schemas/PageLinks\"},\"meta\":{\"$ref\":"
+            "\"#/components/schemas/PageMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
+            name, name);
 }
 
 static const char *common_components =
@@ -238,13 +255,14 @@ static void error_response(struct buf *o, int status, const char *desc, const ch
     buf_printf(o, ",\"%d\":{\"description\":\"%s\",", status, desc);
     if (retry_after)
         buf_puts(o, "\"headers\":{\"Retry-After\":{\"schema\":{\"type\":\"integer\"}}},");
-    if (status == 405)
-        buf_puts(o, "\"headers\":{\"Allow\":{\"schema\":{\"type\":\"string\"}}},");
-    buf_printf(o, "\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
-                  "\"#/components/schemas/%s\"}}}}", schema);
+    if (status == 405) buf_puts(o, "\"headers\":{\"Allow\":{\"schema\":{\"type\":\"string\"}}},");
+    buf_printf(o,
+               "\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
+               "\"#/components/schemas/%s\"}}}}",
+               schema);
 }
 
-static void list_params(struct buf *o, const struct resource *r)
+static void list_params(struct buf *o, const struct config *cfg, const struct resource *r)
 {
     if (r->pagination == PAGINATE_CURSOR)
         buf_puts(o, ",{\"name\":\"cursor\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
@@ -252,13 +270,15 @@ static void list_params(struct buf *o, const struct resource *r)
     else
         buf_puts(o, ",{\"name\":\"page\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
                     "\"minimum\":1}}");
-    buf_puts(o, ",{\"name\":\"per_page\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
-                "\"minimum\":1,\"maximum\":100,\"default\":15}}");
-    buf_puts(o, ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
-                "\"description\":\"Comma-separated; prefix - for descending. Sortable: id");
-    for (size_t i = 0; i < r->nfields; i++)
-        if (r->fields[i].sortable) buf_printf(o, ", %s", r->fields[i].name);
-    buf_puts(o, "\"}");
+    /* the limits the listing enforces, from the compiled config */
+    buf_printf(o,
+               ",{\"name\":\"per_page\",\"in\":\"query\",\"schema\":{\"type\":\"integer\","
+               "\"minimum\":1,\"maximum\":%d,\"default\":%d}}",
+               cfg->max_per_page, cfg->default_per_page);
+    buf_printf(o,
+               ",{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
+               "\"description\":\"Comma-separated; prefix - for descending. Sortable: %s\"}",
+               r->sort_names);
     for (size_t i = 0; i < r->nfields; i++) {
         const struct field *f = &r->fields[i];
         if (!f->filterable) continue;
@@ -266,8 +286,10 @@ static void list_params(struct buf *o, const struct resource *r)
                         : (f->type == FIELD_FK || f->type == FIELD_INT || f->type == FIELD_ID)
                             ? "integer"
                             : "string";
-        buf_printf(o, ",{\"name\":\"filter[%s]\",\"in\":\"query\",\"schema\":{\"type\":\"%s\"},"
-                      "\"description\":\"Equality filter\"}", f->name, t);
+        buf_printf(o,
+                   ",{\"name\":\"filter[%s]\",\"in\":\"query\",\"schema\":{\"type\":\"%s\"},"
+                   "\"description\":\"Equality filter\"}",
+                   f->name, t);
     }
 }
 
@@ -276,35 +298,34 @@ static void include_param(struct buf *o, const struct resource *r)
     bool any = false;
     for (size_t i = 0; i < r->nrelations; i++) any |= r->relations[i].includable;
     if (!any) return;
-    buf_puts(o, ",{\"name\":\"include\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
-                "\"description\":\"Comma-separated relations:");
-    bool first = true;
-    for (size_t i = 0; i < r->nrelations; i++)
-        if (r->relations[i].includable) {
-            buf_printf(o, "%s%s", first ? " " : ", ", r->relations[i].name);
-            first = false;
-        }
-    buf_puts(o, "\"}");
+    buf_printf(o,
+               ",{\"name\":\"include\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
+               "\"description\":\"Comma-separated relations: %s\"}",
+               r->include_names);
 }
 
-static void operation(struct buf *o, const struct route *rt, const char *op_id)
+static void operation(struct buf *o, const struct config *cfg, const struct route *rt,
+                      const char *op_id)
 {
     const struct resource *r = rt->resource;
     bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI;
     if ((needs_resource && !r) || (rt->handler == HANDLER_RELATION && !rt->relation))
         return; /* router_load never builds such a route */
     char name[96] = "";
-    if (r) schema_name(rt->handler == HANDLER_RELATION ? rt->relation->target : r, name, sizeof name);
-    buf_printf(o, "\"%s\":{\"operationId\":\"%s\",", rt->method[0] == 'G'   ? "get"
-                                                    : rt->method[1] == 'O' ? "post"
-                                                    : rt->method[1] == 'U' ? "put"
-                                                    : rt->method[1] == 'A' ? "patch"
-                                                                           : "delete",
+    if (r)
+        schema_name(rt->handler == HANDLER_RELATION ? rt->relation->target : r, name, sizeof name);
+    buf_printf(o, "\"%s\":{\"operationId\":\"%s\",",
+               rt->method[0] == 'G'   ? "get"
+               : rt->method[1] == 'O' ? "post"
+               : rt->method[1] == 'U' ? "put"
+               : rt->method[1] == 'A' ? "patch"
+                                      : "delete",
                op_id);
     if (r) buf_printf(o, "\"tags\":[\"%s\"],", r->name);
     if (rt->auth)
-        buf_printf(o, "\"security\":[{\"bearerAuth\":[]}],\"x-ability\":\"%s\",\"description\":"
-                      "\"Needs a token with the '%s' ability (or *).\",",
+        buf_printf(o,
+                   "\"security\":[{\"bearerAuth\":[]}],\"x-ability\":\"%s\",\"description\":"
+                   "\"Needs a token with the '%s' ability (or *).\",",
                    rt->ability ? rt->ability : "*", rt->ability ? rt->ability : "*");
     else
         buf_puts(o, "\"security\":[],");
@@ -317,10 +338,10 @@ static void operation(struct buf *o, const struct route *rt, const char *op_id)
         buf_puts(&params, ",{\"name\":\"id\",\"in\":\"path\",\"required\":true,\"schema\":"
                           "{\"type\":\"integer\",\"minimum\":1}}");
     if (rt->handler == HANDLER_INDEX) {
-        list_params(&params, r);
+        list_params(&params, cfg, r);
         include_param(&params, r);
     } else if (rt->handler == HANDLER_RELATION) {
-        list_params(&params, rt->relation->target);
+        list_params(&params, cfg, rt->relation->target);
         include_param(&params, rt->relation->target);
     } else if (rt->handler == HANDLER_SHOW) {
         include_param(&params, r);
@@ -330,8 +351,9 @@ static void operation(struct buf *o, const struct route *rt, const char *op_id)
     buf_puts(o, "],");
     buf_free(&params);
     if (rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE)
-        buf_printf(o, "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":"
-                      "{\"schema\":{\"$ref\":\"#/components/schemas/%s%s\"}}}},",
+        buf_printf(o,
+                   "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":"
+                   "{\"schema\":{\"$ref\":\"#/components/schemas/%s%s\"}}}},",
                    name, rt->handler == HANDLER_STORE ? "Create" : "Input");
     buf_puts(o, "\"responses\":{");
     switch (rt->handler) {
@@ -348,20 +370,25 @@ static void operation(struct buf *o, const struct route *rt, const char *op_id)
         break;
     case HANDLER_INDEX:
     case HANDLER_RELATION:
-        buf_printf(o, "\"200\":{\"description\":\"A page\",\"content\":{\"application/json\":"
-                      "{\"schema\":{\"$ref\":\"#/components/schemas/%sList\"}}}}", name);
+        buf_printf(o,
+                   "\"200\":{\"description\":\"A page\",\"content\":{\"application/json\":"
+                   "{\"schema\":{\"$ref\":\"#/components/schemas/%sList\"}}}}",
+                   name);
         error_response(o, 400, "Unknown filter, sort or include; bad cursor", "Error", false);
         error_response(o, 422, "Bad page, per_page or filter value", "ValidationError", false);
         break;
     case HANDLER_SHOW:
-        buf_printf(o, "\"200\":{\"description\":\"The record\",\"content\":{\"application/json\":"
-                      "{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}", name);
+        buf_printf(o,
+                   "\"200\":{\"description\":\"The record\",\"content\":{\"application/json\":"
+                   "{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}",
+                   name);
         error_response(o, 400, "Unknown include", "Error", false);
         break;
     case HANDLER_STORE:
     case HANDLER_UPDATE:
-        buf_printf(o, "\"%s\":{\"description\":\"%s\",%s\"content\":{\"application/json\":"
-                      "{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}",
+        buf_printf(o,
+                   "\"%s\":{\"description\":\"%s\",%s\"content\":{\"application/json\":"
+                   "{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}",
                    rt->handler == HANDLER_STORE ? "201" : "200",
                    rt->handler == HANDLER_STORE ? "Created" : "Updated",
                    rt->handler == HANDLER_STORE
@@ -391,11 +418,12 @@ static void operation(struct buf *o, const struct route *rt, const char *op_id)
 
 void openapi_write(const struct config *cfg, struct buf *o)
 {
-    buf_puts(o, "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"aiengine\",\"version\":\"1.0.0\","
-                "\"description\":\"AI Automation Engine API: workflows, prompts, workflow steps and "
-                "execution logs. Generated from etc/routes.yaml and etc/resources.yaml.\","
-                "\"license\":{\"name\":\"Proprietary\",\"identifier\":\"LicenseRef-Proprietary\"}},"
-                "\"servers\":[{\"url\":\"/\"}],");
+    buf_puts(o,
+             "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"aiengine\",\"version\":\"1.0.0\","
+             "\"description\":\"AI Automation Engine API: workflows, prompts, workflow steps and "
+             "execution logs. Generated from etc/routes.yaml and etc/resources.yaml.\","
+             "\"license\":{\"name\":\"Proprietary\",\"identifier\":\"LicenseRef-Proprietary\"}},"
+             "\"servers\":[{\"url\":\"/\"}],");
     buf_puts(o, "\"tags\":[");
     for (size_t i = 0; i < cfg->resources->n; i++)
         buf_printf(o, "%s{\"name\":\"%s\"}", i ? "," : "", cfg->resources->items[i].name);
@@ -418,7 +446,7 @@ void openapi_write(const struct config *cfg, struct buf *o)
                      r->handler == HANDLER_UPDATE ? "." : "",
                      r->handler == HANDLER_UPDATE ? r->method : "");
             if (!first_op) buf_putc(o, ',');
-            operation(o, r, op_id);
+            operation(o, cfg, r, op_id);
             first_op = false;
         }
         buf_putc(o, '}');

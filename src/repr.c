@@ -15,26 +15,20 @@ void repr_value(struct buf *out, const struct field *f, const struct db_cell *ce
     switch (f->type) {
     case FIELD_ID:
     case FIELD_FK:
-    case FIELD_INT:
-        buf_append(out, cell->s, cell->len);
-        break;
-    case FIELD_BOOL:
-        buf_puts(out, cell->len == 1 && cell->s[0] == '0' ? "false" : "true");
-        break;
-    case FIELD_JSON:
-        buf_append(out, cell->s, cell->len);
-        break;
+    case FIELD_INT: buf_append(out, cell->s, cell->len); break;
+    case FIELD_BOOL: buf_puts(out, cell->len == 1 && cell->s[0] == '0' ? "false" : "true"); break;
+    case FIELD_JSON: buf_append(out, cell->s, cell->len); break;
     case FIELD_TIMESTAMP: {
         char iso[28];
-        if (value_format_timestamp(cell->s, cell->len, iso) == 0) buf_json_cstr(out, iso);
-        else buf_json_str(out, cell->s, cell->len);
+        if (value_format_timestamp(cell->s, cell->len, iso) == 0)
+            buf_json_cstr(out, iso);
+        else
+            buf_json_str(out, cell->s, cell->len);
         break;
     }
     case FIELD_STRING:
     case FIELD_TEXT:
-    case FIELD_DECIMAL:
-        buf_json_str(out, cell->s, cell->len);
-        break;
+    case FIELD_DECIMAL: buf_json_str(out, cell->s, cell->len); break;
     }
 }
 

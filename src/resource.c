@@ -2,23 +2,13 @@
  * whitelists, relations. Every identifier that later reaches SQL is checked here to be a
  * plain identifier, and the SQL select list is built once. */
 #include "resource.h"
+#include "value.h"
 #include "arena.h"
 #include "buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool is_ident(const char *s)
-{
-    if (!s || !*s || strlen(s) > 64) return false;
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_'))
-            return false;
-    return true;
-}
 
 static bool is_resource_name(const char *s)
 {
@@ -94,9 +84,10 @@ static int parse_type(const char *s, struct field *f)
     static const struct {
         const char *name;
         enum field_type type;
-    } types[] = {{"id", FIELD_ID},     {"fk", FIELD_FK},         {"string", FIELD_STRING},
-                 {"text", FIELD_TEXT}, {"int", FIELD_INT},       {"bool", FIELD_BOOL},
-                 {"json", FIELD_JSON}, {"timestamp", FIELD_TIMESTAMP}};
+    } types[] = {{"id", FIELD_ID},         {"fk", FIELD_FK},
+                 {"string", FIELD_STRING}, {"text", FIELD_TEXT},
+                 {"int", FIELD_INT},       {"bool", FIELD_BOOL},
+                 {"json", FIELD_JSON},     {"timestamp", FIELD_TIMESTAMP}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!strcmp(s, types[i].name)) {
             f->type = types[i].type;
@@ -118,14 +109,14 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
                       struct config_error *err)
 {
     const char *name = yconf_scalar(key);
-    if (!is_ident(name)) {
+    if (!value_is_identifier(name)) {
         yconf_error(y, key, err, "field name '%s' is not a plain identifier", name ? name : "?");
         return -1;
     }
-    f->name = xstrdup(name);
+    f->name = mem_strdup(name);
     char label[128];
     rules_label(name, label, sizeof label);
-    f->label = xstrdup(label);
+    f->label = mem_strdup(label);
     if (!def || def->type != YAML_MAPPING_NODE) {
         yconf_error(y, key, err, "field '%s' needs a mapping ({type: ...})", name);
         return -1;
@@ -138,7 +129,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
                     name);
         return -1;
     }
-    YCONF_MAP_EACH(y, def, pair) {
+    YCONF_MAP_EACH(y, def, pair)
+    {
         yaml_node_t *k = YCONF_NODE(y, pair->key);
         yaml_node_t *v = YCONF_NODE(y, pair->value);
         const char *ks = yconf_scalar(k);
@@ -153,11 +145,13 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
                 yconf_error(y, v, err, "field '%s': default must be a scalar", name);
                 return -1;
             }
-            f->default_value = xstrdup(yconf_scalar(v));
+            f->default_value = mem_strdup(yconf_scalar(v));
         } else if (!strcmp(ks, "auto")) {
             const char *a = yconf_scalar(v);
-            if (a && !strcmp(a, "created")) f->autoset = AUTO_CREATED;
-            else if (a && !strcmp(a, "updated")) f->autoset = AUTO_UPDATED;
+            if (a && !strcmp(a, "created"))
+                f->autoset = AUTO_CREATED;
+            else if (a && !strcmp(a, "updated"))
+                f->autoset = AUTO_UPDATED;
             else {
                 yconf_error(y, v, err, "field '%s': auto must be created or updated", name);
                 return -1;
@@ -170,7 +164,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
             const char *spec = yconf_scalar(v);
             char why[256];
             if (!spec || rules_compile(spec, name, &f->rules, why, sizeof why)) {
-                yconf_error(y, v, err, "field '%s': %s", name, spec ? why : "rules must be a string");
+                yconf_error(y, v, err, "field '%s': %s", name,
+                            spec ? why : "rules must be a string");
                 return -1;
             }
             f->unique = rules_find(&f->rules, RULE_UNIQUE);
@@ -180,7 +175,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
         }
     }
     if (f->fillable && (f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
-        yconf_error(y, key, err, "field '%s': ids and automatic timestamps cannot be fillable", name);
+        yconf_error(y, key, err, "field '%s': ids and automatic timestamps cannot be fillable",
+                    name);
         return -1;
     }
     return 0;
@@ -197,7 +193,7 @@ static int load_sort_list(struct yconf *y, yaml_node_t *n, const struct resource
         yconf_error(y, n, err, "%s: expected a list like \"a,-b\" of this resource's fields", what);
         return -1;
     }
-    *out = xcalloc((size_t)k, sizeof **out);
+    *out = mem_calloc((size_t)k, sizeof **out);
     memcpy(*out, keys, (size_t)k * sizeof keys[0]);
     *nout = (size_t)k;
     return 0;
@@ -211,7 +207,8 @@ static int load_name_list(struct yconf *y, yaml_node_t *n, struct resource *r, b
         yconf_error(y, n, err, "expected a list of field names");
         return -1;
     }
-    YCONF_SEQ_EACH(y, n, item) {
+    YCONF_SEQ_EACH(y, n, item)
+    {
         yaml_node_t *v = YCONF_NODE(y, *item);
         const char *s = yconf_scalar(v);
         struct field *f = NULL;
@@ -221,8 +218,10 @@ static int load_name_list(struct yconf *y, yaml_node_t *n, struct resource *r, b
             yconf_error(y, v, err, "'%s' is not a field of %s", s ? s : "?", r->name);
             return -1;
         }
-        if (sorts) f->sortable = true;
-        else f->filterable = true;
+        if (sorts)
+            f->sortable = true;
+        else
+            f->filterable = true;
     }
     return 0;
 }
@@ -250,6 +249,9 @@ static void free_resource(struct resource *r)
     free(r->select_list);
     free(r->select_by_id);
     free(r->select_by_id_for_update);
+    free(r->exists_by_id);
+    free(r->lock_by_id);
+    free(r->delete_by_id);
     free(r->include_names);
     free(r->filter_names);
     free(r->sort_names);
@@ -274,23 +276,23 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
                     name ? name : "?");
         return -1;
     }
-    r->name = xstrdup(name);
+    r->name = mem_strdup(name);
     if (!def || def->type != YAML_MAPPING_NODE) {
         yconf_error(y, key, err, "resource '%s' needs a mapping", name);
         return -1;
     }
     const char *table = yconf_scalar(yconf_get(y, def, "table"));
-    if (!is_ident(table)) {
+    if (!value_is_identifier(table)) {
         yconf_error(y, def, err, "resource '%s': table must be a plain identifier", name);
         return -1;
     }
-    r->table = xstrdup(table);
+    r->table = mem_strdup(table);
     /* "workflow_steps" -> "workflow step" for messages like "3 workflow steps use it" */
     char label[128];
     rules_label(table, label, sizeof label);
     size_t ll = strlen(label);
     if (ll > 1 && label[ll - 1] == 's') label[ll - 1] = '\0';
-    r->singular_label = xstrdup(label);
+    r->singular_label = mem_strdup(label);
 
     yaml_node_t *fields = yconf_get(y, def, "fields");
     if (!fields || fields->type != YAML_MAPPING_NODE) {
@@ -298,8 +300,9 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
         return -1;
     }
     size_t nf = (size_t)(fields->data.mapping.pairs.top - fields->data.mapping.pairs.start);
-    r->fields = xcalloc(nf, sizeof *r->fields);
-    YCONF_MAP_EACH(y, fields, pair) {
+    r->fields = mem_calloc(nf, sizeof *r->fields);
+    YCONF_MAP_EACH(y, fields, pair)
+    {
         struct field *f = &r->fields[r->nfields];
         r->nfields++;
         if (load_field(y, YCONF_NODE(y, pair->key), YCONF_NODE(y, pair->value), f, err)) return -1;
@@ -322,18 +325,29 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     }
     struct buf sl;
     buf_init(&sl, 0);
-    for (size_t i = 0; i < r->nfields; i++) buf_printf(&sl, "%s`%s`", i ? "," : "", r->fields[i].name);
-    r->select_list = xstrdup(sl.data);
+    for (size_t i = 0; i < r->nfields; i++)
+        buf_printf(&sl, "%s`%s`", i ? "," : "", r->fields[i].name);
+    r->select_list = mem_strdup(sl.data);
     buf_reset(&sl);
     buf_printf(&sl, "SELECT %s FROM `%s` WHERE `%s` = ?", r->select_list, r->table, r->id->name);
-    r->select_by_id = xstrdup(sl.data);
+    r->select_by_id = mem_strdup(sl.data);
     buf_puts(&sl, " FOR UPDATE");
-    r->select_by_id_for_update = xstrdup(sl.data);
+    r->select_by_id_for_update = mem_strdup(sl.data);
+    buf_reset(&sl);
+    buf_printf(&sl, "SELECT 1 FROM `%s` WHERE `%s` = ?", r->table, r->id->name);
+    r->exists_by_id = mem_strdup(sl.data);
+    buf_puts(&sl, " FOR UPDATE");
+    r->lock_by_id = mem_strdup(sl.data);
+    buf_reset(&sl);
+    buf_printf(&sl, "DELETE FROM `%s` WHERE `%s` = ?", r->table, r->id->name);
+    r->delete_by_id = mem_strdup(sl.data);
     buf_free(&sl);
 
     const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));
-    if (!pg || !strcmp(pg, "page")) r->pagination = PAGINATE_PAGE;
-    else if (!strcmp(pg, "cursor")) r->pagination = PAGINATE_CURSOR;
+    if (!pg || !strcmp(pg, "page"))
+        r->pagination = PAGINATE_PAGE;
+    else if (!strcmp(pg, "cursor"))
+        r->pagination = PAGINATE_CURSOR;
     else {
         yconf_error(y, yconf_get(y, def, "pagination"), err, "pagination must be page or cursor");
         return -1;
@@ -345,7 +359,7 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
         if (load_sort_list(y, ds, r, "default_sort", &r->default_sort, &r->ndefault_sort, err))
             return -1;
     } else {
-        r->default_sort = xcalloc(1, sizeof *r->default_sort);
+        r->default_sort = mem_calloc(1, sizeof *r->default_sort);
         r->default_sort[0].field = r->id;
         r->ndefault_sort = 1;
     }
@@ -360,10 +374,11 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
                 return -1;
             }
     }
-    YCONF_MAP_EACH(y, def, pair) {
+    YCONF_MAP_EACH(y, def, pair)
+    {
         const char *k = yconf_scalar(YCONF_NODE(y, pair->key));
-        static const char *known[] = {"table", "pagination", "default_sort", "fields", "filters",
-                                      "sorts", "relations", "restrict_delete"};
+        static const char *known[] = {"table",   "pagination", "default_sort", "fields",
+                                      "filters", "sorts",      "relations",    "restrict_delete"};
         bool ok = false;
         for (size_t i = 0; k && i < sizeof known / sizeof known[0]; i++)
             if (!strcmp(k, known[i])) ok = true;
@@ -386,28 +401,31 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             return -1;
         }
         size_t n = (size_t)(rels->data.mapping.pairs.top - rels->data.mapping.pairs.start);
-        r->relations = xcalloc(n, sizeof *r->relations);
-        YCONF_MAP_EACH(y, rels, pair) {
+        r->relations = mem_calloc(n, sizeof *r->relations);
+        YCONF_MAP_EACH(y, rels, pair)
+        {
             yaml_node_t *k = YCONF_NODE(y, pair->key);
             yaml_node_t *v = YCONF_NODE(y, pair->value);
             struct relation *rel = &r->relations[r->nrelations++];
             const char *rn = yconf_scalar(k);
-            if (!is_ident(rn)) {
+            if (!value_is_identifier(rn)) {
                 yconf_error(y, k, err, "relation name must be a plain identifier");
                 return -1;
             }
-            rel->name = xstrdup(rn);
+            rel->name = mem_strdup(rn);
             const char *bt = yconf_scalar(yconf_get(y, v, "belongs_to"));
             const char *hm = yconf_scalar(yconf_get(y, v, "has_many"));
             if (!!bt == !!hm) {
-                yconf_error(y, k, err, "relation '%s' needs exactly one of belongs_to, has_many", rn);
+                yconf_error(y, k, err, "relation '%s' needs exactly one of belongs_to, has_many",
+                            rn);
                 return -1;
             }
             rel->kind = bt ? REL_BELONGS_TO : REL_HAS_MANY;
-            rel->target_name = xstrdup(bt ? bt : hm);
+            rel->target_name = mem_strdup(bt ? bt : hm);
             rel->target = resource_find(set, rel->target_name);
             if (!rel->target) {
-                yconf_error(y, k, err, "relation '%s': no resource named '%s'", rn, rel->target_name);
+                yconf_error(y, k, err, "relation '%s': no resource named '%s'", rn,
+                            rel->target_name);
                 return -1;
             }
             const char *fk = yconf_scalar(yconf_get(y, v, "foreign_key"));
@@ -438,8 +456,11 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             return -1;
         }
         size_t n = (size_t)(rd->data.sequence.items.top - rd->data.sequence.items.start);
-        r->restrict_delete = xcalloc(n, sizeof *r->restrict_delete); // NOLINT(bugprone-sizeof-expression): an array of pointers
-        YCONF_SEQ_EACH(y, rd, item) {
+        r->restrict_delete = mem_calloc(
+            n,
+            sizeof *r->restrict_delete); // NOLINT(bugprone-sizeof-expression): an array of pointers
+        YCONF_SEQ_EACH(y, rd, item)
+        {
             yaml_node_t *v = YCONF_NODE(y, *item);
             const char *s = yconf_scalar(v);
             const struct relation *rel = s ? resource_relation(r, s) : NULL;
@@ -466,19 +487,19 @@ static int check_rule_refs(struct resource_set *set, struct config_error *err, c
                 if (rule->kind != RULE_EXISTS && rule->kind != RULE_UNIQUE) continue;
                 const struct resource *t = resource_find_table(set, rule->args[0]);
                 if (!t) {
-                    config_errorf(err, "%s: %s.%s: table '%s' is not a declared resource", path,
-                                  r->name, f->name, rule->args[0]);
+                    yconf_errorf(err, "%s: %s.%s: table '%s' is not a declared resource", path,
+                                 r->name, f->name, rule->args[0]);
                     return -1;
                 }
                 for (size_t a = 1; a < rule->nargs; a++)
                     if (!resource_field(t, rule->args[a])) {
-                        config_errorf(err, "%s: %s.%s: '%s' is not a field of %s", path, r->name,
-                                      f->name, rule->args[a], t->name);
+                        yconf_errorf(err, "%s: %s.%s: '%s' is not a field of %s", path, r->name,
+                                     f->name, rule->args[a], t->name);
                         return -1;
                     }
                 if (rule->kind == RULE_UNIQUE && t != r) {
-                    config_errorf(err, "%s: %s.%s: unique must name the resource's own table",
-                                  path, r->name, f->name);
+                    yconf_errorf(err, "%s: %s.%s: unique must name the resource's own table", path,
+                                 r->name, f->name);
                     return -1;
                 }
             }
@@ -504,9 +525,9 @@ static void name_lists(struct resource *r)
         if (r->fields[i].sortable && &r->fields[i] != r->id)
             buf_printf(&srt, ", %s", r->fields[i].name);
     }
-    r->include_names = xstrdup(inc.len ? inc.data : "none");
-    r->filter_names = xstrdup(fil.len ? fil.data : "none");
-    r->sort_names = xstrdup(srt.data);
+    r->include_names = mem_strdup(inc.len ? inc.data : "none");
+    r->filter_names = mem_strdup(fil.len ? fil.data : "none");
+    r->sort_names = mem_strdup(srt.data);
     buf_free(&inc);
     buf_free(&fil);
     buf_free(&srt);
@@ -515,7 +536,7 @@ static void name_lists(struct resource *r)
 struct resource_set *resource_set_load(const char *path, struct config_error *err)
 {
     struct yconf y;
-    struct resource_set *set = xcalloc(1, sizeof *set);
+    struct resource_set *set = mem_calloc(1, sizeof *set);
     if (yconf_load(&y, path, err)) goto fail;
     yaml_node_t *list = yconf_get(&y, yconf_root(&y), "resources");
     if (!list || list->type != YAML_MAPPING_NODE) {
@@ -523,8 +544,9 @@ struct resource_set *resource_set_load(const char *path, struct config_error *er
         goto fail;
     }
     size_t n = (size_t)(list->data.mapping.pairs.top - list->data.mapping.pairs.start);
-    set->items = xcalloc(n, sizeof *set->items);
-    YCONF_MAP_EACH(&y, list, pair) {
+    set->items = mem_calloc(n, sizeof *set->items);
+    YCONF_MAP_EACH(&y, list, pair)
+    {
         struct resource *r = &set->items[set->n++];
         if (load_resource(&y, YCONF_NODE(&y, pair->key), YCONF_NODE(&y, pair->value), r, err))
             goto fail;
@@ -536,7 +558,8 @@ struct resource_set *resource_set_load(const char *path, struct config_error *er
             }
     }
     size_t i = 0;
-    YCONF_MAP_EACH(&y, list, pair) {
+    YCONF_MAP_EACH(&y, list, pair)
+    {
         if (load_relations(&y, YCONF_NODE(&y, pair->value), set, &set->items[i++], err)) goto fail;
     }
     if (check_rule_refs(set, err, path)) goto fail;

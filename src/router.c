@@ -14,8 +14,8 @@ static const struct {
     const char *name;
     enum handler_kind kind;
 } handler_names[] = {
-    {"health", HANDLER_HEALTH}, {"index", HANDLER_INDEX},     {"store", HANDLER_STORE},
-    {"show", HANDLER_SHOW},     {"update", HANDLER_UPDATE},   {"destroy", HANDLER_DESTROY},
+    {"health", HANDLER_HEALTH},     {"index", HANDLER_INDEX},     {"store", HANDLER_STORE},
+    {"show", HANDLER_SHOW},         {"update", HANDLER_UPDATE},   {"destroy", HANDLER_DESTROY},
     {"relation", HANDLER_RELATION}, {"openapi", HANDLER_OPENAPI},
 };
 
@@ -77,7 +77,7 @@ static int compile_path(const char *path, struct route *rt, char *why, size_t wh
                     snprintf(why, whylen, "bad character '%c' in path", p[i]);
                     return -1;
                 }
-            char *seg = xmalloc(len + 1);
+            char *seg = mem_alloc(len + 1);
             memcpy(seg, p, len);
             seg[len] = '\0';
             rt->segments[rt->nsegments++] = seg;
@@ -104,7 +104,7 @@ static struct route *add_route(struct router *r, size_t *cap)
 {
     if (r->n == *cap) {
         *cap = *cap ? *cap * 2 : 32;
-        r->routes = xrealloc(r->routes, *cap * sizeof *r->routes);
+        r->routes = mem_realloc(r->routes, *cap * sizeof *r->routes);
     }
     struct route *rt = &r->routes[r->n++];
     memset(rt, 0, sizeof *rt);
@@ -154,8 +154,8 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
 }
 
 static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *name,
-                               const struct resource_set *resources, struct router *r,
-                               size_t *cap, struct config_error *err)
+                               const struct resource_set *resources, struct router *r, size_t *cap,
+                               struct config_error *err)
 {
     const struct resource *res = resource_find(resources, name);
     if (!res) {
@@ -178,20 +178,20 @@ static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *n
         enum handler_kind h;
         bool write;
     } five[] = {
-        {"GET", false, HANDLER_INDEX, false},   {"POST", false, HANDLER_STORE, true},
-        {"GET", true, HANDLER_SHOW, false},     {"PUT", true, HANDLER_UPDATE, true},
-        {"PATCH", true, HANDLER_UPDATE, true},  {"DELETE", true, HANDLER_DESTROY, true},
+        {"GET", false, HANDLER_INDEX, false},  {"POST", false, HANDLER_STORE, true},
+        {"GET", true, HANDLER_SHOW, false},    {"PUT", true, HANDLER_UPDATE, true},
+        {"PATCH", true, HANDLER_UPDATE, true}, {"DELETE", true, HANDLER_DESTROY, true},
     };
     for (size_t i = 0; i < sizeof five / sizeof five[0]; i++) {
         struct route *rt = add_route(r, cap);
-        rt->method = xstrdup(five[i].method);
+        rt->method = mem_strdup(five[i].method);
         char path[160];
         snprintf(path, sizeof path, "/api/%s%s", name, five[i].member ? "/{id}" : "");
-        rt->path = xstrdup(path);
+        rt->path = mem_strdup(path);
         rt->handler = five[i].h;
         rt->resource = res;
         rt->auth = true;
-        rt->ability = xstrdup(five[i].write ? write : read);
+        rt->ability = mem_strdup(five[i].write ? write : read);
         rt->line = yconf_line(item);
         if (finish_route(y, item, r, rt, err)) return -1;
     }
@@ -202,7 +202,7 @@ struct router *router_load(const char *path, const struct resource_set *resource
                            struct config_error *err)
 {
     struct yconf y;
-    struct router *r = xcalloc(1, sizeof *r);
+    struct router *r = mem_calloc(1, sizeof *r);
     size_t cap = 0;
     if (yconf_load(&y, path, err)) goto fail;
     yaml_node_t *list = yconf_get(&y, yconf_root(&y), "routes");
@@ -210,7 +210,8 @@ struct router *router_load(const char *path, const struct resource_set *resource
         yconf_error(&y, yconf_root(&y), err, "expected 'routes:' with a list of routes");
         goto fail;
     }
-    YCONF_SEQ_EACH(&y, list, it) {
+    YCONF_SEQ_EACH(&y, list, it)
+    {
         yaml_node_t *item = YCONF_NODE(&y, *it);
         if (item->type != YAML_MAPPING_NODE) {
             yconf_error(&y, item, err, "a route must be a mapping");
@@ -224,7 +225,8 @@ struct router *router_load(const char *path, const struct resource_set *resource
         struct route *rt = add_route(r, &cap);
         rt->line = yconf_line(item);
         rt->auth = true;
-        YCONF_MAP_EACH(&y, item, pair) {
+        YCONF_MAP_EACH(&y, item, pair)
+        {
             yaml_node_t *k = YCONF_NODE(&y, pair->key);
             yaml_node_t *v = YCONF_NODE(&y, pair->value);
             const char *ks = yconf_scalar(k), *vs = yconf_scalar(v);
@@ -238,9 +240,9 @@ struct router *router_load(const char *path, const struct resource_set *resource
                     yconf_error(&y, v, err, "unknown method '%s'", vs);
                     goto fail;
                 }
-                rt->method = xstrdup(vs);
+                rt->method = mem_strdup(vs);
             } else if (!strcmp(ks, "path")) {
-                rt->path = xstrdup(vs);
+                rt->path = mem_strdup(vs);
             } else if (!strcmp(ks, "handler")) {
                 bool found = false;
                 for (size_t i = 0; i < sizeof handler_names / sizeof handler_names[0]; i++)
@@ -261,14 +263,16 @@ struct router *router_load(const char *path, const struct resource_set *resource
             } else if (!strcmp(ks, "relation")) {
                 if (!rt->resource || !(rt->relation = resource_relation(rt->resource, vs)) ||
                     rt->relation->kind != REL_HAS_MANY) {
-                    yconf_error(&y, v, err, "relation '%s' is not a has_many relation of the "
-                                "route's resource (write resource: before relation:)", vs);
+                    yconf_error(&y, v, err,
+                                "relation '%s' is not a has_many relation of the "
+                                "route's resource (write resource: before relation:)",
+                                vs);
                     goto fail;
                 }
             } else if (!strcmp(ks, "auth")) {
                 if (yconf_bool(&y, v, &rt->auth, err)) goto fail;
             } else if (!strcmp(ks, "ability")) {
-                rt->ability = xstrdup(vs);
+                rt->ability = mem_strdup(vs);
             } else {
                 yconf_error(&y, k, err, "unknown key '%s'", ks);
                 goto fail;
@@ -297,6 +301,23 @@ static bool is_digits(const char *s)
     if (!*s) return false;
     for (; *s; s++)
         if (*s < '0' || *s > '9') return false;
+    return true;
+}
+
+/* Whether the path's segments fit the route's pattern; the {id} segments go to params. */
+static bool route_fits(const struct route *rt, char *const *segs, size_t nsegs, const char **params,
+                       size_t *np)
+{
+    *np = 0;
+    if (rt->nsegments != nsegs) return false;
+    for (size_t s = 0; s < nsegs; s++) {
+        if (rt->segments[s]) {
+            if (strcmp(rt->segments[s], segs[s])) return false;
+        } else {
+            if (!is_digits(segs[s])) return false;
+            params[(*np)++] = segs[s];
+        }
+    }
     return true;
 }
 
@@ -339,15 +360,9 @@ enum router_status router_match(const struct router *r, const char *method, char
     bool path_found = false;
     for (size_t i = 0; i < r->n; i++) {
         const struct route *rt = &r->routes[i];
-        if (rt->nsegments != nsegs) continue;
-        bool ok = true;
-        size_t np = 0;
         const char *params[ROUTE_MAX_PARAMS];
-        for (size_t s = 0; s < nsegs && ok; s++) {
-            if (rt->segments[s]) ok = !strcmp(rt->segments[s], segs[s]);
-            else if ((ok = is_digits(segs[s]))) params[np++] = segs[s];
-        }
-        if (!ok) continue;
+        size_t np;
+        if (!route_fits(rt, segs, nsegs, params, &np)) continue;
         path_found = true;
         if (!rt->auth) m->path_public = true;
         if (!strcmp(rt->method, want)) {
@@ -363,12 +378,11 @@ enum router_status router_match(const struct router *r, const char *method, char
     for (size_t o = 0; o < sizeof order / sizeof order[0]; o++)
         for (size_t i = 0; i < r->n; i++) {
             const struct route *rt = &r->routes[i];
-            if (rt->nsegments != nsegs) continue;
-            bool ok = true;
-            for (size_t s = 0; s < nsegs && ok; s++)
-                ok = rt->segments[s] ? !strcmp(rt->segments[s], segs[s]) : is_digits(segs[s]);
+            const char *params[ROUTE_MAX_PARAMS];
+            size_t np;
             const char *meth = !strcmp(order[o], "HEAD") ? "GET" : order[o];
-            if (ok && !strcmp(rt->method, meth)) allow_add(m, order[o]);
+            if (route_fits(rt, segs, nsegs, params, &np) && !strcmp(rt->method, meth))
+                allow_add(m, order[o]);
         }
     return ROUTER_METHOD_NOT_ALLOWED;
 }

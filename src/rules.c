@@ -36,18 +36,6 @@ static const struct {
     {"exists", RULE_EXISTS},     {"unique", RULE_UNIQUE},
 };
 
-static bool is_identifier(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > IDENT_MAX) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
-    }
-    return true;
-}
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -63,10 +51,10 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 static void add_arg(struct rule *r, const char *s, size_t n)
 {
-    char *a = xmalloc(n + 1);
+    char *a = mem_alloc(n + 1);
     memcpy(a, s, n);
     a[n] = '\0';
-    r->args = xrealloc(r->args, (r->nargs + 1) * sizeof *r->args);
+    r->args = mem_realloc(r->args, (r->nargs + 1) * sizeof *r->args);
     r->args[r->nargs++] = a;
 }
 
@@ -85,8 +73,7 @@ static void split_args(struct rule *r, const char *s, size_t n)
 
 static void free_rule(struct rule *r)
 {
-    for (size_t i = 0; i < r->nargs; i++)
-        free(r->args[i]);
+    for (size_t i = 0; i < r->nargs; i++) free(r->args[i]);
     free(r->args);
     r->args = NULL;
     r->nargs = 0;
@@ -133,7 +120,7 @@ static int check_args(struct rule *r, const char *name, bool has_colon, const ch
         }
         /* These become SQL identifiers: refuse anything that is not plainly one. */
         for (size_t i = 0; i < r->nargs; i++) {
-            if (!is_identifier(r->args[i])) {
+            if (!value_is_identifier(r->args[i])) {
                 set_err(err, errlen, "'%s' is not a valid table or column name", r->args[i]);
                 return -1;
             }
@@ -174,8 +161,7 @@ int rules_compile(const char *spec, const char *attribute, struct rule_set *out,
             name++;
             nlen--;
         }
-        while (nlen && is_blank_char(name[nlen - 1]))
-            nlen--;
+        while (nlen && is_blank_char(name[nlen - 1])) nlen--;
         if (nlen == 0 && !colon) goto next;
         for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++) {
             if (strlen(rule_names[i].name) == nlen && memcmp(rule_names[i].name, name, nlen) == 0) {
@@ -194,27 +180,16 @@ int rules_compile(const char *spec, const char *attribute, struct rule_set *out,
             free_rule(&r);
             goto fail;
         }
-        out->rules = xrealloc(out->rules, (out->nrules + 1) * sizeof *out->rules);
+        out->rules = mem_realloc(out->rules, (out->nrules + 1) * sizeof *out->rules);
         out->rules[out->nrules++] = r;
         switch (r.kind) {
-        case RULE_REQUIRED:
-            out->required = true;
-            break;
-        case RULE_SOMETIMES:
-            out->sometimes = true;
-            break;
-        case RULE_NULLABLE:
-            out->nullable = true;
-            break;
+        case RULE_REQUIRED: out->required = true; break;
+        case RULE_SOMETIMES: out->sometimes = true; break;
+        case RULE_NULLABLE: out->nullable = true; break;
         case RULE_INTEGER:
-        case RULE_NUMERIC:
-            out->numeric = true;
-            break;
-        case RULE_ARRAY:
-            out->array = true;
-            break;
-        default:
-            break;
+        case RULE_NUMERIC: out->numeric = true; break;
+        case RULE_ARRAY: out->array = true; break;
+        default: break;
         }
     next:
         if (!end) break;
@@ -230,8 +205,7 @@ fail:
 void rules_free(struct rule_set *rs)
 {
     if (!rs) return;
-    for (size_t i = 0; i < rs->nrules; i++)
-        free_rule(&rs->rules[i]);
+    for (size_t i = 0; i < rs->nrules; i++) free_rule(&rs->rules[i]);
     free(rs->rules);
     memset(rs, 0, sizeof *rs);
 }
@@ -245,49 +219,70 @@ const struct rule *rules_find(const struct rule_set *rs, enum rule_kind kind)
 
 /* ---- messages ------------------------------------------------------------------------- */
 
-/* Expands Laravel's placeholders (":attribute", ":min", ":max") and hands the message to
- * env->fail. */
+const char RULES_MSG_REQUIRED[] = "The :attribute field is required.";
+const char RULES_MSG_STRING[] = "The :attribute field must be a string.";
+const char RULES_MSG_INTEGER[] = "The :attribute field must be an integer.";
+const char RULES_MSG_NUMERIC[] = "The :attribute field must be a number.";
+const char RULES_MSG_BOOLEAN[] = "The :attribute field must be true or false.";
+const char RULES_MSG_ARRAY[] = "The :attribute field must be an array.";
+const char RULES_MSG_DATE[] = "The :attribute field must be a valid date.";
+const char RULES_MSG_SELECTED[] = "The selected :attribute is invalid.";
+const char RULES_MSG_UNIQUE[] = "The :attribute has already been taken.";
+const char RULES_MSG_MIN_NUMERIC[] = "The :attribute field must be at least :min.";
+const char RULES_MSG_MAX_NUMERIC[] = "The :attribute field must not be greater than :max.";
+const char RULES_MSG_MAX_STRING[] =
+    "The :attribute field must not be greater than :max characters.";
+
+/* Expands Laravel's placeholders (":attribute", ":min", ":max") into out when it is not
+ * NULL; returns the length of the expansion. */
+static size_t expand(char *out, const char *tmpl, const char *label, const char *arg)
+{
+    static const char *const names[] = {":attribute", ":min", ":max"};
+    size_t o = 0;
+    const char *t = tmpl;
+    while (*t) {
+        const char *sub = NULL;
+        size_t skip = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            size_t nl = strlen(names[i]);
+            if (strncmp(t, names[i], nl) == 0) {
+                sub = i == 0 ? label : arg;
+                skip = nl;
+                break;
+            }
+        }
+        if (skip) {
+            size_t sl = sub ? strlen(sub) : 0;
+            if (out) memcpy(out + o, sub, sl);
+            o += sl;
+            t += skip;
+        } else {
+            if (out) out[o] = *t;
+            o++;
+            t++;
+        }
+    }
+    if (out) out[o] = '\0';
+    return o;
+}
+
+char *rules_message(struct arena *a, const char *tmpl, const char *label, const char *arg)
+{
+    char *msg = arena_alloc(a, expand(NULL, tmpl, label, arg) + 1);
+    expand(msg, tmpl, label, arg);
+    return msg;
+}
+
+/* Hands the finished message to env->fail. Measured first, so a long label never
+ * truncates the message. */
 static void report(const struct rules_env *env, const char *tmpl, const char *label,
                    const char *arg)
 {
-    static const char *const names[] = {":attribute", ":min", ":max"};
     char stackbuf[512];
-    char *msg = stackbuf;
-    size_t need = 1, o = 0;
-
     if (!env || !env->fail) return;
-    /* Two passes: measure, then write, so a long label never truncates the message. */
-    for (int pass = 0; pass < 2; pass++) {
-        const char *t = tmpl;
-        while (*t) {
-            const char *sub = NULL;
-            size_t skip = 0;
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-                size_t nl = strlen(names[i]);
-                if (strncmp(t, names[i], nl) == 0) {
-                    sub = i == 0 ? label : arg;
-                    skip = nl;
-                    break;
-                }
-            }
-            if (skip) {
-                size_t sl = sub ? strlen(sub) : 0;
-                if (pass) memcpy(msg + o, sub, sl);
-                o += sl;
-                t += skip;
-            } else {
-                if (pass) msg[o] = *t;
-                o++;
-                t++;
-            }
-        }
-        if (pass == 0) {
-            need = o + 1;
-            if (need > sizeof stackbuf) msg = xmalloc(need);
-            o = 0;
-        }
-    }
-    msg[o] = '\0';
+    size_t need = expand(NULL, tmpl, label, arg) + 1;
+    char *msg = need > sizeof stackbuf ? mem_alloc(need) : stackbuf;
+    expand(msg, tmpl, label, arg);
     env->fail(env->ud, msg);
     if (msg != stackbuf) free(msg);
 }
@@ -305,28 +300,36 @@ static bool is_container(json_object *v)
            (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array));
 }
 
-static bool is_integer(json_object *v)
+int rules_json_integer(json_object *v, long long *out)
 {
-    long long dummy;
-
-    if (!v) return false;
+    if (!v) return -1;
     switch (json_object_get_type(v)) {
     case json_type_int:
         /* json-c also holds uint64 above INT64_MAX here; PHP would decode those as floats,
          * which FILTER_VALIDATE_INT refuses. */
-        return json_object_get_int64(v) != INT64_MAX || json_object_get_uint64(v) == INT64_MAX;
+        if (json_object_get_int64(v) == INT64_MAX && json_object_get_uint64(v) != INT64_MAX)
+            return -1;
+        *out = json_object_get_int64(v);
+        return 0;
     case json_type_double: {
         double d = json_object_get_double(v);
         /* Range first (NaN fails it too), so the cast below is defined; no libm needed. */
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
-        return d == (double)(long long)d;
+        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return -1;
+        if (d != (double)(long long)d) return -1;
+        *out = (long long)d;
+        return 0;
     }
     case json_type_string:
         return value_parse_int(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                               &dummy) == 0;
-    default:
-        return false;
+                               out);
+    default: return -1;
     }
+}
+
+static bool is_integer(json_object *v)
+{
+    long long dummy;
+    return rules_json_integer(v, &dummy) == 0;
 }
 
 static bool is_numeric(json_object *v)
@@ -334,12 +337,10 @@ static bool is_numeric(json_object *v)
     if (!v) return false;
     switch (json_object_get_type(v)) {
     case json_type_int:
-    case json_type_double:
-        return true;
+    case json_type_double: return true;
     case json_type_string:
         return value_is_numeric(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -347,8 +348,7 @@ static bool is_boolean(json_object *v)
 {
     if (!v) return false;
     switch (json_object_get_type(v)) {
-    case json_type_boolean:
-        return true;
+    case json_type_boolean: return true;
     case json_type_int: {
         int64_t i = json_object_get_int64(v);
         return i == 0 || i == 1;
@@ -357,8 +357,7 @@ static bool is_boolean(json_object *v)
         const char *s = json_object_get_string(v);
         return json_object_get_string_len(v) == 1 && (s[0] == '0' || s[0] == '1');
     }
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -369,12 +368,9 @@ static bool is_missing(json_object *v)
     switch (json_object_get_type(v)) {
     case json_type_string:
         return value_is_blank(json_object_get_string(v), (size_t)json_object_get_string_len(v));
-    case json_type_array:
-        return json_object_array_length(v) == 0;
-    case json_type_object:
-        return json_object_object_length(v) == 0;
-    default:
-        return false;
+    case json_type_array: return json_object_array_length(v) == 0;
+    case json_type_object: return json_object_object_length(v) == 0;
+    default: return false;
     }
 }
 
@@ -431,11 +427,8 @@ static const char *scalar_string(json_object *v, char *tmp, size_t tmplen, size_
                 snprintf(tmp, tmplen, "%" PRId64, i);
             break;
         }
-        case json_type_double:
-            php_float_string(json_object_get_double(v), tmp, tmplen);
-            break;
-        default:
-            break;
+        case json_type_double: php_float_string(json_object_get_double(v), tmp, tmplen); break;
+        default: break;
         }
     }
     *len = strlen(s);
@@ -509,14 +502,14 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
                 const struct rules_env *env)
 {
     static const char *const min_msg[] = {
-        [SIZE_NUMERIC] = "The :attribute field must be at least :min.",
+        [SIZE_NUMERIC] = RULES_MSG_MIN_NUMERIC,
         [SIZE_ARRAY] = "The :attribute field must have at least :min items.",
         [SIZE_STRING] = "The :attribute field must be at least :min characters.",
     };
     static const char *const max_msg[] = {
-        [SIZE_NUMERIC] = "The :attribute field must not be greater than :max.",
+        [SIZE_NUMERIC] = RULES_MSG_MAX_NUMERIC,
         [SIZE_ARRAY] = "The :attribute field must not have more than :max items.",
-        [SIZE_STRING] = "The :attribute field must not be greater than :max characters.",
+        [SIZE_STRING] = RULES_MSG_MAX_STRING,
     };
     int failures = 0;
 
@@ -524,14 +517,14 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
     if (!present) {
         if ((env && env->partial) || rs->sometimes) return 0;
         if (rs->required) {
-            report(env, "The :attribute field is required.", label, NULL);
+            report(env, RULES_MSG_REQUIRED, label, NULL);
             return 1;
         }
         return 0;
     }
     /* `required` is implicit: when it fails, Laravel stops validating the attribute. */
     if (rs->required && is_missing(value)) {
-        report(env, "The :attribute field is required.", label, NULL);
+        report(env, RULES_MSG_REQUIRED, label, NULL);
         return 1;
     }
     if (!value && rs->nullable) return 0;
@@ -546,29 +539,28 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
         case RULE_REQUIRED:
         case RULE_SOMETIMES:
         case RULE_NULLABLE:
-        case RULE_UNIQUE:
-            break;
+        case RULE_UNIQUE: break;
         case RULE_STRING:
-            if (!is_string(value)) msg = "The :attribute field must be a string.";
+            if (!is_string(value)) msg = RULES_MSG_STRING;
             break;
         case RULE_INTEGER:
-            if (!is_integer(value)) msg = "The :attribute field must be an integer.";
+            if (!is_integer(value)) msg = RULES_MSG_INTEGER;
             break;
         case RULE_NUMERIC:
-            if (!is_numeric(value)) msg = "The :attribute field must be a number.";
+            if (!is_numeric(value)) msg = RULES_MSG_NUMERIC;
             break;
         case RULE_BOOLEAN:
-            if (!is_boolean(value)) msg = "The :attribute field must be true or false.";
+            if (!is_boolean(value)) msg = RULES_MSG_BOOLEAN;
             break;
         case RULE_ARRAY:
-            if (!is_container(value)) msg = "The :attribute field must be an array.";
+            if (!is_container(value)) msg = RULES_MSG_ARRAY;
             break;
         case RULE_DATE: {
             char utc[27];
             if (!is_string(value) ||
                 value_parse_date(json_object_get_string(value),
                                  (size_t)json_object_get_string_len(value), utc) != 0)
-                msg = "The :attribute field must be a valid date.";
+                msg = RULES_MSG_DATE;
             break;
         }
         case RULE_MIN:
@@ -584,7 +576,7 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
             }
             break;
         case RULE_IN:
-            if (!passes_in(r, value)) msg = "The selected :attribute is invalid.";
+            if (!passes_in(r, value)) msg = RULES_MSG_SELECTED;
             break;
         case RULE_EXISTS: {
             int found;
@@ -597,7 +589,7 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
                 found = env->exists(env->ud, r->args[0], r->args[1], value);
                 if (found < 0) return found;
             }
-            if (!found) msg = "The selected :attribute is invalid.";
+            if (!found) msg = RULES_MSG_SELECTED;
             break;
         }
         }
@@ -638,8 +630,7 @@ void rules_label(const char *attribute, char *out, size_t outlen)
     /* Back off to a code point boundary if the cut landed inside one. */
     if (o > 0) {
         size_t start = o;
-        while (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0x80)
-            start--;
+        while (start > 0 && ((unsigned char)out[start - 1] & 0xC0) == 0x80) start--;
         if (start > 0) {
             unsigned char lead = (unsigned char)out[start - 1];
             size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;

@@ -50,26 +50,22 @@ static int parse_decimal(const char *s, size_t n, struct decimal_text *d)
     size_t p = 0;
 
     if (!s) return -1;
-    while (p < n && is_numeric_space(s[p]))
-        p++;
-    while (n > p && is_numeric_space(s[n - 1]))
-        n--;
+    while (p < n && is_numeric_space(s[p])) p++;
+    while (n > p && is_numeric_space(s[n - 1])) n--;
     d->neg = false;
     if (p < n && (s[p] == '+' || s[p] == '-')) {
         d->neg = s[p] == '-';
         p++;
     }
     d->ip = s + p;
-    while (p < n && is_digit(s[p]))
-        p++;
+    while (p < n && is_digit(s[p])) p++;
     d->il = (size_t)(s + p - d->ip);
     d->fp = s + p;
     d->fl = 0;
     if (p < n && s[p] == '.') {
         p++;
         d->fp = s + p;
-        while (p < n && is_digit(s[p]))
-            p++;
+        while (p < n && is_digit(s[p])) p++;
         d->fl = (size_t)(s + p - d->fp);
     }
     if (d->il + d->fl == 0) return -1;
@@ -103,8 +99,7 @@ static void normalise(const struct decimal_text *d, struct decimal_norm *m)
 
     m->neg = d->neg;
     m->first = 0;
-    while (m->first < total && digit_at(d, m->first) == '0')
-        m->first++;
+    while (m->first < total && digit_at(d, m->first) == '0') m->first++;
     m->zero = m->first == total;
     if (m->zero) {
         m->end = m->first;
@@ -112,8 +107,7 @@ static void normalise(const struct decimal_text *d, struct decimal_norm *m)
         return;
     }
     m->end = total;
-    while (digit_at(d, m->end - 1) == '0')
-        m->end--;
+    while (digit_at(d, m->end - 1) == '0') m->end--;
     m->point = (long long)d->il - (long long)m->first + d->exp;
 }
 
@@ -138,10 +132,8 @@ int value_parse_int(const char *s, size_t n, long long *out)
     unsigned long long limit;
 
     if (!s) return -1;
-    while (p < n && is_filter_space(s[p]))
-        p++;
-    while (n > p && is_filter_space(s[n - 1]))
-        n--;
+    while (p < n && is_filter_space(s[p])) p++;
+    while (n > p && is_filter_space(s[n - 1])) n--;
     if (p < n && (s[p] == '+' || s[p] == '-')) {
         neg = s[p] == '-';
         p++;
@@ -174,6 +166,85 @@ bool value_is_blank(const char *s, size_t n)
         char c = s[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\0' && c != '\x0B')
             return false;
+    }
+    return true;
+}
+
+int value_parse_id(const char *s, unsigned long long *out)
+{
+    if (!s || !*s || strlen(s) > 20) return -1;
+    unsigned long long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (!is_digit(*p)) return -1;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (v == 0) return -1;
+    *out = v;
+    return 0;
+}
+
+int value_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool value_is_identifier(const char *s)
+{
+    if (!s) return false;
+    size_t n = strlen(s);
+    if (n == 0 || n > 64) return false; /* MariaDB's limit on identifier length */
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+        if (!alpha && !(i > 0 && is_digit(c))) return false;
+    }
+    return true;
+}
+
+/* ---- UTF-8 -------------------------------------------------------------------------- */
+
+size_t value_utf8_seq_len(const char *p, size_t avail)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t len;
+    unsigned cp;
+    if (avail == 0) return 0;
+    if (u[0] < 0x80) return 1;
+    if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+        len = 2;
+        cp = u[0] & 0x1f;
+    } else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+        len = 3;
+        cp = u[0] & 0x0f;
+    } else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+        len = 4;
+        cp = u[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > avail) return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((u[k] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (u[k] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+bool value_utf8_valid(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\0') return false;
+        size_t len = value_utf8_seq_len(s + i, n - i);
+        if (len == 0) return false;
+        i += len;
     }
     return true;
 }
@@ -287,8 +358,7 @@ int value_parse_date(const char *s, size_t n, char out[27])
                     p++;
                 }
                 if (nd < 1 || nd > 9) return -1;
-                for (; nd < 6; nd++)
-                    micro *= 10;
+                for (; nd < 6; nd++) micro *= 10;
             }
         }
         /* An offset only makes sense after a time of day (ISO 8601 has none for dates). */
@@ -349,6 +419,20 @@ static bool has_datetime_shape(const char *s, char sep)
     return true;
 }
 
+int value_date_epoch(const char *s, size_t n, long long *out)
+{
+    char utc[27];
+    if (value_parse_date(s, n, utc)) return -1;
+    /* "YYYY-MM-DD HH:MM:SS.ffffff", already calendar-checked */
+    long long y = 0;
+    for (int i = 0; i < 4; i++) y = y * 10 + (utc[i] - '0');
+    int mo = (utc[5] - '0') * 10 + (utc[6] - '0'), d = (utc[8] - '0') * 10 + (utc[9] - '0');
+    int h = (utc[11] - '0') * 10 + (utc[12] - '0'), mi = (utc[14] - '0') * 10 + (utc[15] - '0');
+    int sec = (utc[17] - '0') * 10 + (utc[18] - '0');
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return 0;
+}
+
 bool value_timestamp_fits(const char utc[27])
 {
     if (!utc || !has_datetime_shape(utc, ' ') || utc[19] != '.') return false;
@@ -373,8 +457,7 @@ int value_format_timestamp(const char *s, size_t n, char out[28])
     memcpy(out, s, 19);
     out[10] = 'T';
     out[19] = '.';
-    for (size_t i = 0; i < 6; i++)
-        out[20 + i] = i < nd ? s[20 + i] : '0';
+    for (size_t i = 0; i < 6; i++) out[20 + i] = i < nd ? s[20 + i] : '0';
     out[26] = 'Z';
     out[27] = '\0';
     return 0;
@@ -412,8 +495,7 @@ int value_decimal(const char *s, size_t n, int precision, int scale, char *out, 
             up = (size_t)kept < len && digit_at(&d, m.first + (size_t)kept) >= '5';
             if (up) {
                 size_t i = rl;
-                while (i > 0 && r[i - 1] == '9')
-                    r[--i] = '0';
+                while (i > 0 && r[i - 1] == '9') r[--i] = '0';
                 if (i > 0) {
                     r[i - 1]++;
                 } else {

@@ -2,6 +2,9 @@
  * writes the response, resets the arena. The only place that speaks libfcgi. */
 #include "worker.h"
 #include "app.h"
+#include "auth.h"
+#include "config.h"
+#include "db.h"
 #include "log.h"
 
 #include <errno.h>
@@ -104,11 +107,11 @@ static int read_body(FCGX_Request *fr, struct ctx *c, struct http_request *hr)
         char *end;
         errno = 0;
         len = strtoll(cl, &end, 10);
-        if (*end || errno || len < 0) return app_fail(c, AE_BAD_REQUEST, "Invalid Content-Length.");
+        if (*end || errno || len < 0) return req_fail(c, REQ_E_BAD_REQUEST, "Invalid Content-Length.");
     }
     if ((unsigned long long)len > c->cfg->max_body_bytes) {
         drain(fr, len);
-        return app_failf(c, AE_TOO_LARGE, "The request body is larger than %zu bytes.",
+        return req_failf(c, REQ_E_TOO_LARGE, "The request body is larger than %zu bytes.",
                          c->cfg->max_body_bytes);
     }
     char *body = arena_alloc(c->arena, (size_t)len + 1);
@@ -119,7 +122,7 @@ static int read_body(FCGX_Request *fr, struct ctx *c, struct http_request *hr)
         got += k;
     }
     body[got] = '\0';
-    if (got != len) return app_fail(c, AE_BAD_REQUEST, "The request body ended early.");
+    if (got != len) return req_fail(c, REQ_E_BAD_REQUEST, "The request body ended early.");
     hr->body = body;
     hr->body_len = (size_t)len;
     return 0;
@@ -161,7 +164,10 @@ int worker_run(const struct config *cfg, int listen_fd)
         return 1;
     }
     struct db *db = db_new(&cfg->db);
-    struct worker_state *ws = worker_state_new();
+    /* caches that outlive a request belong to the worker and are lent to each request */
+    struct auth_cache *tokens = auth_cache_new();
+    struct buf openapi;
+    buf_init(&openapi, 0);
     struct arena arena;
     arena_init(&arena, 64 * 1024);
     struct buf out, headers;
@@ -192,7 +198,8 @@ int worker_run(const struct config *cfg, int listen_fd)
         c.arena = &arena;
         c.cfg = cfg;
         c.db = db;
-        c.ws = ws;
+        c.tokens = tokens;
+        c.openapi = &openapi;
         c.req = &hr;
         c.out = &out;
         c.headers = &headers;
@@ -219,7 +226,8 @@ int worker_run(const struct config *cfg, int listen_fd)
     buf_free(&out);
     buf_free(&headers);
     arena_free(&arena);
-    worker_state_free(ws);
+    auth_cache_free(tokens);
+    buf_free(&openapi);
     db_free(db);
     return 0;
 }

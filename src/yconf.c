@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void config_errorf(struct config_error *err, const char *fmt, ...)
+void yconf_errorf(struct config_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -23,7 +23,8 @@ static int check_duplicate_keys(struct yconf *y, struct config_error *err)
 {
     for (yaml_node_t *n = y->doc.nodes.start; n < y->doc.nodes.top; n++) {
         if (n->type != YAML_MAPPING_NODE) continue;
-        for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++) {
+        for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top;
+             a++) {
             const char *ka = yconf_scalar(YCONF_NODE(y, a->key));
             if (!ka) continue;
             for (yaml_node_pair_t *b = n->data.mapping.pairs.start; b < a; b++) {
@@ -41,24 +42,24 @@ static int check_duplicate_keys(struct yconf *y, struct config_error *err)
 int yconf_load(struct yconf *y, const char *path, struct config_error *err)
 {
     memset(y, 0, sizeof *y);
-    y->path = xstrdup(path);
+    y->path = mem_strdup(path);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        config_errorf(err, "%s: %s", path, strerror(errno));
+        yconf_errorf(err, "%s: %s", path, strerror(errno));
         return -1;
     }
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) oom_abort();
+    if (!yaml_parser_initialize(&parser)) mem_oom_abort();
     yaml_parser_set_input_file(&parser, f);
     int rc = 0;
     if (!yaml_parser_load(&parser, &y->doc)) {
-        config_errorf(err, "%s:%zu: %s", path, parser.problem_mark.line + 1,
-                      parser.problem ? parser.problem : "YAML syntax error");
+        yconf_errorf(err, "%s:%zu: %s", path, parser.problem_mark.line + 1,
+                     parser.problem ? parser.problem : "YAML syntax error");
         rc = -1;
     } else {
         y->loaded = true;
         if (!yaml_document_get_root_node(&y->doc)) {
-            config_errorf(err, "%s:1: empty document", path);
+            yconf_errorf(err, "%s:1: empty document", path);
             rc = -1;
         } else if (check_duplicate_keys(y, err)) {
             rc = -1;
@@ -85,7 +86,8 @@ yaml_node_t *yconf_root(struct yconf *y)
 yaml_node_t *yconf_get(struct yconf *y, yaml_node_t *map, const char *key)
 {
     if (!map || map->type != YAML_MAPPING_NODE) return NULL;
-    YCONF_MAP_EACH(y, map, pair) {
+    YCONF_MAP_EACH(y, map, pair)
+    {
         yaml_node_t *k = YCONF_NODE(y, pair->key);
         if (k && k->type == YAML_SCALAR_NODE && strcmp((char *)k->data.scalar.value, key) == 0)
             return YCONF_NODE(y, pair->value);
@@ -111,7 +113,7 @@ void yconf_error(struct yconf *y, yaml_node_t *n, struct config_error *err, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    config_errorf(err, "%s:%d: %s", y->path, yconf_line(n), msg);
+    yconf_errorf(err, "%s:%d: %s", y->path, yconf_line(n), msg);
 }
 
 int yconf_int(struct yconf *y, yaml_node_t *n, long long min, long long max, long long *out,

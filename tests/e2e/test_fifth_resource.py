@@ -189,3 +189,141 @@ def test_notes_appear_in_openapi(notes):
     assert {"get", "post"} <= set(paths["/api/notes"])
     assert {"get", "put", "patch", "delete"} <= set(paths[item])
     assert "/api/workflows" in paths
+
+
+# ---- a wide resource: 40 columns, max_per_page 1000, includes both ways ----
+# Statements for it run past any fixed-size SQL buffer (the old 512-byte one cut the UPDATE
+# and dropped IN-list parameters past 194), so the whole CRUD/list/include path is run on it.
+
+CHANNELS = [f"reading_channel_value_{i:02d}" for i in range(1, 37)]
+
+GAUGES_RESOURCE = """
+  gauges:
+    table: gauges
+    pagination: page
+    default_sort: id
+    fields:
+      id:         { type: id }
+      note_id:    { type: fk, fillable: true, rules: "nullable|integer|exists:notes,id" }
+""" + "".join(f"      {c}: {{ type: int, fillable: true, rules: \"nullable|integer\" }}\n" for c in CHANNELS) + """\
+      created_at: { type: timestamp, auto: created }
+      updated_at: { type: timestamp, auto: updated }
+    filters: [note_id, reading_channel_value_01]
+    sorts: [reading_channel_value_36]
+    relations:
+      note: { belongs_to: notes, foreign_key: note_id, include: true }
+"""
+
+GAUGES_UP = """CREATE TABLE IF NOT EXISTS `gauges` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `note_id` bigint(20) unsigned DEFAULT NULL,
+""" + "".join(f"  `{c}` int(11) DEFAULT NULL,\n" for c in CHANNELS) + """\
+  `created_at` timestamp NULL DEFAULT NULL,
+  `updated_at` timestamp NULL DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `gauges_note_id_foreign` (`note_id`),
+  CONSTRAINT `gauges_note_id_foreign` FOREIGN KEY (`note_id`) REFERENCES `notes` (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+"""
+
+GAUGE_KEYS = ["id", "note_id"] + CHANNELS + ["created_at", "updated_at"]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    import tempfile
+    from conftest import _keep_logs
+    from stack import Stack
+    tmp = str(tmp_path_factory.mktemp("wide"))
+    etc, mig = build_config(tmp)
+    with open(os.path.join(etc, "aiengine.yaml")) as f:
+        conf = f.read()
+    assert "max_per_page: 100\n" in conf
+    with open(os.path.join(etc, "aiengine.yaml"), "w") as f:
+        f.write(conf.replace("max_per_page: 100\n", "max_per_page: 1000\n"))
+    with open(os.path.join(etc, "resources.yaml")) as f:
+        res = f.read()
+    res = res.replace("    sorts: [title, created_at]\n",
+                      "    sorts: [title, created_at]\n    relations:\n"
+                      "      gauges: { has_many: gauges, foreign_key: note_id, include: true }\n")
+    with open(os.path.join(etc, "resources.yaml"), "w") as f:
+        f.write(res.rstrip("\n") + "\n" + GAUGES_RESOURCE)
+    with open(os.path.join(etc, "routes.yaml")) as f:
+        routes = f.read()
+    with open(os.path.join(etc, "routes.yaml"), "w") as f:
+        f.write(routes.replace("  - api_resource: notes\n",
+                               "  - api_resource: notes\n  - api_resource: gauges\n"))
+    with open(os.path.join(mig, "0101_create_gauges_table.up.sql"), "w") as f:
+        f.write(GAUGES_UP)
+    with open(os.path.join(mig, "0101_create_gauges_table.down.sql"), "w") as f:
+        f.write("DROP TABLE IF EXISTS `gauges`;\n")
+    base = tempfile.mkdtemp(prefix="aiengine-wide-")
+    s = Stack(base, workers=2, env={"AIENGINE_ETC": etc, "AIENGINE_MIGRATIONS": mig})
+    try:
+        s.start()
+        yield s, Api(s.url, s.create_token(email="wide@example.com", name="wide"))
+    finally:
+        s.stop()
+        _keep_logs(s, "wide")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_wide_resource_crud(wide):
+    s, api = wide
+    note = ok(api.post("/api/notes", {"title": "n"}), 201)["data"]
+    body = {c: i * 1000 + 7 for i, c in enumerate(CHANNELS)}
+    body["note_id"] = note["id"]
+    created = ok(api.post("/api/gauges", body), 201)["data"]
+    assert list(created) == GAUGE_KEYS
+    assert all(created[c] == body[c] for c in body)
+    gid = created["id"]
+    assert ok(api.get(f"/api/gauges/{gid}"))["data"] == created
+    # every column changes: the UPDATE names all 37 and still carries its WHERE clause
+    changed = {c: -(i + 1) for i, c in enumerate(CHANNELS)}
+    other = ok(api.post("/api/gauges", {"reading_channel_value_01": 1}), 201)["data"]
+    patched = ok(api.patch(f"/api/gauges/{gid}", changed))["data"]
+    assert all(patched[c] == changed[c] for c in CHANNELS)
+    assert ok(api.get(f"/api/gauges/{other['id']}"))["data"]["reading_channel_value_01"] == 1
+    put = ok(api.put(f"/api/gauges/{gid}", {c: None for c in CHANNELS}))["data"]
+    assert all(put[c] is None for c in CHANNELS) and put["note_id"] == note["id"]
+    body = err(api.post("/api/gauges", {c: "x" for c in CHANNELS} | {"note_id": 10**9}), 422)
+    assert list(body["errors"]) == ["note_id"] + CHANNELS
+    shown = ok(api.get(f"/api/gauges/{gid}", params={"include": "note"}))["data"]
+    assert shown["note"] == note
+    r = api.delete(f"/api/gauges/{gid}")
+    assert r.status_code == 204
+    err(api.get(f"/api/gauges/{gid}"), 404)
+    api.delete(f"/api/gauges/{other['id']}")
+
+
+def test_wide_resource_pages_of_1000_with_includes(wide):
+    s, api = wide
+    s.sql("DELETE FROM gauges")
+    s.sql("DELETE FROM notes")
+    # 1,100 notes and one gauge each, written directly: the point is the read path
+    values = ",".join(f"('note {i}', 0)" for i in range(1100))
+    s.sql(f"INSERT INTO notes (title, done) VALUES {values}")
+    s.sql("INSERT INTO gauges (note_id, " + ", ".join(CHANNELS) + ") SELECT id, "
+          + ", ".join(f"id + {i}" for i in range(36)) + " FROM notes ORDER BY id")
+    page = ok(api.get("/api/gauges", params={"per_page": 1000, "include": "note"}))
+    assert page["meta"]["per_page"] == 1000 and page["meta"]["total"] == 1100
+    assert len(page["data"]) == 1000
+    for g in page["data"]:
+        assert list(g) == GAUGE_KEYS + ["note"]
+        assert g["note"]["id"] == g["note_id"] and g["reading_channel_value_36"] == g["note_id"] + 35
+    second = ok(api.get(page["links"]["next"]))
+    assert len(second["data"]) == 100 and all(g["note"]["id"] == g["note_id"] for g in second["data"])
+    # the other way round: 1,000 parents, each with its 40-column child
+    notes = ok(api.get("/api/notes", params={"per_page": 1000, "include": "gauges"}))
+    assert len(notes["data"]) == 1000
+    for n in notes["data"]:
+        assert len(n["gauges"]) == 1 and n["gauges"][0]["note_id"] == n["id"]
+        assert list(n["gauges"][0]) == GAUGE_KEYS
+    # filters, sorts and a nested page on the wide table
+    one = ok(api.get("/api/gauges", params={"filter[reading_channel_value_01]":
+                                            page["data"][5]["reading_channel_value_01"]}))
+    assert [g["id"] for g in one["data"]] == [page["data"][5]["id"]]
+    desc = ok(api.get("/api/gauges", params={"per_page": 1000, "sort": "-reading_channel_value_36"}))
+    assert [g["id"] for g in desc["data"]] == sorted((g["id"] for g in page["data"] + second["data"]),
+                                                     reverse=True)[:1000]
+    err(api.get("/api/gauges", params={"per_page": 1001}), 422)

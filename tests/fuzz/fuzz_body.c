@@ -1,8 +1,8 @@
-/* fuzz_body.c — libFuzzer: a request body through the same JSON tokener settings as
- * app.c (strict, UTF-8 validated, depth 32) and then every field rule of every resource,
- * as create and as partial update, plus the scalar conversions behind them. */
+/* fuzz_body.c — libFuzzer: a request body through the real parse path (jsonbody_parse, as
+ * the dispatcher calls it with the configured depth) and then every field rule of every
+ * resource, as create and as partial update, plus the scalar conversions behind them. */
 #include "config.h"
-#include "jsonraw.h"
+#include "jsonbody.h"
 #include "rules.h"
 #include "value.h"
 
@@ -15,7 +15,9 @@ static struct config *cfg;
 
 static int no_exists(void *ud, const char *t, const char *c, json_object *v)
 {
-    (void)ud; (void)t; (void)c;
+    (void)ud;
+    (void)t;
+    (void)c;
     return json_object_get_type(v) == json_type_int ? 1 : 0;
 }
 
@@ -33,11 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!cfg) abort();
     }
     if (size > 1 << 20) return 0;
-    struct json_tokener *tok = json_tokener_new_ex(32);
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    json_object *body = json_tokener_parse_ex(tok, (const char *)data, (int)size);
-    json_tokener_free(tok);
-    if (body && json_object_is_type(body, json_type_object)) {
+    static struct arena arena;
+    if (!arena.chunk_size) arena_init(&arena, 64 * 1024);
+    json_object *body = NULL;
+    const char *why = NULL;
+    int rc = jsonbody_parse((const char *)data, size, cfg->max_json_depth, &arena, &body, &why);
+    /* exactly one of: an object, or a reason a client can read */
+    if ((rc == 0) != (body != NULL) || (rc != 0 && (!why || !*why))) abort();
+    if (rc == 0 && !json_object_is_type(body, json_type_object)) abort();
+    if (body) {
         for (size_t r = 0; r < cfg->resources->n; r++) {
             const struct resource *res = &cfg->resources->items[r];
             for (size_t f = 0; f < res->nfields; f++) {
@@ -48,11 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  * and re-parse to a value of the same type */
                 const char *raw;
                 size_t rawlen;
-                int found = jsonraw_member((const char *)data, size, fd->name, &raw, &rawlen);
+                int found = jsonbody_member((const char *)data, size, fd->name, &raw, &rawlen);
                 if ((found == 0) != present) abort();
                 if (found == 0) {
                     char *min = malloc(rawlen + 1);
-                    size_t mlen = jsonraw_minify(raw, rawlen, min);
+                    size_t mlen = jsonbody_minify(raw, rawlen, min);
                     json_object *again = json_tokener_parse(min);
                     if (json_object_get_type(again) != json_object_get_type(v) &&
                         !(json_object_get_type(v) == json_type_double))
@@ -84,5 +90,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (body) json_object_put(body);
+    arena_reset(&arena);
     return 0;
 }

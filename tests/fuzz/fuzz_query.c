@@ -4,6 +4,7 @@
 #include "config.h"
 #include "query.h"
 #include "value.h"
+#include "value.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -30,13 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const struct resource *res = &cfg->resources->items[r];
             const struct query_param *sp = query_get(&q, "sort");
             struct sort_key keys[8];
-            if (sp && query_utf8_valid(sp->value, sp->len)) resource_parse_sort(res, sp->value, true, keys, 8);
+            if (sp && value_utf8_valid(sp->value, sp->len))
+                resource_parse_sort(res, sp->value, true, keys, 8);
             for (size_t i = 0; i < q.n; i++) {
                 long long v;
                 char date[27];
                 value_parse_int(q.items[i].value, q.items[i].len, &v);
                 value_parse_date(q.items[i].value, q.items[i].len, date);
-                query_utf8_valid(q.items[i].key, q.items[i].key_len);
+                value_utf8_valid(q.items[i].key, q.items[i].key_len);
             }
         }
     }

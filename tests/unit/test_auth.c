@@ -38,7 +38,8 @@ static struct parsed parse(const char *header)
 static void expect_reject(const char *header)
 {
     struct parsed p = parse(header);
-    if (p.rc != -1) fail_msg("expected -1 for header \"%s\", got %d", header ? header : "(null)", p.rc);
+    if (p.rc != -1)
+        fail_msg("expected -1 for header \"%s\", got %d", header ? header : "(null)", p.rc);
 }
 
 static void expect_secret(const struct parsed *p, const char *want)
@@ -94,11 +95,11 @@ static void test_bearer_rejects_other_schemes(void **state)
     expect_reject("Basic YWRtaW46c2VjcmV0");
     expect_reject("Token 1|abc");
     expect_reject("Digest 1|abc");
-    expect_reject("Bearerx 1|abc");   /* scheme must be followed by whitespace */
+    expect_reject("Bearerx 1|abc"); /* scheme must be followed by whitespace */
     expect_reject("Bearer:1|abc");
     expect_reject("Bear 1|abc");
-    expect_reject("1|abc");           /* no scheme */
-    expect_reject(" Bearer 1|abc");   /* leading space before the scheme */
+    expect_reject("1|abc");         /* no scheme */
+    expect_reject(" Bearer 1|abc"); /* leading space before the scheme */
 }
 
 static void test_bearer_scheme_case_insensitive(void **state)
@@ -177,7 +178,7 @@ static void test_bearer_legacy_secret(void **state)
     assert_false(p.has_id);
     assert_int_equal(p.id, 0);
     expect_secret(&p, "xYUeiYVfv7cwAvX8TFfsoUrnG3qyXTOgpSt9viVjbc4b8602");
-    p = parse("Bearer 12345");  /* digits only, no bar: still a legacy secret */
+    p = parse("Bearer 12345"); /* digits only, no bar: still a legacy secret */
     assert_false(p.has_id);
     expect_secret(&p, "12345");
 }
@@ -191,8 +192,8 @@ static void test_bearer_bad_ids(void **state)
     expect_reject("Bearer -1|x");
     expect_reject("Bearer +1|x");
     expect_reject("Bearer 0x1|x");
-    expect_reject("Bearer |x");         /* empty id */
-    expect_reject("Bearer 0|x");        /* id 0 never exists */
+    expect_reject("Bearer |x");  /* empty id */
+    expect_reject("Bearer 0|x"); /* id 0 never exists */
     expect_reject("Bearer 000|x");
     /* 20 digits: more than any bigint unsigned id could need, and the overflow case */
     expect_reject("Bearer 12345678901234567890|x");
@@ -245,13 +246,17 @@ static void test_bearer_length_limit(void **state)
 static void test_bearer_control_characters(void **state)
 {
     (void)state;
-    expect_reject("Bearer 1|ab\x01" "cd");
+    expect_reject("Bearer 1|ab\x01"
+                  "cd");
     expect_reject("Bearer 1|abc\r");
     expect_reject("Bearer 1|abc\r\nX-Injected: 1");
     expect_reject("Bearer 1|ab\ncd");
-    expect_reject("Bearer 1|ab\x7f" "cd");        /* DEL */
-    expect_reject("Bearer 1|ab\x1b" "cd");        /* ESC */
-    expect_reject("Bearer 1|ab\xc3\xa9" "cd");    /* non-ASCII (UTF-8 é) */
+    expect_reject("Bearer 1|ab\x7f"
+                  "cd"); /* DEL */
+    expect_reject("Bearer 1|ab\x1b"
+                  "cd"); /* ESC */
+    expect_reject("Bearer 1|ab\xc3\xa9"
+                  "cd"); /* non-ASCII (UTF-8 é) */
     expect_reject("Bearer 1|ab\xff");
     expect_reject("Bearer \x01");
 }
@@ -330,7 +335,8 @@ static void test_sha256_nul_is_data(void **state)
     assert_string_not_equal(h1, h4);
     for (size_t i = 0; i < 64; i++) {
         char c = h1[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) fail_msg("non lowercase-hex '%c'", c);
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            fail_msg("non lowercase-hex '%c'", c);
     }
 }
 
@@ -366,10 +372,13 @@ static void test_can(void **state)
     char *ab_rw[] = {"read", "write"};
     char *ab_r[] = {"read"};
     char *ab_star[] = {"*"};
-    struct auth_token all = {.id = 1, .user_id = 1, .all = true, .abilities = ab_star, .nabilities = 1};
-    struct auth_token rw = {.id = 2, .user_id = 1, .all = false, .abilities = ab_rw, .nabilities = 2};
+    struct auth_token all = {
+        .id = 1, .user_id = 1, .all = true, .abilities = ab_star, .nabilities = 1};
+    struct auth_token rw = {
+        .id = 2, .user_id = 1, .all = false, .abilities = ab_rw, .nabilities = 2};
     struct auth_token r = {.id = 3, .user_id = 1, .all = false, .abilities = ab_r, .nabilities = 1};
-    struct auth_token none = {.id = 4, .user_id = 1, .all = false, .abilities = NULL, .nabilities = 0};
+    struct auth_token none = {
+        .id = 4, .user_id = 1, .all = false, .abilities = NULL, .nabilities = 0};
 
     assert_true(auth_can(&all, "read"));
     assert_true(auth_can(&all, "write"));
@@ -379,11 +388,11 @@ static void test_can(void **state)
     assert_true(auth_can(&rw, "read"));
     assert_true(auth_can(&rw, "write"));
     assert_false(auth_can(&rw, "admin"));
-    assert_false(auth_can(&rw, "*"));     /* "*" is granted by the token, not asked for */
+    assert_false(auth_can(&rw, "*")); /* "*" is granted by the token, not asked for */
 
     assert_true(auth_can(&r, "read"));
     assert_false(auth_can(&r, "write"));
-    assert_false(auth_can(&r, "Read"));   /* ability names are case-sensitive (Sanctum) */
+    assert_false(auth_can(&r, "Read")); /* ability names are case-sensitive (Sanctum) */
     assert_false(auth_can(&r, "rea"));
     assert_false(auth_can(&r, "reader"));
     assert_false(auth_can(&r, ""));
@@ -458,8 +467,8 @@ static void test_abilities_empty_and_null(void **state)
 static void test_abilities_garbage(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"garbage", "", "{\"read\":true}", "\"*\"", "42", "null",
-                                      "[\"read\"", "true"};
+    static const char *const bad[] = {"garbage", "",     "{\"read\":true}", "\"*\"",
+                                      "42",      "null", "[\"read\"",       "true"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char **list = (char **)1;
         int n = auth_parse_abilities(bad[i], &list);
@@ -472,8 +481,8 @@ static void test_abilities_skip_non_strings(void **state)
 {
     (void)state;
     char **list = NULL;
-    int n = auth_parse_abilities("[1,\"read\",null,true,{\"x\":\"write\"},[\"write\"],\"write\",2.5]",
-                                 &list);
+    int n = auth_parse_abilities(
+        "[1,\"read\",null,true,{\"x\":\"write\"},[\"write\"],\"write\",2.5]", &list);
     assert_int_equal(n, 2);
     assert_string_equal(list[0], "read");
     assert_string_equal(list[1], "write");
@@ -504,9 +513,31 @@ static void test_duration_invalid(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "",     "0",    "0s",   "0d",   "-1",   "-5m",   "d",      "s",    "5x",   "5dd",
-        "5 d",  "1.5h", "1e3s", "abc",  "5w",   "5y",    "5D",     "5H",   "h5",   "5ms",
-        "99999999999999999999s", "9223372036854775807s", "100000d", "1000000h", "40000000000",
+        "",
+        "0",
+        "0s",
+        "0d",
+        "-1",
+        "-5m",
+        "d",
+        "s",
+        "5x",
+        "5dd",
+        "5 d",
+        "1.5h",
+        "1e3s",
+        "abc",
+        "5w",
+        "5y",
+        "5D",
+        "5H",
+        "h5",
+        "5ms",
+        "99999999999999999999s",
+        "9223372036854775807s",
+        "100000d",
+        "1000000h",
+        "40000000000",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         long long v = admin_parse_duration(bad[i]);
@@ -605,8 +636,21 @@ static void test_abilities_json_invalid(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "a b", "", "x,,y", ",read", "read,", ",", "read, write", "re\"ad", "re\\ad",
-        "read\n", "r\xc3\xa9" "ad", "[\"x\"]", "a;b", "a/b",
+        "a b",
+        "",
+        "x,,y",
+        ",read",
+        "read,",
+        ",",
+        "read, write",
+        "re\"ad",
+        "re\\ad",
+        "read\n",
+        "r\xc3\xa9"
+        "ad",
+        "[\"x\"]",
+        "a;b",
+        "a/b",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char out[256];
@@ -640,8 +684,10 @@ static void test_abilities_json_limits(void **state)
         int rc = admin_abilities_json("read,write", buf, len);
         for (size_t i = len; i < sizeof buf; i++)
             if (buf[i] != '#') fail_msg("outlen %zu: byte %zu overwritten", len, i);
-        if (rc == 0) assert_string_equal(buf, "[\"read\",\"write\"]");
-        else assert_int_equal(rc, -1);
+        if (rc == 0)
+            assert_string_equal(buf, "[\"read\",\"write\"]");
+        else
+            assert_int_equal(rc, -1);
         if (len >= 17 + 2) assert_int_equal(rc, 0); /* 16 chars + NUL, with slack */
         if (len < 17) assert_int_equal(rc, -1);
     }

@@ -24,10 +24,10 @@ static char tmpdir[256];
 static char routes_abs[PATH_MAX], resources_abs[PATH_MAX];
 
 static const char *const env_vars[] = {
-    "AIENGINE_ETC",          "AIENGINE_LISTEN",        "AIENGINE_WORKERS",
+    "AIENGINE_ETC",          "AIENGINE_LISTEN",         "AIENGINE_WORKERS",
     "AIENGINE_MAX_REQUESTS", "AIENGINE_MAX_BODY_BYTES", "AIENGINE_DB_HOST",
-    "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",     "AIENGINE_DB_USER",
-    "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",       "AIENGINE_APP_KEY",
+    "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",      "AIENGINE_DB_USER",
+    "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",        "AIENGINE_APP_KEY",
     "AIENGINE_APP_URL",      "AIENGINE_MIGRATIONS",
 };
 
@@ -41,7 +41,8 @@ static int setup_all(void **state)
     (void)state;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/aiengine-config-XXXXXX");
     if (!mkdtemp(tmpdir)) return -1;
-    if (!realpath("etc/routes.yaml", routes_abs) || !realpath("etc/resources.yaml", resources_abs)) {
+    if (!realpath("etc/routes.yaml", routes_abs) ||
+        !realpath("etc/resources.yaml", resources_abs)) {
         fprintf(stderr, "run from the repository root (etc/ not found)\n");
         return -1;
     }
@@ -206,10 +207,15 @@ static void test_bad_env_values(void **state)
     static const struct {
         const char *var, *value;
     } bad[] = {
-        {"AIENGINE_WORKERS", "0"},       {"AIENGINE_WORKERS", "-1"},  {"AIENGINE_WORKERS", "abc"},
-        {"AIENGINE_WORKERS", ""},        {"AIENGINE_WORKERS", "4x"},  {"AIENGINE_WORKERS", "257"},
+        {"AIENGINE_WORKERS", "0"},
+        {"AIENGINE_WORKERS", "-1"},
+        {"AIENGINE_WORKERS", "abc"},
+        {"AIENGINE_WORKERS", ""},
+        {"AIENGINE_WORKERS", "4x"},
+        {"AIENGINE_WORKERS", "257"},
         {"AIENGINE_WORKERS", "99999999999999999999"},
-        {"AIENGINE_MAX_REQUESTS", "-5"}, {"AIENGINE_DB_PORT", "70000"},
+        {"AIENGINE_MAX_REQUESTS", "-5"},
+        {"AIENGINE_DB_PORT", "70000"},
         {"AIENGINE_MAX_BODY_BYTES", "0"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -310,8 +316,8 @@ static void test_broken_routes_fail_full_load_only(void **state)
     snprintf(text, sizeof text, "server:\n  workers: 2\nroutes: routes.yaml\nresources: %s\n",
              resources_abs);
     write_file(dir, "aiengine.yaml", text);
-    const char *routes = write_file(dir, "routes.yaml",
-                                    "routes:\n  - method: GET\n    path: /api/x\n    handler: nope\n");
+    const char *routes = write_file(
+        dir, "routes.yaml", "routes:\n  - method: GET\n    path: /api/x\n    handler: nope\n");
     char routes_path[600];
     snprintf(routes_path, sizeof routes_path, "%s", routes);
     expect_error(dir, routes_path, 4, "unknown handler 'nope'");
@@ -350,13 +356,14 @@ static void resource_fails(const char *name, const char *text, int line, const c
 static void test_resource_good_fixture(void **state)
 {
     (void)state;
-    const char *path = write_file(tmpdir, "good-res.yaml",
-                                  RES_HEAD
-                                  "      title: { type: string, fillable: true, rules: \"required|string|max:255\" }\n"
-                                  "      price: { type: \"decimal(8,2)\", fillable: true, rules: \"nullable|numeric\" }\n"
-                                  "      created_at: { type: timestamp, auto: created }\n"
-                                  "    filters: [title]\n"
-                                  "    sorts: [price]\n");
+    const char *path = write_file(
+        tmpdir, "good-res.yaml",
+        RES_HEAD
+        "      title: { type: string, fillable: true, rules: \"required|string|max:255\" }\n"
+        "      price: { type: \"decimal(8,2)\", fillable: true, rules: \"nullable|numeric\" }\n"
+        "      created_at: { type: timestamp, auto: created }\n"
+        "    filters: [title]\n"
+        "    sorts: [price]\n");
     struct config_error err = {{0}};
     struct resource_set *set = resource_set_load(path, &err);
     if (!set) fail_msg("%s", err.msg);
@@ -379,7 +386,7 @@ static void test_resource_good_fixture(void **state)
     struct sort_key keys[4];
     assert_int_equal(resource_parse_sort(r, "-price,id", true, keys, 4), 2);
     assert_true(keys[0].desc);
-    assert_int_equal(resource_parse_sort(r, "title", true, keys, 4), -1);  /* not sortable */
+    assert_int_equal(resource_parse_sort(r, "title", true, keys, 4), -1); /* not sortable */
     assert_int_equal(resource_parse_sort(r, "title", false, keys, 4), 1);
     assert_int_equal(resource_parse_sort(r, "price,price", true, keys, 4), -1);
     assert_int_equal(resource_parse_sort(r, "price,", true, keys, 4), -1);
@@ -418,18 +425,22 @@ static void test_resource_bad_rule(void **state)
 {
     (void)state;
     resource_fails("rule.yaml",
-                   RES_HEAD "      title: { type: string, fillable: true, rules: \"required|strng\" }\n",
+                   RES_HEAD
+                   "      title: { type: string, fillable: true, rules: \"required|strng\" }\n",
                    6, "title", "strng");
     resource_fails("rule2.yaml",
-                   RES_HEAD "      title: { type: string, fillable: true, rules: \"max:abc\" }\n", 6,
-                   "title", "max");
+                   RES_HEAD "      title: { type: string, fillable: true, rules: \"max:abc\" }\n",
+                   6, "title", "max");
     /* exists/unique must name declared tables and fields */
     resource_fails("rule3.yaml",
-                   RES_HEAD "      owner_id: { type: fk, fillable: true, rules: \"exists:owners,id\" }\n",
+                   RES_HEAD
+                   "      owner_id: { type: fk, fillable: true, rules: \"exists:owners,id\" }\n",
                    0, "owner_id", "owners");
-    resource_fails("rule4.yaml",
-                   RES_HEAD "      title: { type: string, fillable: true, rules: \"unique:things,title,size\" }\n",
-                   0, "title", "size");
+    resource_fails(
+        "rule4.yaml",
+        RES_HEAD
+        "      title: { type: string, fillable: true, rules: \"unique:things,title,size\" }\n",
+        0, "title", "size");
 }
 
 static void test_resource_other_errors(void **state)
@@ -443,7 +454,9 @@ static void test_resource_other_errors(void **state)
                    "      title: { type: string }\n",
                    5, "no field of type id", NULL);
     resource_fails("twoid.yaml", RES_HEAD "      id2: { type: id }\n", 6, "only one", NULL);
-    resource_fails("fillid.yaml", RES_HEAD "      created_at: { type: timestamp, auto: created, fillable: true }\n",
+    resource_fails("fillid.yaml",
+                   RES_HEAD
+                   "      created_at: { type: timestamp, auto: created, fillable: true }\n",
                    6, "created_at", "fillable");
     resource_fails("table.yaml",
                    "resources:\n  things:\n    table: \"things; DROP TABLE x\"\n    fields:\n"
@@ -452,12 +465,14 @@ static void test_resource_other_errors(void **state)
     resource_fails("fname.yaml", RES_HEAD "      \"bad name\": { type: string }\n", 6, "bad name",
                    NULL);
     resource_fails("rel.yaml",
-                   RES_HEAD "    relations:\n      owner: { belongs_to: owners, foreign_key: owner_id }\n",
+                   RES_HEAD
+                   "    relations:\n      owner: { belongs_to: owners, foreign_key: owner_id }\n",
                    7, "owner", "owners");
     resource_fails("cursor.yaml",
-                   RES_HEAD "      note: { type: string, fillable: true, rules: \"nullable|string\" }\n"
-                            "    pagination: cursor\n"
-                            "    sorts: [note]\n",
+                   RES_HEAD
+                   "      note: { type: string, fillable: true, rules: \"nullable|string\" }\n"
+                   "    pagination: cursor\n"
+                   "    sorts: [note]\n",
                    0, "note", NULL);
 }
 

@@ -19,7 +19,8 @@ static void test_duplicate_key_in_routes_is_refused(void **state)
     struct config_error err;
     struct resource_set *set = resource_set_load("etc/resources.yaml", &err);
     assert_non_null(set);
-    struct router *r = router_load("tests/fuzz/regressions/config-duplicate-key-leak.yaml", set, &err);
+    struct router *r =
+        router_load("tests/fuzz/regressions/config-duplicate-key-leak.yaml", set, &err);
     assert_null(r);
     assert_non_null(strstr(err.msg, "config-duplicate-key-leak.yaml:"));
     resource_set_free(set);

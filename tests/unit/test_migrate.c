@@ -70,9 +70,16 @@ static void test_list_sorted_by_name(void **state)
 {
     (void)state;
     static const char *const files[] = {
-        "0010_ten.up.sql",  "0010_ten.down.sql", "0002_two.up.sql", "0002_two.down.sql",
-        "0001_one.up.sql",  "0001_one.down.sql", "README.md",       "notes.sql",
-        "0003_three.up.sql.bak", NULL,
+        "0010_ten.up.sql",
+        "0010_ten.down.sql",
+        "0002_two.up.sql",
+        "0002_two.down.sql",
+        "0001_one.up.sql",
+        "0001_one.down.sql",
+        "README.md",
+        "notes.sql",
+        "0003_three.up.sql.bak",
+        NULL,
     };
     const char *dir = make_dir("sorted", files);
     struct migration_file *out = NULL;
@@ -116,8 +123,8 @@ static void test_list_real_migrations(void **state)
     int n = migrate_list("db/migrations", &out, err, sizeof err);
     if (n < 0) fail_msg("db/migrations (run from the repository root): %s", err);
     static const char *const names[] = {
-        "0001_create_users_table",         "0002_create_personal_access_tokens_table",
-        "0003_create_workflows_table",     "0004_create_prompts_table",
+        "0001_create_users_table",          "0002_create_personal_access_tokens_table",
+        "0003_create_workflows_table",      "0004_create_prompts_table",
         "0005_create_workflow_steps_table", "0006_create_execution_logs_table",
     };
     assert_int_equal(n, 6);

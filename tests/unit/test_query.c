@@ -1,6 +1,6 @@
 /* test_query.c — unit tests for query.c: query_parse (splitting, percent-decoding of keys
  * and values, '+' as space, malformed escapes → -1, duplicates: the last one wins, at most
- * QUERY_MAX_PARAMS parameters), query_get and query_utf8_valid. */
+ * QUERY_MAX_PARAMS parameters), query_get and value_utf8_valid. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "query.h"
+#include "value.h"
 
 static struct arena arena;
 
@@ -35,7 +36,8 @@ static void expect_param(const struct query *q, const char *key, const char *val
     const struct query_param *p = query_get(q, key);
     if (!p) fail_msg("no parameter '%s'", key);
     if (p->len != len || memcmp(p->value, value, len))
-        fail_msg("'%s': got '%.*s' (%zu bytes), want %zu bytes", key, (int)p->len, p->value, p->len, len);
+        fail_msg("'%s': got '%.*s' (%zu bytes), want %zu bytes", key, (int)p->len, p->value, p->len,
+                 len);
     assert_int_equal(p->value[p->len], '\0');
     assert_int_equal(p->key_len, strlen(key));
 }
@@ -82,7 +84,8 @@ static void test_percent_decoding(void **state)
 {
     (void)state;
     struct query q;
-    assert_int_equal(query_parse(&arena, "filter%5Btrigger_event%5D=lead%2Ecreated&x=%41%62%7e", &q), 0);
+    assert_int_equal(
+        query_parse(&arena, "filter%5Btrigger_event%5D=lead%2Ecreated&x=%41%62%7e", &q), 0);
     EXPECT(&q, "filter[trigger_event]", "lead.created");
     EXPECT(&q, "x", "Ab~");
     /* upper and lower case hex */
@@ -114,8 +117,8 @@ static void test_bad_escapes(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "a=%",    "a=%4",  "a=%zz",    "a=%G1",   "a=%1G",     "a=1&b=%",  "%=1",
-        "a%=1",   "a=%%41", "a=%-1",   "a=% 1",   "x=1&y=2&z=%0", "%5=1",
+        "a=%",  "a=%4",   "a=%zz", "a=%G1", "a=%1G",        "a=1&b=%", "%=1",
+        "a%=1", "a=%%41", "a=%-1", "a=% 1", "x=1&y=2&z=%0", "%5=1",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct query q;
@@ -197,50 +200,51 @@ static void test_utf8_valid(void **state)
         "",
         "plain ascii",
         "caf\xc3\xa9",
-        "\xe2\x82\xac",         /* U+20AC */
-        "\xf0\x9f\x98\x80",     /* U+1F600 */
-        "\xef\xbb\xbf",         /* BOM */
-        "\xe2\x80\xa8",         /* U+2028 */
-        "\xc2\x80",             /* U+0080, smallest 2-byte */
-        "\xe0\xa0\x80",         /* U+0800, smallest 3-byte */
-        "\xed\x9f\xbf",         /* U+D7FF */
-        "\xee\x80\x80",         /* U+E000 */
-        "\xf0\x90\x80\x80",     /* U+10000 */
-        "\xf4\x8f\xbf\xbf",     /* U+10FFFF */
+        "\xe2\x82\xac",     /* U+20AC */
+        "\xf0\x9f\x98\x80", /* U+1F600 */
+        "\xef\xbb\xbf",     /* BOM */
+        "\xe2\x80\xa8",     /* U+2028 */
+        "\xc2\x80",         /* U+0080, smallest 2-byte */
+        "\xe0\xa0\x80",     /* U+0800, smallest 3-byte */
+        "\xed\x9f\xbf",     /* U+D7FF */
+        "\xee\x80\x80",     /* U+E000 */
+        "\xf0\x90\x80\x80", /* U+10000 */
+        "\xf4\x8f\xbf\xbf", /* U+10FFFF */
         "\x7f",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (!query_utf8_valid(ok[i], strlen(ok[i]))) fail_msg("rejected valid #%zu", i);
+        if (!value_utf8_valid(ok[i], strlen(ok[i]))) fail_msg("rejected valid #%zu", i);
     static const char *const bad[] = {
-        "\x80",                 /* lone continuation */
+        "\x80", /* lone continuation */
         "\xbf",
-        "\xc0\x80",             /* overlong NUL */
-        "\xc1\xbf",             /* overlong */
-        "\xe0\x80\x80",         /* overlong 3-byte */
-        "\xe0\x9f\xbf",         /* overlong 3-byte */
-        "\xf0\x80\x80\x80",     /* overlong 4-byte */
-        "\xf0\x8f\xbf\xbf",     /* overlong 4-byte */
-        "\xed\xa0\x80",         /* U+D800 surrogate */
-        "\xed\xbf\xbf",         /* U+DFFF surrogate */
-        "\xf4\x90\x80\x80",     /* U+110000 */
+        "\xc0\x80",         /* overlong NUL */
+        "\xc1\xbf",         /* overlong */
+        "\xe0\x80\x80",     /* overlong 3-byte */
+        "\xe0\x9f\xbf",     /* overlong 3-byte */
+        "\xf0\x80\x80\x80", /* overlong 4-byte */
+        "\xf0\x8f\xbf\xbf", /* overlong 4-byte */
+        "\xed\xa0\x80",     /* U+D800 surrogate */
+        "\xed\xbf\xbf",     /* U+DFFF surrogate */
+        "\xf4\x90\x80\x80", /* U+110000 */
         "\xf5\x80\x80\x80",
         "\xfe",
         "\xff",
-        "\xc3",                 /* truncated */
-        "\xe2\x82",             /* truncated */
-        "\xf0\x9f\x98",         /* truncated */
-        "\xc3\x28",             /* bad continuation */
+        "\xc3",         /* truncated */
+        "\xe2\x82",     /* truncated */
+        "\xf0\x9f\x98", /* truncated */
+        "\xc3\x28",     /* bad continuation */
         "\xe2\x28\xa1",
-        "a\xe9" "b",             /* Latin-1 */
+        "a\xe9"
+        "b", /* Latin-1 */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        if (query_utf8_valid(bad[i], strlen(bad[i]))) fail_msg("accepted invalid #%zu", i);
+        if (value_utf8_valid(bad[i], strlen(bad[i]))) fail_msg("accepted invalid #%zu", i);
     /* NUL bytes are refused wherever they are */
-    assert_false(query_utf8_valid("a\0b", 3));
-    assert_false(query_utf8_valid("\0", 1));
+    assert_false(value_utf8_valid("a\0b", 3));
+    assert_false(value_utf8_valid("\0", 1));
     /* only the first n bytes count */
-    assert_true(query_utf8_valid("ab\xff", 2));
-    assert_false(query_utf8_valid("\xe2\x82\xac", 2));
+    assert_true(value_utf8_valid("ab\xff", 2));
+    assert_false(value_utf8_valid("\xe2\x82\xac", 2));
 }
 
 int main(void)

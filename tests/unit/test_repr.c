@@ -49,8 +49,8 @@ static void check(enum field_type t, const char *s, const char *want)
 static void test_null_is_null_for_every_type(void **state)
 {
     (void)state;
-    static const enum field_type all[] = {FIELD_ID,   FIELD_FK,   FIELD_STRING,
-                                          FIELD_TEXT, FIELD_INT,  FIELD_BOOL,
+    static const enum field_type all[] = {FIELD_ID,   FIELD_FK,      FIELD_STRING,
+                                          FIELD_TEXT, FIELD_INT,     FIELD_BOOL,
                                           FIELD_JSON, FIELD_DECIMAL, FIELD_TIMESTAMP};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) check(all[i], NULL, "null");
 }
@@ -94,7 +94,8 @@ static void test_json_is_raw(void **state)
     check(FIELD_JSON, "\"text\"", "\"text\"");
     check(FIELD_JSON, "3.25", "3.25");
     check(FIELD_JSON, "null", "null"); /* a stored JSON null, as the column holds it */
-    check(FIELD_JSON, "{\"s\":\"\\u2028 \\\"q\\\" \xc3\xa9\"}", "{\"s\":\"\\u2028 \\\"q\\\" \xc3\xa9\"}");
+    check(FIELD_JSON, "{\"s\":\"\\u2028 \\\"q\\\" \xc3\xa9\"}",
+          "{\"s\":\"\\u2028 \\\"q\\\" \xc3\xa9\"}");
 }
 
 static void test_timestamps(void **state)
@@ -114,7 +115,8 @@ static void test_strings_plain(void **state)
     check(FIELD_STRING, "lead.created", "\"lead.created\"");
     check(FIELD_TEXT, "  spaced  ", "\"  spaced  \"");
     /* non-ASCII UTF-8 is written as is */
-    check(FIELD_STRING, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    check(FIELD_STRING, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+          "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
     /* a BOM stays */
     check(FIELD_TEXT, "\xef\xbb\xbfx", "\"\xef\xbb\xbfx\"");
     /* '/' needs no escape; "</script>" stays readable */
@@ -150,8 +152,8 @@ static void test_repr_fields_row(void **state)
     (void)state;
     struct field fields[6];
     const char *names[] = {"id", "name", "is_active", "config", "cost", "created_at"};
-    enum field_type types[] = {FIELD_ID, FIELD_STRING, FIELD_BOOL, FIELD_JSON, FIELD_DECIMAL,
-                               FIELD_TIMESTAMP};
+    enum field_type types[] = {FIELD_ID,   FIELD_STRING,  FIELD_BOOL,
+                               FIELD_JSON, FIELD_DECIMAL, FIELD_TIMESTAMP};
     for (int i = 0; i < 6; i++) {
         fields[i] = field_of(types[i]);
         fields[i].name = (char *)names[i];

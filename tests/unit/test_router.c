@@ -30,7 +30,8 @@ static int setup_all(void **state)
     struct config_error err = {{0}};
     resources = resource_set_load("etc/resources.yaml", &err);
     if (!resources) {
-        fprintf(stderr, "cannot load etc/resources.yaml (run from the repository root): %s\n", err.msg);
+        fprintf(stderr, "cannot load etc/resources.yaml (run from the repository root): %s\n",
+                err.msg);
         return -1;
     }
     return 0;
@@ -144,10 +145,11 @@ static void test_id_digits_only(void **state)
         assert_int_equal(m.route->handler, HANDLER_SHOW);
         assert_string_equal(m.params[0], strrchr(ok[i], '/') + 1);
     }
-    static const char *bad[] = {"/api/workflows/abc", "/api/workflows/-1", "/api/workflows/+1",
-                                "/api/workflows/1.5", "/api/workflows/1e3", "/api/workflows/ 1",
-                                "/api/workflows/0x10", "/api/workflows/1a", "/api/workflows/%31",
-                                "/api/workflows//steps", "/api/workflows/x/steps"};
+    static const char *bad[] = {
+        "/api/workflows/abc",    "/api/workflows/-1",     "/api/workflows/+1",
+        "/api/workflows/1.5",    "/api/workflows/1e3",    "/api/workflows/ 1",
+        "/api/workflows/0x10",   "/api/workflows/1a",     "/api/workflows/%31",
+        "/api/workflows//steps", "/api/workflows/x/steps"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (match(r, "GET", bad[i], &m, buf, sizeof buf) != ROUTER_NOT_FOUND)
             fail_msg("expected 404 for %s", bad[i]);
@@ -162,10 +164,17 @@ static void test_not_found(void **state)
     assert_non_null(r);
     char buf[256];
     struct route_match m;
-    static const char *paths[] = {"/",           "/api",          "/api/nothing",
-                                  "/api/Workflows", "/API/workflows", "/api/workflows/1/nothing",
-                                  "/api/workflows/1/steps/2", "api/workflows", "",
-                                  "/api/workflows//",  "//api/workflows",
+    static const char *paths[] = {"/",
+                                  "/api",
+                                  "/api/nothing",
+                                  "/api/Workflows",
+                                  "/API/workflows",
+                                  "/api/workflows/1/nothing",
+                                  "/api/workflows/1/steps/2",
+                                  "api/workflows",
+                                  "",
+                                  "/api/workflows//",
+                                  "//api/workflows",
                                   "/api/a/b/c/d/e/f/g/h/i/j/k/l"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (match(r, "GET", paths[i], &m, buf, sizeof buf) != ROUTER_NOT_FOUND)
@@ -268,20 +277,20 @@ static void test_trailing_slash(void **state)
 static void test_explicit_routes_and_abilities(void **state)
 {
     (void)state;
-    struct router *r = load_ok("explicit.yaml",
-                               "routes:\n"
-                               "  - method: GET\n"
-                               "    path: /api/ping\n"
-                               "    handler: health\n"
-                               "    auth: false\n"
-                               "  - api_resource: prompts\n"
-                               "    abilities: { read: prompts.read, write: prompts.write }\n"
-                               "  - method: GET\n"
-                               "    path: /api/flows/{id}/steps\n"
-                               "    handler: relation\n"
-                               "    resource: workflows\n"
-                               "    relation: steps\n"
-                               "    ability: steps\n");
+    struct router *r =
+        load_ok("explicit.yaml", "routes:\n"
+                                 "  - method: GET\n"
+                                 "    path: /api/ping\n"
+                                 "    handler: health\n"
+                                 "    auth: false\n"
+                                 "  - api_resource: prompts\n"
+                                 "    abilities: { read: prompts.read, write: prompts.write }\n"
+                                 "  - method: GET\n"
+                                 "    path: /api/flows/{id}/steps\n"
+                                 "    handler: relation\n"
+                                 "    resource: workflows\n"
+                                 "    relation: steps\n"
+                                 "    ability: steps\n");
     assert_int_equal(r->n, 1 + 6 + 1);
     char buf[256];
     struct route_match m;
@@ -361,8 +370,8 @@ static void test_unknown_handler_rejected(void **state)
 static void test_other_load_errors(void **state)
 {
     (void)state;
-    load_fails("method.yaml", "routes:\n  - method: FETCH\n    path: /api/x\n    handler: health\n", 2,
-               "unknown method 'FETCH'");
+    load_fails("method.yaml", "routes:\n  - method: FETCH\n    path: /api/x\n    handler: health\n",
+               2, "unknown method 'FETCH'");
     load_fails("param.yaml",
                "routes:\n  - method: GET\n    path: /api/x/{name}\n    handler: health\n", 2,
                "{id}");
@@ -400,9 +409,10 @@ static void test_other_load_errors(void **state)
                "routes:\n  - method: GET\n    path: /api/x\n    handler: health\n    auth: maybe\n",
                5, "true or false");
     load_fails("notlist.yaml", "routes: {}\n", 1, "routes");
-    load_fails("dupkey.yaml",
-               "routes:\n  - method: GET\n    path: /api/x\n    path: /api/y\n    handler: health\n",
-               4, "duplicate key 'path'");
+    load_fails(
+        "dupkey.yaml",
+        "routes:\n  - method: GET\n    path: /api/x\n    path: /api/y\n    handler: health\n", 4,
+        "duplicate key 'path'");
     load_fails("syntax.yaml", "routes:\n  - method: GET\n    path: [/api/x\n", 4, "");
     struct config_error err = {{0}};
     assert_null(router_load("/nonexistent/routes.yaml", resources, &err));

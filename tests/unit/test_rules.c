@@ -79,8 +79,7 @@ static void expect(const char *spec, const char *attr, const char *json, ...)
     int rc;
 
     va_start(ap, json);
-    for (const char *m; (m = va_arg(ap, const char *)) != NULL;)
-        want[nwant++] = m;
+    for (const char *m; (m = va_arg(ap, const char *)) != NULL;) want[nwant++] = m;
     va_end(ap);
     c.exists_result = 1;
     rc = run(spec, attr, json, false, &c);
@@ -113,8 +112,7 @@ static char *repeat(const char *unit, size_t times)
     char *s = malloc(ul * times + 3);
     assert_non_null(s);
     s[0] = '"';
-    for (size_t i = 0; i < times; i++)
-        memcpy(s + 1 + i * ul, unit, ul);
+    for (size_t i = 0; i < times; i++) memcpy(s + 1 + i * ul, unit, ul);
     s[1 + ul * times] = '"';
     s[2 + ul * times] = '\0';
     return s;

@@ -298,8 +298,7 @@ static void test_date_syntax(void **state)
         "next tuesday",
         "1710497430",
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        expect_bad_date(bad[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_bad_date(bad[i]);
     /* Only n bytes are read. */
     {
         char out[27];
@@ -544,6 +543,74 @@ static void test_numeric_cmp(void **state)
     assert_true(value_numeric_cmp(S("1"), "abc") > 0);
 }
 
+static void test_parse_id(void **state)
+{
+    (void)state;
+    unsigned long long v;
+    assert_int_equal(value_parse_id("1", &v), 0);
+    assert_true(v == 1);
+    assert_int_equal(value_parse_id("18446744073709551615", &v), 0);
+    assert_true(v == 18446744073709551615ULL);
+    static const char *const bad[] = {
+        "",   "0",  "18446744073709551616", "99999999999999999999", "-1", "+1", " 1",
+        "1 ", "1a", "000000000000000000001"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (value_parse_id(bad[i], &v) == 0) fail_msg("accepted '%s'", bad[i]);
+    assert_int_equal(value_parse_id(NULL, &v), -1);
+}
+
+static void test_hex_and_identifiers(void **state)
+{
+    (void)state;
+    assert_int_equal(value_hex_digit('0'), 0);
+    assert_int_equal(value_hex_digit('a'), 10);
+    assert_int_equal(value_hex_digit('F'), 15);
+    assert_int_equal(value_hex_digit('g'), -1);
+    assert_int_equal(value_hex_digit('\0'), -1);
+    assert_true(value_is_identifier("workflow_steps"));
+    assert_true(value_is_identifier("_a1"));
+    assert_false(value_is_identifier("1a"));
+    assert_false(value_is_identifier("a-b"));
+    assert_false(value_is_identifier("a`b"));
+    assert_false(value_is_identifier(""));
+    assert_false(value_is_identifier(NULL));
+    char longname[66];
+    memset(longname, 'a', 65);
+    longname[65] = '\0';
+    assert_false(value_is_identifier(longname));
+    longname[64] = '\0';
+    assert_true(value_is_identifier(longname));
+}
+
+static void test_utf8_valid(void **state)
+{
+    (void)state;
+    assert_true(value_utf8_valid("", 0));
+    assert_true(value_utf8_valid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10));
+    assert_false(value_utf8_valid("a\0b", 3));
+    assert_false(value_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(value_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(value_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+    assert_false(value_utf8_valid("\xe2\x82", 2));         /* cut short */
+    assert_int_equal(value_utf8_seq_len("a", 1), 1);
+    assert_int_equal(value_utf8_seq_len("\xe2\x82\xac", 3), 3);
+    assert_int_equal(value_utf8_seq_len("\xe2\x82\xac", 2), 0);
+}
+
+static void test_date_epoch(void **state)
+{
+    (void)state;
+    long long t;
+    assert_int_equal(value_date_epoch("1970-01-01 00:00:00", 19, &t), 0);
+    assert_int_equal(t, 0);
+    assert_int_equal(value_date_epoch("2026-11-26 15:40:44", 19, &t), 0);
+    assert_int_equal(t, 1795707644LL);
+    assert_int_equal(value_date_epoch("2000-02-29T00:00:00+01:00", 25, &t), 0);
+    assert_int_equal(t, 951778800LL);
+    assert_int_equal(value_date_epoch("2026-02-30 00:00:00", 19, &t), -1);
+    assert_int_equal(value_date_epoch("garbage", 7, &t), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +633,10 @@ int main(void)
         cmocka_unit_test(test_decimal_overflow),
         cmocka_unit_test(test_decimal_errors),
         cmocka_unit_test(test_numeric_cmp),
+        cmocka_unit_test(test_parse_id),
+        cmocka_unit_test(test_hex_and_identifiers),
+        cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_date_epoch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

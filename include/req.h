@@ -1,0 +1,100 @@
+/* req.h — one request's context and its error: the low layer every handler calls down into.
+ *
+ * struct ctx carries everything a handler touches: the parsed request, the arena, the
+ * worker's database handle and token cache, the matched route, the authenticated token, the
+ * response buffers, and the one error struct. A function that fails sets ctx->err with
+ * req_fail()/req_invalid() and returns -1; the dispatcher (app.c) alone turns the error kind
+ * into an HTTP status and body. The kinds name what went wrong, not a status code, and
+ * nothing in here or below knows HTTP. Everything allocated here lives in the arena. */
+#ifndef AIENGINE_REQ_H
+#define AIENGINE_REQ_H
+
+#include "arena.h"
+#include "buf.h"
+#include "router.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+enum req_error_kind {
+    REQ_E_NONE,
+    REQ_E_BAD_REQUEST,        /* the request itself is malformed (query, body, header) */
+    REQ_E_UNAUTHENTICATED,    /* no valid token */
+    REQ_E_FORBIDDEN,          /* valid token without the ability */
+    REQ_E_NOT_FOUND,          /* no such route or record */
+    REQ_E_METHOD_NOT_ALLOWED, /* the path exists, not with this method */
+    REQ_E_CONFLICT,           /* the record is in a state that refuses the change */
+    REQ_E_TOO_LARGE,          /* body or requested content over a configured limit */
+    REQ_E_UNSUPPORTED_MEDIA,  /* body is not JSON */
+    REQ_E_INVALID,            /* field validation failed: see fields */
+    REQ_E_INTERNAL,           /* a bug or a schema mismatch, logged */
+    REQ_E_UNAVAILABLE,        /* the database is unreachable or busy: retry later */
+};
+
+struct req_field_errors {
+    const char *field;
+    const char **messages;
+    size_t n, cap;
+};
+
+struct req_error {
+    enum req_error_kind kind;
+    const char *message;             /* NULL: the kind's default message */
+    struct req_field_errors *fields; /* REQ_E_INVALID only, in the order first reported */
+    size_t nfields, capfields;
+    size_t nmessages;
+    int db_status; /* the enum db_status behind the error, DB_OK when there was none */
+};
+
+struct http_request {
+    const char *method;
+    char *path; /* decoded path, a copy the router may split */
+    const char *raw_path;
+    const char *query; /* raw QUERY_STRING, never NULL */
+    const char *content_type;
+    const char *authorization;
+    const char *base_url; /* "http://host:port", for links and Location */
+    const char *body;
+    size_t body_len;
+};
+
+struct auth_token;
+struct auth_cache;
+struct config;
+struct db;
+
+struct ctx {
+    struct arena *arena;
+    const struct config *cfg;
+    struct db *db;
+    struct auth_cache *tokens; /* the worker's verified-token cache, owned by the worker */
+    struct buf *openapi;       /* the worker's cached OpenAPI document (empty until asked) */
+    struct http_request *req;
+    struct route_match match;
+    const struct auth_token *token;
+    json_object *body_json; /* parsed body of writes; freed by an arena cleanup */
+    struct req_error err;
+    int status;
+    struct buf *out;     /* response body */
+    struct buf *headers; /* extra header lines, each ending "\r\n" */
+};
+
+/* Set the request's error (returns -1 for `return req_fail(...)`). `message` may be a
+ * literal or arena text; NULL means the kind's default. */
+int req_fail(struct ctx *c, enum req_error_kind kind, const char *message);
+int req_failf(struct ctx *c, enum req_error_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Add one validation message for `field` (both copied into the arena); the kind becomes
+ * REQ_E_INVALID. */
+void req_invalid(struct ctx *c, const char *field, const char *message);
+/* Whether `field` already has a validation message. */
+bool req_field_has_errors(const struct ctx *c, const char *field);
+/* The error for a failed database call: unavailable (retry later) for DB_UNAVAILABLE and
+ * DB_DEADLOCK, internal for anything else. Callers map DB_DUPLICATE etc. first. Keeps the
+ * status in err.db_status, which is what a transaction retry decides on. */
+int req_db_fail(struct ctx *c, int db_status);
+/* Forget the error (before retrying a transaction). */
+void req_clear_error(struct ctx *c);
+
+#endif

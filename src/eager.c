@@ -1,0 +1,160 @@
+/* eager.c — ?include= eager loading: one query per requested relation for a whole set of
+ * rows, matched back to each row in memory, written after the row's own fields. Must
+ * never issue a query per row. */
+#include "eager.h"
+#include "repr.h"
+#include "sqlb.h"
+
+#include <string.h>
+
+struct loaded {
+    const struct relation *rel;
+    struct db_result res;
+    size_t key_col; /* column in res to match against */
+};
+
+int eager_parse(struct ctx *c, const struct resource *r, const struct query *q,
+                struct eager_includes *out)
+{
+    const struct query_param *inc = query_get(q, "include");
+    out->n = 0;
+    if (!inc || inc->len == 0) return 0;
+    const char *p = inc->value;
+    while (1) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char name[72];
+        const struct relation *rel = NULL;
+        if (len && len < sizeof name) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            rel = resource_relation(r, name);
+        }
+        if (!rel || !rel->includable)
+            return req_failf(c, REQ_E_BAD_REQUEST, "Unknown include '%.*s'. Allowed: %s.",
+                             (int)(len > 64 ? 64 : len), p, r->include_names);
+        bool dup = false;
+        for (size_t i = 0; i < out->n; i++) dup |= out->rel[i] == rel;
+        if (!dup) {
+            if (out->n == EAGER_MAX_INCLUDES)
+                return req_fail(c, REQ_E_BAD_REQUEST, "Too many includes.");
+            out->rel[out->n++] = rel;
+        }
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* The column of `r` whose value identifies a row's related records. */
+static size_t own_column(const struct resource *r, const struct relation *rel)
+{
+    return rel->kind == REL_BELONGS_TO ? resource_field_index(r, rel->foreign_key)
+                                       : resource_field_index(r, r->id);
+}
+
+static int load_relation(struct ctx *c, const struct resource *r, const struct db_result *rows,
+                         const struct relation *rel, struct loaded *out)
+{
+    out->rel = rel;
+    memset(&out->res, 0, sizeof out->res);
+    const struct resource *t = rel->target;
+    size_t own_col = own_column(r, rel);
+    const struct field *own = rel->kind == REL_BELONGS_TO ? rel->foreign_key : r->id;
+    struct db_param *vals = arena_alloc(c->arena, (rows->nrows ? rows->nrows : 1) * sizeof *vals);
+    size_t n = 0;
+    for (size_t i = 0; i < rows->nrows; i++) {
+        const struct db_cell *cell = db_cell(rows, i, own_col);
+        if (!cell->s) continue;
+        bool dup = false;
+        for (size_t k = 0; k < i && !dup; k++) {
+            const struct db_cell *o = db_cell(rows, k, own_col);
+            dup = o->s && o->len == cell->len && !memcmp(o->s, cell->s, cell->len);
+        }
+        if (!dup) vals[n++] = sqlb_bind_text(c->arena, own, cell->s, cell->len);
+    }
+    if (n == 0) return 0;
+    const struct field *match = rel->kind == REL_BELONGS_TO ? t->id : rel->foreign_key;
+    out->key_col = resource_field_index(t, match);
+    struct sqlb q;
+    sqlb_init(&q, c->arena);
+    sqlb_printf(&q, "SELECT %s FROM `%s` WHERE `%s`", t->select_list, t->table, match->name);
+    sqlb_in_list(&q, vals, n);
+    if (rel->kind == REL_HAS_MANY) {
+        const struct sort_key *order = rel->norder ? rel->order : t->default_sort;
+        size_t norder = rel->norder ? rel->norder : t->ndefault_sort;
+        sqlb_order(&q, order, norder, false);
+        /* a unique tie-breaker keeps the children's order stable */
+        if (order[norder - 1].field != t->id) sqlb_printf(&q, ", `%s`", t->id->name);
+    }
+    int s = sqlb_run(&q, c->db, &out->res);
+    return s == DB_OK ? 0 : req_db_fail(c, s);
+}
+
+static void write_row(struct ctx *c, const struct resource *r, const struct db_result *rows,
+                      size_t i, const struct loaded *inc, size_t ninc)
+{
+    struct buf *out = c->out;
+    const struct db_cell *row = db_cell(rows, i, 0);
+    buf_putc(out, '{');
+    repr_fields(out, r, row);
+    for (size_t k = 0; k < ninc; k++) {
+        const struct relation *rel = inc[k].rel;
+        const struct resource *t = rel->target;
+        const struct db_cell *key = &row[own_column(r, rel)];
+        buf_printf(out, ",\"%s\":", rel->name);
+        if (rel->kind == REL_HAS_MANY) buf_putc(out, '[');
+        bool any = false;
+        for (size_t j = 0; key->s && j < inc[k].res.nrows; j++) {
+            const struct db_cell *m = db_cell(&inc[k].res, j, inc[k].key_col);
+            if (!m->s || m->len != key->len || memcmp(m->s, key->s, key->len)) continue;
+            if (any) buf_putc(out, ',');
+            buf_putc(out, '{');
+            repr_fields(out, t, db_cell(&inc[k].res, j, 0));
+            buf_putc(out, '}');
+            any = true;
+            if (rel->kind == REL_BELONGS_TO) break;
+        }
+        if (rel->kind == REL_HAS_MANY)
+            buf_putc(out, ']');
+        else if (!any)
+            buf_puts(out, "null");
+    }
+    buf_putc(out, '}');
+}
+
+/* Every requested relation for `rows`: one query each. NULL on error. */
+static struct loaded *load_all(struct ctx *c, const struct resource *r,
+                               const struct db_result *rows, const struct eager_includes *inc)
+{
+    size_t n = inc ? inc->n : 0;
+    struct loaded *l = arena_calloc(c->arena, (n ? n : 1) * sizeof *l);
+    for (size_t k = 0; k < n; k++)
+        if (load_relation(c, r, rows, inc->rel[k], &l[k])) return NULL;
+    return l;
+}
+
+int eager_write_rows(struct ctx *c, const struct resource *r, const struct db_result *rows,
+                     const struct eager_includes *inc)
+{
+    struct loaded *l = load_all(c, r, rows, inc);
+    if (!l) return -1;
+    buf_putc(c->out, '[');
+    for (size_t i = 0; i < rows->nrows; i++) {
+        if (i) buf_putc(c->out, ',');
+        write_row(c, r, rows, i, l, inc ? inc->n : 0);
+    }
+    buf_putc(c->out, ']');
+    return 0;
+}
+
+int eager_write_single(struct ctx *c, const struct resource *r, const struct db_result *res,
+                       const struct eager_includes *inc)
+{
+    struct loaded *l = load_all(c, r, res, inc);
+    if (!l) return -1;
+    buf_puts(c->out, "{\"data\":");
+    write_row(c, r, res, 0, l, inc ? inc->n : 0);
+    buf_putc(c->out, '}');
+    return 0;
+}
