@@ -1,6 +1,6 @@
-/* master.h — the supervisor: binds the FastCGI socket, pre-forks workers, replaces any
- * that die (with back-off against crash loops), reloads etc/ on SIGHUP (refusing a config
- * that does not compile), and drains workers on SIGTERM/SIGINT. */
+/* master.h — `aiengine serve`: binds the FastCGI socket and supervises the workers with
+ * supervise.h (restart with back-off, reload etc/ on SIGHUP — refusing a config that does
+ * not compile — and drain on SIGTERM/SIGINT). */
 #ifndef AIENGINE_MASTER_H
 #define AIENGINE_MASTER_H
 
