@@ -9,8 +9,9 @@
 /* Takes ownership of cfg. Runs until SIGTERM/SIGINT; returns the exit code. */
 int master_run(const char *etc_dir, struct config *cfg);
 
-/* Open the listening socket for "host:port", ":port" or a unix path. Returns the fd or -1
- * (errno set). A stale unix socket file is removed first. */
-int master_listen(const char *address, int backlog);
+/* Open the listening socket for "host:port", ":port" or a unix path (given `mode`, e.g.
+ * 0660), non-blocking. Returns the fd or -1 (errno set). A stale unix socket file is
+ * removed first. */
+int master_listen(const char *address, int backlog, unsigned mode);
 
 #endif

@@ -10,12 +10,13 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-int master_listen(const char *address, int backlog)
+int master_listen(const char *address, int backlog, unsigned mode)
 {
     if (!strchr(address, ':')) {
         struct stat st;
@@ -23,8 +24,23 @@ int master_listen(const char *address, int backlog)
     }
     int fd = FCGX_OpenSocket(address, backlog);
     if (fd < 0) return -1;
-    /* nginx runs as another user; access is governed by the socket's directory */
-    if (!strchr(address, ':')) chmod(address, 0666);
+    /* nginx runs as another user: it reaches the socket through its group (the service's
+     * Group=), never through "other" */
+    if (!strchr(address, ':') && chmod(address, (mode_t)mode) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    /* workers wait in poll and accept without blocking (worker.c); every generation shares
+     * this one open socket, so the flag is set once, here */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
     return fd;
 }
 
@@ -90,7 +106,7 @@ static void master_stopping(void *ctx)
 int master_run(const char *etc_dir, struct config *cfg)
 {
     log_set_role("master");
-    int fd = master_listen(cfg->listen, cfg->backlog);
+    int fd = master_listen(cfg->listen, cfg->backlog, cfg->socket_mode);
     if (fd < 0) {
         log_error("cannot listen on %s: %s", cfg->listen, strerror(errno));
         config_free(cfg);
