@@ -17,6 +17,7 @@ struct config_db {
     unsigned port;
     unsigned connect_timeout, read_timeout, write_timeout;
     unsigned retry_after;
+    unsigned statement_cache; /* prepared statements kept per worker */
 };
 
 struct config {

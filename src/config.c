@@ -155,6 +155,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     c->db.write_timeout = (unsigned)v;
     if (get_int(&y, db, "retry_after", NULL, 5, 1, 3600, &v, err)) goto fail;
     c->db.retry_after = (unsigned)v;
+    if (get_int(&y, db, "statement_cache", "AIENGINE_DB_STATEMENT_CACHE", 64, 4, 128, &v, err))
+        goto fail;
+    c->db.statement_cache = (unsigned)v;
 
     if (get_int(&y, auth, "token_cache_seconds", NULL, 2, 0, 3600, &v, err)) goto fail;
     c->token_cache_seconds = (int)v;

@@ -222,3 +222,70 @@ def test_slow_reader_gets_the_whole_response_through_sighup_and_sigterm(make_sta
     text = log_text(s)
     assert "config reloaded" in text and "stopped" in text, text[-2000:]
     assert "killing it" not in text, text[-2000:]
+
+
+# ---------------------------------------------------------------- prepared statements
+
+def statement_shapes(wf_id):
+    """GETs that between them need several dozen distinct prepared statements."""
+    paths = [f"/api/workflows/{wf_id}", f"/api/workflows/{wf_id}?include=steps",
+             f"/api/workflows/{wf_id}/steps", f"/api/workflows/{wf_id}/logs", "/api/health"]
+    for res, sorts, filters in (
+            ("workflows", ["name", "-trigger_event", "is_active", "-created_at", "updated_at"],
+             ["trigger_event=e", "is_active=1"]),
+            ("prompts", ["name", "-category", "version", "status", "-model_name"],
+             ["name=x", "category=c", "status=active", "model_name=m"]),
+            ("workflow-steps", ["step_order", "-name", "step_type", "delay_minutes"],
+             [f"workflow_id={wf_id}", "step_type=llm"]),
+            ("execution-logs", ["executed_at", "-executed_at"], ["status=SUCCESS", f"workflow_id={wf_id}"])):
+        for srt in sorts:
+            paths.append(f"/api/{res}?sort={srt}&per_page=3")
+        for flt in filters:
+            k, v = flt.split("=")
+            paths.append(f"/api/{res}?filter[{k}]={v}")
+            for srt in sorts[:2]:
+                paths.append(f"/api/{res}?filter[{k}]={v}&sort={srt}")
+    return paths
+
+
+def test_prepared_statements_running_out_server_wide_never_answer_500(make_stack):
+    """With MariaDB's max_prepared_stmt_count far below what four workers would cache, a
+    worker whose prepare is refused (1461) gives half its cached statements back, shrinks
+    its cache and retries: no request answers 500; one that still cannot get a statement
+    answers 503 with Retry-After, and the pool settles so that requests succeed again."""
+    s = make_stack(workers=4)
+    token = s.create_token(email="stmt@example.com", name="stmt")
+    h = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+    wf = requests.post(s.url + "/api/workflows", json={"name": "w", "trigger_event": "e"},
+                       headers=h, timeout=30).json()["data"]
+    paths = statement_shapes(wf["id"])
+    assert len(paths) > 40
+    limit = 24
+    s.sql_root(f"SET GLOBAL max_prepared_stmt_count = {limit}")
+    try:
+        results, lock = [], threading.Lock()
+
+        def sweep(k):
+            session = requests.Session()
+            for p in paths[k:] + paths[:k]:
+                r = session.get(s.url + p, headers=h, timeout=30)
+                with lock:
+                    results.append((p, r.status_code, r.headers.get("Retry-After"), r.text[:200]))
+
+        for _ in range(2):
+            threads = [threading.Thread(target=sweep, args=(k * 7,)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+        bad = [r for r in results if r[1] not in (200, 503) or (r[1] == 503 and not r[2])]
+        assert bad == [], bad[:5]
+        assert "max_prepared_stmt_count is reached" in log_text(s), log_text(s)[-2000:]
+        held = int(s.sql_root("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'").split()[1])
+        assert held <= limit
+        # settled: a full sequential sweep succeeds (503s, if any, were transient)
+        def clean_sweep():
+            return all(requests.get(s.url + p, headers=h, timeout=30).status_code == 200 for p in paths)
+        assert wait_until(clean_sweep, 60, 0.5), [r for r in results if r[1] != 200][:5]
+    finally:
+        s.sql_root("SET GLOBAL max_prepared_stmt_count = 16382")

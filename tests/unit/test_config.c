@@ -29,7 +29,7 @@ static const char *const env_vars[] = {
     "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",     "AIENGINE_DB_USER",
     "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",       "AIENGINE_APP_KEY",
     "AIENGINE_APP_URL",      "AIENGINE_MIGRATIONS",    "AIENGINE_REQUEST_TIMEOUT",
-    "AIENGINE_SOCKET_MODE",
+    "AIENGINE_SOCKET_MODE",  "AIENGINE_DB_STATEMENT_CACHE",
 };
 
 static void clear_env(void)
@@ -135,6 +135,7 @@ static void test_real_etc(void **state)
     assert_string_equal(c->db.user, "aiengine");
     assert_string_equal(c->db.name, "aiengine");
     assert_int_equal(c->db.retry_after, 5);
+    assert_int_equal(c->db.statement_cache, 64);
     assert_int_equal(c->token_cache_seconds, 2);
     assert_int_equal(c->last_used_interval, 60);
     assert_string_equal(c->app_url, "");
@@ -172,6 +173,7 @@ static void test_env_overrides(void **state)
     setenv("AIENGINE_MIGRATIONS", "/srv/migrations", 1);
     setenv("AIENGINE_REQUEST_TIMEOUT", "3", 1);
     setenv("AIENGINE_SOCKET_MODE", "0600", 1);
+    setenv("AIENGINE_DB_STATEMENT_CACHE", "16", 1);
     struct config_error err = {{0}};
     struct config *c = config_load("etc", &err);
     if (!c) fail_msg("%s", err.msg);
@@ -184,6 +186,7 @@ static void test_env_overrides(void **state)
     assert_string_equal(c->migrations_dir, "/srv/migrations");
     assert_int_equal(c->request_timeout, 3);
     assert_int_equal(c->socket_mode, 0600);
+    assert_int_equal(c->db.statement_cache, 16);
     config_free(c);
 
     /* a relative or host:port listen from the environment is taken as written */
@@ -221,6 +224,7 @@ static void test_bad_env_values(void **state)
         {"AIENGINE_REQUEST_TIMEOUT", "0"}, {"AIENGINE_REQUEST_TIMEOUT", "soon"},
         {"AIENGINE_SOCKET_MODE", "0999"},  {"AIENGINE_SOCKET_MODE", "rw-rw----"},
         {"AIENGINE_SOCKET_MODE", "01777"}, {"AIENGINE_SOCKET_MODE", ""},
+        {"AIENGINE_DB_STATEMENT_CACHE", "3"}, {"AIENGINE_DB_STATEMENT_CACHE", "129"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clear_env();
