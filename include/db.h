@@ -31,6 +31,7 @@ struct config_db {
     unsigned port;
     unsigned connect_timeout, read_timeout, write_timeout;
     unsigned retry_after;
+    unsigned statement_cache; /* prepared statements kept per worker */
 };
 
 enum db_param_type { DBP_NULL, DBP_INT, DBP_UINT, DBP_STR };

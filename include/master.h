@@ -1,6 +1,6 @@
-/* master.h — the supervisor: binds the FastCGI socket, pre-forks workers, replaces any
- * that die (with back-off against crash loops), reloads etc/ on SIGHUP (refusing a config
- * that does not compile), and drains workers on SIGTERM/SIGINT. */
+/* master.h — `aiengine serve`: binds the FastCGI socket and supervises the workers with
+ * supervise.h (restart with back-off, reload etc/ on SIGHUP — refusing a config that does
+ * not compile — and drain on SIGTERM/SIGINT). */
 #ifndef AIENGINE_MASTER_H
 #define AIENGINE_MASTER_H
 
@@ -9,8 +9,9 @@
 /* Takes ownership of cfg. Runs until SIGTERM/SIGINT; returns the exit code. */
 int master_run(const char *etc_dir, struct config *cfg);
 
-/* Open the listening socket for "host:port", ":port" or a unix path. Returns the fd or -1
- * (errno set). A stale unix socket file is removed first. */
-int master_listen(const char *address, int backlog);
+/* Open the listening socket for "host:port", ":port" or a unix path (given `mode`, e.g.
+ * 0660), non-blocking. Returns the fd or -1 (errno set). A stale unix socket file is
+ * removed first. */
+int master_listen(const char *address, int backlog, unsigned mode);
 
 #endif

@@ -34,7 +34,8 @@ struct route {
     const struct resource *resource; /* NULL for health */
     const struct relation *relation; /* HANDLER_RELATION */
     bool auth;
-    char *ability; /* NULL: any valid token */
+    char *ability; /* NULL only when !auth; an explicit route without ability: gets "read"
+                    * for GET/HEAD and "write" otherwise */
     /* compiled pattern: literal segments, or NULL for a parameter */
     char *segments[ROUTE_MAX_SEGMENTS];
     size_t nsegments;

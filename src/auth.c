@@ -10,6 +10,7 @@
 #include "value.h"
 
 #include <json-c/json.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -18,21 +19,74 @@
 #include <time.h>
 
 #define AUTH_CACHE_SLOTS 64
+#define AUTH_FAILED_SLOTS 256
 #define AUTH_MAX_TOKEN 512
+#define NEVER LLONG_MIN
 
+/* Cache ages are measured on the monotonic clock (mono_seconds): a wall clock stepped back
+ * must not keep a revoked token alive. Only expires_at, a wall time from the database, is
+ * compared with time(). */
 struct cached_token {
     struct auth_token tok;
     char hash[65];          /* sha256 hex of the secret, as stored */
     bool by_hash;           /* looked up without an id (legacy form) */
-    time_t checked_at;      /* when the row was last read */
-    time_t expires_at;      /* 0: never */
-    time_t last_used_written;
+    long long checked_at;   /* when the row was last read (monotonic s) */
+    time_t expires_at;      /* wall clock; 0: never */
+    long long last_used_written; /* monotonic s; NEVER */
     bool used;
+};
+
+/* A token that failed to authenticate (no such row, wrong secret, owner gone), so that
+ * the same bad token again costs no query for token_cache_seconds. Direct-mapped by its
+ * hash: a fixed 256 entries per worker, whatever a flood of distinct tokens does. */
+struct failed_token {
+    bool used, has_id;
+    unsigned long long id;
+    char hash[65];
+    long long at; /* monotonic s */
 };
 
 struct auth_cache {
     struct cached_token slots[AUTH_CACHE_SLOTS];
+    struct failed_token failed[AUTH_FAILED_SLOTS];
 };
+
+static long long mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec;
+}
+
+static struct failed_token *failed_slot(struct auth_cache *ac, bool has_id,
+                                        unsigned long long id, const char *hash)
+{
+    unsigned long h = 0; /* the first 32 bits of the (lowercase hex) hash */
+    for (int i = 0; i < 8; i++)
+        h = h << 4 | (unsigned long)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    if (has_id) h ^= (unsigned long)(id * 0x9E3779B97F4A7C15ULL >> 32);
+    return &ac->failed[h % AUTH_FAILED_SLOTS];
+}
+
+/* Whether this exact token failed less than `ttl` seconds ago. */
+static bool failed_recently(struct auth_cache *ac, bool has_id, unsigned long long id,
+                            const char *hash, long long now, int ttl)
+{
+    const struct failed_token *f = failed_slot(ac, has_id, id, hash);
+    return f->used && now - f->at < ttl && f->has_id == has_id && (!has_id || f->id == id) &&
+           auth_equal(f->hash, hash, 64);
+}
+
+static void remember_failure(struct auth_cache *ac, bool has_id, unsigned long long id,
+                             const char *hash, long long now)
+{
+    struct failed_token *f = failed_slot(ac, has_id, id, hash);
+    f->used = true;
+    f->has_id = has_id;
+    f->id = has_id ? id : 0;
+    memcpy(f->hash, hash, 65);
+    f->at = now;
+}
 
 struct auth_cache *auth_cache_new(void)
 {
@@ -175,7 +229,7 @@ static int load_row(struct ctx *c, struct cached_token *slot, bool has_id, unsig
     unsigned long long row_id = strtoull(db_cell(&res, 0, 0)->s, NULL, 10);
     /* refreshing the same token keeps when last_used_at was last written, so the write
      * stays at most once per last_used_interval, not once per cache refresh */
-    time_t written = slot->used && slot->tok.id == row_id ? slot->last_used_written : 0;
+    long long written = slot->used && slot->tok.id == row_id ? slot->last_used_written : NEVER;
     slot_clear(slot);
     slot->used = true;
     slot->last_used_written = written;
@@ -192,7 +246,7 @@ static int load_row(struct ctx *c, struct cached_token *slot, bool has_id, unsig
     for (size_t i = 0; i < slot->tok.nabilities; i++)
         if (!strcmp(slot->tok.abilities[i], "*")) slot->tok.all = true;
     slot->expires_at = parse_utc(db_cell(&res, 0, 3)->s);
-    slot->checked_at = time(NULL);
+    slot->checked_at = mono_seconds();
     return 1;
 }
 
@@ -208,7 +262,8 @@ int auth_authenticate(struct ctx *c)
     auth_sha256_hex(secret, secret_len, hash);
 
     struct auth_cache *ac = c->tokens;
-    time_t now = time(NULL);
+    long long now = mono_seconds();
+    int ttl = c->cfg->token_cache_seconds;
     struct cached_token *slot = NULL, *victim = &ac->slots[0];
     for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++) {
         struct cached_token *t = &ac->slots[i];
@@ -225,19 +280,22 @@ int auth_authenticate(struct ctx *c)
     }
     /* a cached verdict is trusted for token_cache_seconds, then the row is read again, so
      * revocation and expiry changes take effect within that bound */
-    if (!slot || now - slot->checked_at >= c->cfg->token_cache_seconds) {
+    if (!slot && failed_recently(ac, has_id, id, hash, now, ttl)) return unauthenticated(c);
+    if (!slot || now - slot->checked_at >= ttl) {
         struct cached_token *target = slot ? slot : victim;
         int r = load_row(c, target, has_id, id, hash);
         if (r < 0) return req_db_fail(c, r);
         if (r == 0) {
             if (slot) slot_clear(slot);
+            if (ttl > 0) remember_failure(ac, has_id, id, hash, now);
             return unauthenticated(c);
         }
         slot = target;
     }
-    if (!slot || (slot->expires_at && slot->expires_at <= now)) return unauthenticated(c);
+    if (!slot || (slot->expires_at && slot->expires_at <= time(NULL))) return unauthenticated(c);
     if (c->cfg->last_used_interval >= 0 &&
-        now - slot->last_used_written >= c->cfg->last_used_interval) {
+        (slot->last_used_written == NEVER ||
+         now - slot->last_used_written >= c->cfg->last_used_interval)) {
         struct db_param p = db_uint(slot->tok.id);
         int s = db_query(c->db, c->arena,
                          "UPDATE `personal_access_tokens` SET `last_used_at` = CURRENT_TIMESTAMP "

@@ -104,6 +104,22 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     c->max_requests = (long)v;
     if (get_int(&y, srv, "shutdown_timeout", NULL, 30, 1, 3600, &v, err)) goto fail;
     c->shutdown_timeout = (int)v;
+    if (get_int(&y, srv, "request_timeout", "AIENGINE_REQUEST_TIMEOUT", 10, 1, 3600, &v, err))
+        goto fail;
+    c->request_timeout = (int)v;
+    if (get_str(&y, srv, "socket_mode", "AIENGINE_SOCKET_MODE", "0660", &tmp, err)) goto fail;
+    {
+        char *end;
+        long mode = strtol(tmp, &end, 8);
+        bool bad = !*tmp || *end || mode < 0 || mode > 0777;
+        free(tmp);
+        if (bad) {
+            yconf_errorf(err, "%s: server.socket_mode must be octal permission bits such as 0660",
+                          getenv("AIENGINE_SOCKET_MODE") ? "AIENGINE_SOCKET_MODE" : y.path);
+            goto fail;
+        }
+        c->socket_mode = (unsigned)mode;
+    }
 
     if (get_int(&y, lim, "max_body_bytes", "AIENGINE_MAX_BODY_BYTES", 1048576, 1,
                 1024LL * 1024 * 1024, &v, err))
@@ -138,6 +154,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     c->db.write_timeout = (unsigned)v;
     if (get_int(&y, db, "retry_after", NULL, 5, 1, 3600, &v, err)) goto fail;
     c->db.retry_after = (unsigned)v;
+    if (get_int(&y, db, "statement_cache", "AIENGINE_DB_STATEMENT_CACHE", 64, 4, 128, &v, err))
+        goto fail;
+    c->db.statement_cache = (unsigned)v;
 
     if (get_int(&y, auth, "token_cache_seconds", NULL, 2, 0, 3600, &v, err)) goto fail;
     c->token_cache_seconds = (int)v;

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STMT_CACHE 128
+#define STMT_CACHE 128 /* the most database.statement_cache may ask for */
+#define STMT_CACHE_MIN 4
 
 struct stmt_entry {
     char *sql;
@@ -27,6 +28,7 @@ struct db {
     MYSQL *conn;
     bool in_tx;
     struct stmt_entry cache[STMT_CACHE];
+    size_t cap; /* entries [0, cap) are used; shrinks when the server runs out */
     unsigned long clock;
     unsigned long round_trips;
     unsigned err_code;
@@ -44,6 +46,9 @@ struct db *db_new(const struct config_db *cfg)
 {
     struct db *db = mem_calloc(1, sizeof *db);
     db->cfg = *cfg;
+    db->cap = cfg->statement_cache;
+    if (db->cap < STMT_CACHE_MIN) db->cap = STMT_CACHE_MIN;
+    if (db->cap > STMT_CACHE) db->cap = STMT_CACHE;
     return db;
 }
 
@@ -137,11 +142,57 @@ static int map_error(struct db *db, unsigned code, const char *msg)
     }
 }
 
+static void entry_close(struct stmt_entry *e)
+{
+    if (e->stmt) mysql_stmt_close(e->stmt);
+    free(e->sql);
+    memset(e, 0, sizeof *e);
+}
+
+/* Close least recently used statements until at most `keep` remain; returns how many. */
+static size_t cache_trim(struct db *db, size_t keep)
+{
+    size_t held = 0, closed = 0;
+    for (size_t i = 0; i < db->cap; i++) held += db->cache[i].stmt != NULL;
+    while (held > keep) {
+        struct stmt_entry *lru = NULL;
+        for (size_t i = 0; i < db->cap; i++)
+            if (db->cache[i].stmt && (!lru || db->cache[i].last_use < lru->last_use))
+                lru = &db->cache[i];
+        entry_close(lru);
+        held--;
+        closed++;
+    }
+    return closed;
+}
+
+/* The server refused a statement: max_prepared_stmt_count (server-wide, over every
+ * worker's cache) is reached. Give half of ours back and keep at most that many from now
+ * on, so that the workers sharing the server shrink until they fit. Returns whether
+ * anything was freed (then the prepare is worth retrying). */
+static bool cache_yield(struct db *db)
+{
+    size_t held = 0;
+    for (size_t i = 0; i < db->cap; i++) held += db->cache[i].stmt != NULL;
+    if (held == 0) return false;
+    size_t keep = held / 2;
+    size_t closed = cache_trim(db, keep);
+    size_t newcap = keep < STMT_CACHE_MIN ? STMT_CACHE_MIN : keep;
+    if (newcap < db->cap) {
+        for (size_t i = newcap; i < db->cap; i++) entry_close(&db->cache[i]);
+        db->cap = newcap;
+    }
+    log_warn("the server's max_prepared_stmt_count is reached: closed %zu cached statements, "
+             "this worker now keeps at most %zu; retrying",
+             closed, db->cap);
+    return true;
+}
+
 static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
 {
     unsigned long h = hash_str(sql);
     struct stmt_entry *victim = &db->cache[0];
-    for (size_t i = 0; i < STMT_CACHE; i++) {
+    for (size_t i = 0; i < db->cap; i++) {
         struct stmt_entry *e = &db->cache[i];
         if (e->stmt && e->hash == h && !strcmp(e->sql, sql)) {
             e->last_use = ++db->clock;
@@ -152,7 +203,27 @@ static MYSQL_STMT *stmt_get(struct db *db, const char *sql, int *status)
     MYSQL_STMT *st = mysql_stmt_init(db->conn);
     if (!st) mem_oom_abort();
     db->round_trips++;
-    if (mysql_stmt_prepare(st, sql, strlen(sql))) {
+    int rc;
+    while ((rc = mysql_stmt_prepare(st, sql, strlen(sql))) &&
+           mysql_stmt_errno(st) == ER_MAX_PREPARED_STMT_COUNT_REACHED && cache_yield(db)) {
+        db->round_trips++;
+        /* the victim may have been closed: pick again among what is left */
+        victim = &db->cache[0];
+        for (size_t i = 0; i < db->cap; i++) {
+            struct stmt_entry *e = &db->cache[i];
+            if (!e->stmt || (victim->stmt && e->last_use < victim->last_use)) victim = e;
+        }
+    }
+    if (rc) {
+        if (mysql_stmt_errno(st) == ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+            /* nothing of ours left to give back: the others hold them all for now */
+            set_err(db, ER_MAX_PREPARED_STMT_COUNT_REACHED, mysql_stmt_error(st));
+            log_warn("the server's max_prepared_stmt_count is reached and this worker holds no "
+                     "statement to give back; answering 503");
+            mysql_stmt_close(st);
+            *status = DB_UNAVAILABLE;
+            return NULL;
+        }
         *status = map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
         if (*status == DB_ERROR) log_error("while preparing: %s", sql);
         mysql_stmt_close(st);
@@ -420,7 +491,7 @@ int db_query(struct db *db, struct arena *a, const char *sql, const struct db_pa
              size_t nparams, struct db_result *res)
 {
     int s = run_once(db, a, sql, params, nparams, res);
-    if (s == DB_UNAVAILABLE) {
+    if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
         bool was_tx = db->in_tx;
         if (db->conn) {
             log_warn("database connection lost (%u: %s); reconnecting", db->err_code,

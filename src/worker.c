@@ -1,5 +1,11 @@
 /* worker.c — the FastCGI accept loop. Reads one request (bounded body), runs app_handle,
- * writes the response, resets the arena. The only place that speaks libfcgi. */
+ * writes the response, resets the arena. The only place that speaks libfcgi.
+ *
+ * The worker accepts connections itself and hands each one to libfcgi (see
+ * serve_connection), so that it can bound how long a FastCGI client may take: reading the
+ * request and writing the response each get server.request_timeout seconds, after which
+ * a timer shuts the connection down. Stop signals are blocked except while the worker
+ * waits for a connection, so no signal ever interrupts a request's I/O. */
 #include "worker.h"
 #include "app.h"
 #include "auth.h"
@@ -9,13 +15,19 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t conn_fd = -1; /* the connection being served */
+static volatile sig_atomic_t deadline_hit;
 
 static void on_stop(int sig)
 {
@@ -23,16 +35,65 @@ static void on_stop(int sig)
     worker_stop = 1;
 }
 
-static void on_alarm(int sig)
+/* The request's deadline passed: shut the connection down, so that the read or write
+ * libfcgi is blocked in (and any later one) returns at once. shutdown(2) is
+ * async-signal-safe. */
+static void on_deadline(int sig)
 {
-    (void)sig; /* only interrupts accept() while draining */
+    (void)sig;
+    int fd = conn_fd;
+    if (fd < 0) return;
+    deadline_hit = 1;
+    shutdown(fd, SHUT_RDWR);
 }
 
-/* Whether a connection is waiting in the listen queue right now. */
-static bool queue_has_connection(int fd)
+static void arm_deadline(int seconds)
 {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+    struct itimerval it = {.it_value = {.tv_sec = seconds}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void disarm_deadline(void)
+{
+    struct itimerval it = {0};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* SIGTERM/SIGINT arrived, or is waiting (blocked) to be taken. */
+static bool stop_requested(void)
+{
+    sigset_t pending;
+    if (worker_stop) return true;
+    sigpending(&pending);
+    return sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
+}
+
+/* The next connection from the (non-blocking) listening socket, or -1 when the worker
+ * should leave. After a stop signal, connections already queued are still served (nginx
+ * handed them over and will not retry them); the worker leaves once the queue is empty.
+ * Stop signals are let in only inside ppoll, atomically, so none is missed. */
+static int next_connection(int listen_fd, const sigset_t *idle_mask)
+{
+    for (;;) {
+        struct sockaddr_storage sa = {0};
+        socklen_t len = sizeof sa;
+        int fd = accept4(listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6) {
+                int on = 1; /* responses go out in one piece; no Nagle delay */
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+            }
+            return fd;
+        }
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            log_error("accept failed: %s", strerror(errno));
+            return -1;
+        }
+        if (stop_requested()) return -1;
+        struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+        ppoll(&p, 1, NULL, idle_mask); /* another worker may win the race: accept again */
+    }
 }
 
 static bool host_ok(const char *h)
@@ -139,27 +200,46 @@ static void send_response(FCGX_Request *fr, struct ctx *c, long db_trips)
     if (c->status != 204 && c->out->len) FCGX_PutStr(c->out->data, (int)c->out->len, fr->out);
 }
 
+/* Hand a connection accepted here to libfcgi and read the request's params. libfcgi only
+ * accepts by itself when its request holds no open connection; one it is given with
+ * keepConnection set is read as is (its keep-alive path). The request is initialised with
+ * no listening socket, so libfcgi never accepts on its own: a connection that sends no
+ * valid request is closed and FCGX_Accept_r returns an error. */
+static int start_request(FCGX_Request *fr, int fd)
+{
+    fr->ipcFd = fd;
+    fr->keepConnection = 1;
+    return FCGX_Accept_r(fr);
+}
+
 int worker_run(const struct config *cfg, int listen_fd)
 {
+    /* SA_RESTART everywhere: a signal never makes a read or write fail half-way. The stop
+     * signals are blocked outside the idle wait anyway; the deadline timer works by
+     * shutting the connection down, not by interrupting the call. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop; /* no SA_RESTART: accept() must return on a stop signal */
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = on_alarm;
+    sa.sa_handler = on_deadline;
     sigaction(SIGALRM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    sigset_t busy, idle;
+    sigemptyset(&busy);
+    sigaddset(&busy, SIGTERM);
+    sigaddset(&busy, SIGINT);
+    sigprocmask(SIG_SETMASK, &busy, NULL);
+    sigemptyset(&idle);
 
     const char *debug_env = getenv("AIENGINE_DEBUG");
     bool debug = debug_env && !strcmp(debug_env, "1");
     FCGX_Init();
     FCGX_Request fr;
-    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR)) {
+    if (FCGX_InitRequest(&fr, -1, FCGI_FAIL_ACCEPT_ON_INTR)) {
         log_error("FCGX_InitRequest failed");
         return 1;
     }
@@ -175,22 +255,24 @@ int worker_run(const struct config *cfg, int listen_fd)
     buf_init(&headers, 16 * 1024);
     log_info("worker ready");
     long served = 0;
+    int rc = 0;
     for (;;) {
-        /* After SIGTERM, connections already queued on the socket are still served (nginx
-         * handed them over and will not retry them); the worker leaves once the queue is
-         * empty. The alarm keeps accept() from waiting when another worker took the last
-         * one. The socket is never made non-blocking: its flags are shared with the next
-         * generation of workers after a reload. */
-        if (worker_stop) {
-            if (!queue_has_connection(listen_fd)) break;
-            alarm(1);
-        }
-        int rc = FCGX_Accept_r(&fr);
-        alarm(0);
-        if (rc < 0) {
-            if (worker_stop || errno == EINTR) continue;
-            log_error("accept failed: %s", strerror(errno));
+        int fd = next_connection(listen_fd, &idle);
+        if (fd < 0) {
+            rc = stop_requested() ? 0 : 1;
             break;
+        }
+        conn_fd = fd;
+        deadline_hit = 0;
+        arm_deadline(cfg->request_timeout);
+        if (start_request(&fr, fd) < 0) {
+            /* no valid request arrived in time; libfcgi has closed the connection */
+            disarm_deadline();
+            conn_fd = -1;
+            if (deadline_hit)
+                log_warn("a FastCGI client sent no complete request within %d s; "
+                         "connection closed", cfg->request_timeout);
+            continue;
         }
         struct http_request hr;
         struct ctx c;
@@ -207,13 +289,22 @@ int worker_run(const struct config *cfg, int listen_fd)
         buf_reset(&headers);
         unsigned long trips = db_round_trips(db);
         build_request(&fr, &c, &hr);
-        if (read_body(&fr, &c, &hr) == 0) {
+        int body_rc = read_body(&fr, &c, &hr);
+        disarm_deadline(); /* the handler's own time is bounded by the database timeouts */
+        if (body_rc == 0) {
             app_handle(&c);
         } else {
             app_write_error(&c); /* the body could not be read: same error path */
         }
+        arm_deadline(cfg->request_timeout);
         send_response(&fr, &c, debug ? (long)(db_round_trips(db) - trips) : -1);
         FCGX_Finish_r(&fr);
+        if (fr.ipcFd >= 0) FCGX_Free(&fr, 1); /* one request per connection, even if asked to keep it */
+        disarm_deadline();
+        conn_fd = -1;
+        if (deadline_hit)
+            log_warn("a FastCGI client did not take its response within %d s; connection closed",
+                     cfg->request_timeout);
         if (db_in_transaction(db)) db_rollback(db); /* never carry a transaction over */
         arena_reset(&arena);
         served++;
@@ -229,5 +320,5 @@ int worker_run(const struct config *cfg, int listen_fd)
     auth_cache_free(tokens);
     buf_free(&openapi);
     db_free(db);
-    return 0;
+    return rc;
 }

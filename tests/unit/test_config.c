@@ -26,9 +26,10 @@ static char routes_abs[PATH_MAX], resources_abs[PATH_MAX];
 static const char *const env_vars[] = {
     "AIENGINE_ETC",          "AIENGINE_LISTEN",         "AIENGINE_WORKERS",
     "AIENGINE_MAX_REQUESTS", "AIENGINE_MAX_BODY_BYTES", "AIENGINE_DB_HOST",
-    "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",      "AIENGINE_DB_USER",
-    "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",        "AIENGINE_APP_KEY",
-    "AIENGINE_APP_URL",      "AIENGINE_MIGRATIONS",
+    "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",     "AIENGINE_DB_USER",
+    "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",       "AIENGINE_APP_KEY",
+    "AIENGINE_APP_URL",      "AIENGINE_MIGRATIONS",    "AIENGINE_REQUEST_TIMEOUT",
+    "AIENGINE_SOCKET_MODE",  "AIENGINE_DB_STATEMENT_CACHE",
 };
 
 static void clear_env(void)
@@ -124,6 +125,8 @@ static void test_real_etc(void **state)
     assert_int_equal(c->backlog, 1024);
     assert_int_equal(c->max_requests, 50000);
     assert_int_equal(c->shutdown_timeout, 30);
+    assert_int_equal(c->request_timeout, 10);
+    assert_int_equal(c->socket_mode, 0660);
     assert_int_equal(c->max_body_bytes, 1048576);
     assert_int_equal(c->max_json_depth, 32);
     assert_int_equal(c->default_per_page, 15);
@@ -133,6 +136,7 @@ static void test_real_etc(void **state)
     assert_string_equal(c->db.user, "aiengine");
     assert_string_equal(c->db.name, "aiengine");
     assert_int_equal(c->db.retry_after, 5);
+    assert_int_equal(c->db.statement_cache, 64);
     assert_int_equal(c->token_cache_seconds, 2);
     assert_int_equal(c->last_used_interval, 60);
     assert_string_equal(c->app_url, "");
@@ -168,6 +172,9 @@ static void test_env_overrides(void **state)
     setenv("AIENGINE_MAX_REQUESTS", "20", 1);
     setenv("AIENGINE_APP_URL", "https://api.example.com/", 1);
     setenv("AIENGINE_MIGRATIONS", "/srv/migrations", 1);
+    setenv("AIENGINE_REQUEST_TIMEOUT", "3", 1);
+    setenv("AIENGINE_SOCKET_MODE", "0600", 1);
+    setenv("AIENGINE_DB_STATEMENT_CACHE", "16", 1);
     struct config_error err = {{0}};
     struct config *c = config_load("etc", &err);
     if (!c) fail_msg("%s", err.msg);
@@ -178,6 +185,9 @@ static void test_env_overrides(void **state)
     assert_int_equal(c->max_requests, 20);
     assert_string_equal(c->app_url, "https://api.example.com");
     assert_string_equal(c->migrations_dir, "/srv/migrations");
+    assert_int_equal(c->request_timeout, 3);
+    assert_int_equal(c->socket_mode, 0600);
+    assert_int_equal(c->db.statement_cache, 16);
     config_free(c);
 
     /* a relative or host:port listen from the environment is taken as written */
@@ -217,6 +227,10 @@ static void test_bad_env_values(void **state)
         {"AIENGINE_MAX_REQUESTS", "-5"},
         {"AIENGINE_DB_PORT", "70000"},
         {"AIENGINE_MAX_BODY_BYTES", "0"},
+        {"AIENGINE_REQUEST_TIMEOUT", "0"}, {"AIENGINE_REQUEST_TIMEOUT", "soon"},
+        {"AIENGINE_SOCKET_MODE", "0999"},  {"AIENGINE_SOCKET_MODE", "rw-rw----"},
+        {"AIENGINE_SOCKET_MODE", "01777"}, {"AIENGINE_SOCKET_MODE", ""},
+        {"AIENGINE_DB_STATEMENT_CACHE", "3"}, {"AIENGINE_DB_STATEMENT_CACHE", "129"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clear_env();

@@ -314,6 +314,62 @@ static void test_explicit_routes_and_abilities(void **state)
     router_free(r);
 }
 
+static void test_explicit_route_without_ability_follows_its_method(void **state)
+{
+    (void)state;
+    struct router *r = load_ok("noability.yaml",
+                               "routes:\n"
+                               "  - method: GET\n"
+                               "    path: /api/flows\n"
+                               "    handler: index\n"
+                               "    resource: workflows\n"
+                               "  - method: POST\n"
+                               "    path: /api/flows\n"
+                               "    handler: store\n"
+                               "    resource: workflows\n"
+                               "  - method: PUT\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: update\n"
+                               "    resource: workflows\n"
+                               "  - method: PATCH\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: update\n"
+                               "    resource: workflows\n"
+                               "  - method: DELETE\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: destroy\n"
+                               "    resource: workflows\n"
+                               "  - method: GET\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: show\n"
+                               "    resource: workflows\n"
+                               "    ability: special\n"
+                               "  - method: GET\n"
+                               "    path: /api/open\n"
+                               "    handler: health\n"
+                               "    auth: false\n");
+    char buf[256];
+    struct route_match m;
+    static const struct {
+        const char *method, *path, *ability;
+    } want[] = {
+        {"GET", "/api/flows", "read"},      {"POST", "/api/flows", "write"},
+        {"PUT", "/api/flows/1", "write"},   {"PATCH", "/api/flows/1", "write"},
+        {"DELETE", "/api/flows/1", "write"}, {"GET", "/api/flows/1", "special"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(match(r, want[i].method, want[i].path, &m, buf, sizeof buf), ROUTER_FOUND);
+        assert_true(m.route->auth);
+        if (!m.route->ability || strcmp(m.route->ability, want[i].ability))
+            fail_msg("%s %s: ability %s, want %s", want[i].method, want[i].path,
+                     m.route->ability ? m.route->ability : "(none)", want[i].ability);
+    }
+    assert_int_equal(match(r, "GET", "/api/open", &m, buf, sizeof buf), ROUTER_FOUND);
+    assert_false(m.route->auth);
+    assert_null(m.route->ability);
+    router_free(r);
+}
+
 /* ---- load errors, each "file:line: reason" ---- */
 
 static void test_duplicate_route_rejected(void **state)
@@ -429,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_head_is_get),
         cmocka_unit_test(test_trailing_slash),
         cmocka_unit_test(test_explicit_routes_and_abilities),
+        cmocka_unit_test(test_explicit_route_without_ability_follows_its_method),
         cmocka_unit_test(test_duplicate_route_rejected),
         cmocka_unit_test(test_unknown_handler_rejected),
         cmocka_unit_test(test_other_load_errors),

@@ -1,0 +1,291 @@
+"""Robustness of the worker process against its FastCGI clients and its own signals
+(issue 15, items 3 and 4): per-request read and write deadlines, so that stalled or slow
+clients talking straight to a worker socket cannot hold the workers, and responses that
+survive a reload (SIGHUP) and a stop (SIGTERM) landing while a slow reader takes them.
+
+Every test starts its own stack (make_stack). A raw FastCGI client (fcgi.py) plays the
+hostile or slow client; curl-like requests through nginx play everyone else.
+"""
+import json
+import os
+import signal
+import socket
+import threading
+import time
+
+import requests
+
+from fcgi import fcgi_connect, fcgi_read_answer, fcgi_request, parse_answer
+
+
+def log_text(stack, i=0):
+    with open(os.path.join(stack.logdir, f"aiengine-{i}.log"), errors="replace") as f:
+        return f.read()
+
+
+def wait_until(pred, timeout, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return pred()
+
+
+def closed_by_peer(conn, timeout):
+    """Wait up to `timeout` s for the worker to close the connection; returns the seconds it
+    took, or None if it stayed open."""
+    t0 = time.monotonic()
+    conn.settimeout(0.5)
+    while time.monotonic() - t0 < timeout:
+        try:
+            if conn.recv(65536) == b"":
+                return time.monotonic() - t0
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return time.monotonic() - t0
+    return None
+
+
+class Stallers:
+    """n connections straight to a worker socket that each send one byte and then nothing,
+    re-opened as soon as the worker drops them — what an attacker with access to the socket
+    would keep doing."""
+
+    def __init__(self, path, n):
+        self.path = path
+        self.stop_event = threading.Event()
+        self.dropped = 0
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(n)]
+
+    def _run(self):
+        while not self.stop_event.is_set():
+            try:
+                c = fcgi_connect(self.path, timeout=0.3)
+                c.sendall(b"\x01")
+            except OSError:
+                time.sleep(0.1)
+                continue
+            while not self.stop_event.is_set():
+                try:
+                    if c.recv(1024) == b"":
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+            else:
+                c.close()
+                return
+            c.close()
+            with self.lock:
+                self.dropped += 1
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self):
+        self.stop_event.set()
+        for t in self.threads:
+            t.join(10)
+
+
+def test_stalled_fastcgi_clients_cannot_hold_the_workers(make_stack):
+    """Four clients connected straight to the socket of a two-worker pool, each sending one
+    byte and stalling (and reconnecting when dropped): every worker is taken at once, yet
+    requests through nginx keep getting answers, because a worker gives a client
+    server.request_timeout seconds to send its request and then closes the connection."""
+    s = make_stack(workers=2, env={"AIENGINE_REQUEST_TIMEOUT": "2"})
+    stallers = Stallers(s.pool_socket(0), 4).start()
+    statuses, took = [], []
+    try:
+        time.sleep(1.0)  # both workers are now inside a stalled connection
+        for _ in range(8):
+            t0 = time.monotonic()
+            try:
+                r = requests.get(s.url + "/api/health", timeout=40)
+                statuses.append(r.status_code)
+            except requests.RequestException as e:
+                statuses.append(type(e).__name__)
+            took.append(round(time.monotonic() - t0, 2))
+    finally:
+        stallers.stop()
+    assert statuses == [200] * 8, (statuses, took)
+    assert stallers.dropped >= 4, stallers.dropped
+    assert "sent no complete request within 2 s" in log_text(s), log_text(s)[-2000:]
+    assert s.pool_procs[0].poll() is None
+
+
+def test_a_trickling_client_is_cut_at_the_deadline_not_per_read(make_stack):
+    """A client that keeps sending its request one byte at a time, each byte well within
+    any per-read timeout, is still closed once the whole request has taken longer than
+    request_timeout: the deadline is per request."""
+    s = make_stack(workers=1, env={"AIENGINE_REQUEST_TIMEOUT": "2"})
+    data = fcgi_request({"DOCUMENT_URI": "/api/health", "HTTP_X_PAD": "p" * 400})
+    conn = fcgi_connect(s.pool_socket(0))
+    t0 = time.monotonic()
+    closed_after = None
+    try:
+        for b in data[:-1]:
+            try:
+                conn.sendall(bytes([b]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed_after = time.monotonic() - t0
+                break
+            time.sleep(0.05)
+            if time.monotonic() - t0 > 30:
+                break
+        if closed_after is None:
+            closed_after = closed_by_peer(conn, 5)
+    finally:
+        conn.close()
+    assert closed_after is not None and closed_after < 20, closed_after
+    # the worker is free again
+    assert requests.get(s.url + "/api/health", timeout=30).status_code == 200
+
+
+def big_workflows(stack, token, n, size):
+    for i in range(n):
+        r = requests.post(stack.url + "/api/workflows",
+                          json={"name": f"big {i}", "trigger_event": "e", "description": "d" * size},
+                          headers={"Authorization": "Bearer " + token, "Accept": "application/json"},
+                          timeout=30)
+        assert r.status_code == 201, r.text
+
+
+def list_request(token, per_page):
+    return fcgi_request({"DOCUMENT_URI": "/api/workflows", "QUERY_STRING": f"per_page={per_page}",
+                         "HTTP_AUTHORIZATION": "Bearer " + token, "HTTP_HOST": "localhost"})
+
+
+def test_a_client_that_does_not_take_its_response_is_dropped(make_stack):
+    """A client that asks for a large response and never reads it holds the worker only
+    for request_timeout seconds of writing; the others are served meanwhile and after."""
+    s = make_stack(workers=1, env={"AIENGINE_REQUEST_TIMEOUT": "2"})
+    token = s.create_token(email="sink@example.com", name="sink")
+    big_workflows(s, token, 40, 60000)
+    conn = fcgi_connect(s.pool_socket(0))
+    try:
+        conn.sendall(list_request(token, 40))
+        # never read: the worker blocks writing once the socket buffer is full
+        t0 = time.monotonic()
+        r = requests.get(s.url + "/api/health", timeout=40)
+        assert r.status_code == 200
+        assert time.monotonic() - t0 < 30
+        assert wait_until(lambda: "did not take its response within 2 s" in log_text(s), 20), \
+            log_text(s)[-2000:]
+        answer = fcgi_read_answer(conn)
+    finally:
+        conn.close()
+    assert not answer.complete, "the response cannot have been completed: it was never read"
+    assert requests.get(s.url + "/api/health", timeout=30).status_code == 200
+
+
+def test_slow_reader_gets_the_whole_response_through_sighup_and_sigterm(make_stack):
+    """A raw client takes a ~3.6 MB list slowly (the worker spends seconds blocked in write)
+    while the master is reloaded (the old worker gets SIGTERM) and then stopped (SIGTERM
+    again): the response arrives whole — every byte, the END_REQUEST record, valid JSON with
+    every row — and the master then exits 0."""
+    s = make_stack(workers=1, env={"AIENGINE_REQUEST_TIMEOUT": "120"})
+    token = s.create_token(email="slow@example.com", name="slow")
+    big_workflows(s, token, 60, 60000)
+    master = s.pool_procs[0]
+    conn = fcgi_connect(s.pool_socket(0), timeout=60)
+    sent = []
+
+    def signals_while_reading(total):
+        # once the worker is busy writing: reload, then (a little later) stop
+        if total > 200_000 and "hup" not in sent:
+            sent.append("hup")
+            master.send_signal(signal.SIGHUP)
+        elif total > 1_000_000 and "term" not in sent:
+            sent.append("term")
+            master.send_signal(signal.SIGTERM)
+
+    try:
+        conn.sendall(list_request(token, 60))
+        answer = fcgi_read_answer(conn, chunk=8192, pause=0.01, on_chunk=signals_while_reading)
+    finally:
+        conn.close()
+    assert sent == ["hup", "term"], sent
+    assert answer.complete, "the response was cut: no END_REQUEST record"
+    assert answer.status == 200, (answer.status, answer.body[:300])
+    body = json.loads(answer.body)
+    assert len(body["data"]) == 60
+    assert all(len(w["description"]) == 60000 for w in body["data"])
+    assert master.wait(40) == 0
+    text = log_text(s)
+    assert "config reloaded" in text and "stopped" in text, text[-2000:]
+    assert "killing it" not in text, text[-2000:]
+
+
+# ---------------------------------------------------------------- prepared statements
+
+def statement_shapes(wf_id):
+    """GETs that between them need several dozen distinct prepared statements."""
+    paths = [f"/api/workflows/{wf_id}", f"/api/workflows/{wf_id}?include=steps",
+             f"/api/workflows/{wf_id}/steps", f"/api/workflows/{wf_id}/logs", "/api/health"]
+    for res, sorts, filters in (
+            ("workflows", ["name", "-trigger_event", "is_active", "-created_at", "updated_at"],
+             ["trigger_event=e", "is_active=1"]),
+            ("prompts", ["name", "-category", "version", "status", "-model_name"],
+             ["name=x", "category=c", "status=active", "model_name=m"]),
+            ("workflow-steps", ["step_order", "-name", "step_type", "delay_minutes"],
+             [f"workflow_id={wf_id}", "step_type=llm"]),
+            ("execution-logs", ["executed_at", "-executed_at"], ["status=SUCCESS", f"workflow_id={wf_id}"])):
+        for srt in sorts:
+            paths.append(f"/api/{res}?sort={srt}&per_page=3")
+        for flt in filters:
+            k, v = flt.split("=")
+            paths.append(f"/api/{res}?filter[{k}]={v}")
+            for srt in sorts[:2]:
+                paths.append(f"/api/{res}?filter[{k}]={v}&sort={srt}")
+    return paths
+
+
+def test_prepared_statements_running_out_server_wide_never_answer_500(make_stack):
+    """With MariaDB's max_prepared_stmt_count far below what four workers would cache, a
+    worker whose prepare is refused (1461) gives half its cached statements back, shrinks
+    its cache and retries: no request answers 500; one that still cannot get a statement
+    answers 503 with Retry-After, and the pool settles so that requests succeed again."""
+    s = make_stack(workers=4)
+    token = s.create_token(email="stmt@example.com", name="stmt")
+    h = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+    wf = requests.post(s.url + "/api/workflows", json={"name": "w", "trigger_event": "e"},
+                       headers=h, timeout=30).json()["data"]
+    paths = statement_shapes(wf["id"])
+    assert len(paths) > 40
+    limit = 24
+    s.sql_root(f"SET GLOBAL max_prepared_stmt_count = {limit}")
+    try:
+        results, lock = [], threading.Lock()
+
+        def sweep(k):
+            session = requests.Session()
+            for p in paths[k:] + paths[:k]:
+                r = session.get(s.url + p, headers=h, timeout=30)
+                with lock:
+                    results.append((p, r.status_code, r.headers.get("Retry-After"), r.text[:200]))
+
+        for _ in range(2):
+            threads = [threading.Thread(target=sweep, args=(k * 7,)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+        bad = [r for r in results if r[1] not in (200, 503) or (r[1] == 503 and not r[2])]
+        assert bad == [], bad[:5]
+        assert "max_prepared_stmt_count is reached" in log_text(s), log_text(s)[-2000:]
+        held = int(s.sql_root("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'").split()[1])
+        assert held <= limit
+        # settled: a full sequential sweep succeeds (503s, if any, were transient)
+        def clean_sweep():
+            return all(requests.get(s.url + p, headers=h, timeout=30).status_code == 200 for p in paths)
+        assert wait_until(clean_sweep, 60, 0.5), [r for r in results if r[1] != 200][:5]
+    finally:
+        s.sql_root("SET GLOBAL max_prepared_stmt_count = 16382")
