@@ -70,7 +70,7 @@ static int next_tag(const char *tpl, size_t n, size_t pos, struct tag *t, char *
 
 int tmpl_vars(const char *tpl, size_t n, tmpl_var_fn *fn, void *ud, char *err, size_t errlen)
 {
-    struct tag t;
+    struct tag t = {0};
     size_t pos = 0;
     int rc;
     while ((rc = next_tag(tpl, n, pos, &t, err, errlen)) == 1) {
@@ -141,7 +141,7 @@ void tmpl_json(struct buf *b, const struct json_object *v)
 int tmpl_render(const char *tpl, size_t n, const struct json_object *ctx, struct buf *out,
                 char *err, size_t errlen)
 {
-    struct tag t;
+    struct tag t = {0};
     size_t pos = 0;
     int rc;
     while ((rc = next_tag(tpl, n, pos, &t, err, errlen)) == 1) {
