@@ -7,7 +7,8 @@
  * null, {} and [] (PHP's empty array, as Laravel stores it) are "always run". Validation is
  * separate from evaluation so `aiengine workflows:check` and the runner give the same
  * message; evaluation validates the whole expression first, so an invalid branch fails the
- * step even when another branch would have decided the result. Pure: no allocation. */
+ * step even when another branch would have decided the result. Pure: nothing is allocated
+ * here (json-c caches a double's text on its object the first time it is compared). */
 #ifndef AIENGINE_COND_H
 #define AIENGINE_COND_H
 

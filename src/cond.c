@@ -4,7 +4,9 @@
  * integers or two decimal texts are compared digit by digit, never through a double),
  * strings bytewise, booleans and null only with their own kind; a comparison across kinds is
  * false, so != across kinds is true; a missing path is null. It must never allocate, modify
- * the context, or recurse deeper than COND_MAX_DEPTH. */
+ * the context, or recurse deeper than COND_MAX_DEPTH. Doubles are compared on the text json-c
+ * parsed them from; a double built in C (json_object_new_double) would compare on its
+ * 17-digit rendering, so contexts must come from parsed JSON. */
 #include "cond.h"
 #include "ctxpath.h"
 #include "value.h"

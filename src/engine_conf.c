@@ -145,6 +145,16 @@ static int known_keys(struct yconf *y, yaml_node_t *map, const char *const *keys
     return 0;
 }
 
+/* A section: `key:` with nothing under it (an empty plain scalar) counts as absent. */
+static yaml_node_t *section(struct yconf *y, yaml_node_t *map, const char *key)
+{
+    yaml_node_t *n = yconf_get(y, map, key);
+    if (n && n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0 &&
+        n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        return NULL;
+    return n;
+}
+
 static int need_map(struct yconf *y, yaml_node_t *n, const char *what, struct config_error *err)
 {
     if (n && n->type != YAML_MAPPING_NODE) {
@@ -342,7 +352,7 @@ static int load_engine(struct engine_conf *c, struct yconf *y, yaml_node_t *eng,
                                              "max_backoff_seconds", NULL};
     if (need_map(y, eng, "engine", err)) return -1;
     if (eng && known_keys(y, eng, keys, "engine", err)) return -1;
-    yaml_node_t *retry = yconf_get(y, eng, "retry");
+    yaml_node_t *retry = section(y, eng, "retry");
     if (need_map(y, retry, "engine.retry", err)) return -1;
     if (retry && known_keys(y, retry, retry_keys, "engine.retry", err)) return -1;
 
@@ -605,10 +615,10 @@ struct engine_conf *engine_conf_load(const char *path, struct config_error *err)
         goto fail;
     }
     if (known_keys(&y, root, keys, "engine.yaml", err) ||
-        load_engine(c, &y, yconf_get(&y, root, "engine"), err) ||
-        load_step_types(c, &y, yconf_get(&y, root, "step_types"), err) ||
-        load_providers(c, &y, yconf_get(&y, root, "providers"), err) ||
-        load_prices(c, &y, yconf_get(&y, root, "prices"), err))
+        load_engine(c, &y, section(&y, root, "engine"), err) ||
+        load_step_types(c, &y, section(&y, root, "step_types"), err) ||
+        load_providers(c, &y, section(&y, root, "providers"), err) ||
+        load_prices(c, &y, section(&y, root, "prices"), err))
         goto fail;
     yconf_free(&y);
     return c;

@@ -179,8 +179,10 @@ def test_times_counts_per_idempotency_key(f):
     key = {"Idempotency-Key": "run-1-step-1"}
     codes = [openai(f, body, key).status_code for _ in range(3)]
     assert codes == [503, 503, 200]
-    # another key starts its own count
+    # another key, or another prompt, starts its own count
     assert openai(f, body, {"Idempotency-Key": "run-2-step-1"}).status_code == 503
+    assert openai(f, openai_body("Ana [[fake:503 times=2]]"), key).status_code == 503
+    assert [r["mode"] for r in recorded(f)] == ["503", "503", "text", "503", "503"]
 
 
 def test_header_and_control_script_and_defaults(f):

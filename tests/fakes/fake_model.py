@@ -24,7 +24,7 @@ Modes: text (default), json, thought, multipart, length, nousage, empty, safety,
 safety-prompt, refusal, badjson, garbage, hang, cut, cutbody, and an HTTP status such as
 429, 500, 503, 400, 403, 404 (answered in the provider's error format; 429/503 carry
 Retry-After). Options: delay=MS, times=N (the mode applies to the first N requests with the
-same Idempotency-Key and marker, later ones answer normally), retry_after=S,
+same Idempotency-Key and prompt, later ones answer normally), retry_after=S,
 tokens=IN,OUT[,THOUGHTS], text=WORD. JSON output is answered whenever the request asks for
 it (responseMimeType application/json, response_format json_object/json_schema), or `json`.
 
@@ -315,8 +315,9 @@ class Server:
             mode = st.script.popleft().lower()
         if mode is None:
             mode = str(ctl.get("mode") or "text").lower()
-        if "times" in opts:
-            key = (req["headers"].get("idempotency-key", ""), marker_text.strip())
+        if "times" in opts:  # one count per call site: same key, same prompt
+            key = (req["headers"].get("idempotency-key", ""), system, user,
+                   req["headers"].get("x-fake", ""))
             st.counters[key] += 1
             if st.counters[key] > int(opts["times"]):
                 mode = "text"

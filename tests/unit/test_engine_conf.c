@@ -134,6 +134,13 @@ static void test_defaults(void **state)
     assert_null(engine_provider_for(c, "gpt-4"));
     assert_false(engine_host_allowed(c, "127.0.0.1", 80));
     engine_conf_free(c);
+    /* sections with nothing under them (everything commented out) are absent, not errors */
+    c = load_text("engine:\n  # workers: 4\n  retry:\nstep_types:\nproviders:\nprices:\n", &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(c->workers, 2);
+    assert_int_equal(c->retry.attempts, 3);
+    engine_conf_free(c);
+    load_fails("step_types: \"\"\n", 1, "step_types must be a mapping");
 }
 
 static void test_env_overrides(void **state)
