@@ -6,6 +6,8 @@
 #include "engine_conf.h"
 #include "arena.h"
 #include "buf.h"
+#include "mem.h"
+#include "yconf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -106,7 +108,7 @@ static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const cha
     long long v = def;
     if (e) {
         if (parse_int(e, min, max, &v)) {
-            config_errorf(err, "%s: expected an integer between %lld and %lld", env, min, max);
+            yconf_errorf(err, "%s: expected an integer between %lld and %lld", env, min, max);
             return -1;
         }
     } else {
@@ -274,8 +276,8 @@ static int add_allowed(struct engine_conf *c, const char *s, size_t n)
     char host[256];
     unsigned port;
     if (parse_hostport(s, n, host, sizeof host, &port)) return -1;
-    c->allowed_hosts = xrealloc(c->allowed_hosts, (c->n_allowed_hosts + 1) * sizeof *c->allowed_hosts);
-    c->allowed_hosts[c->n_allowed_hosts++] = (struct engine_endpoint){xstrdup(host), port};
+    c->allowed_hosts = mem_realloc(c->allowed_hosts, (c->n_allowed_hosts + 1) * sizeof *c->allowed_hosts);
+    c->allowed_hosts[c->n_allowed_hosts++] = (struct engine_endpoint){mem_strdup(host), port};
     return 0;
 }
 
@@ -308,7 +310,7 @@ static int load_allowed(struct engine_conf *c, struct yconf *y, yaml_node_t *eng
     }
     if (env) {
         if (add_allowed_list(c, env, &bad, &badlen)) {
-            config_errorf(err, "%s: invalid host or host:port \"%.*s\"", envname, (int)badlen, bad);
+            yconf_errorf(err, "%s: invalid host or host:port \"%.*s\"", envname, (int)badlen, bad);
             return -1;
         }
         return 0;
@@ -379,11 +381,11 @@ static int load_engine(struct engine_conf *c, struct yconf *y, yaml_node_t *eng,
     if (!secret) secret = getenv("AIENGINE_ENGINE_WEBHOOK_SECRET");
     yaml_node_t *n = yconf_get(y, eng, "webhook_secret");
     if (secret) {
-        c->webhook_secret = xstrdup(secret);
+        c->webhook_secret = mem_strdup(secret);
     } else if (n) {
         if (!(c->webhook_secret = scalar(y, n, "webhook_secret", err))) return -1;
     } else {
-        c->webhook_secret = xstrdup("");
+        c->webhook_secret = mem_strdup("");
     }
     return load_allowed(c, y, eng, err);
 }
@@ -395,7 +397,7 @@ static int load_step_types(struct engine_conf *c, struct yconf *y, yaml_node_t *
     if (need_map(y, map, "step_types", err)) return -1;
     if (!map) return 0;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
-    c->step_types = xcalloc(n ? n : 1, sizeof *c->step_types);
+    c->step_types = mem_calloc(n ? n : 1, sizeof *c->step_types);
     YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
         const char *name = yconf_scalar(k);
@@ -404,7 +406,7 @@ static int load_step_types(struct engine_conf *c, struct yconf *y, yaml_node_t *
             return -1;
         }
         struct engine_step_type *t = &c->step_types[c->n_step_types++];
-        t->name = xstrdup(name);
+        t->name = mem_strdup(name);
         if (!v || v->type != YAML_MAPPING_NODE) {
             yconf_error(y, v, err, "step type '%s' must be a mapping with a handler", name);
             return -1;
@@ -433,7 +435,7 @@ static int load_step_types(struct engine_conf *c, struct yconf *y, yaml_node_t *
             yconf_error(y, u, err, "step type '%s': url \"%s\" %s", name, t->url, why);
             return -1;
         }
-        t->url_at.host = xstrdup(host);
+        t->url_at.host = mem_strdup(host);
     }
     return 0;
 }
@@ -445,7 +447,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
     if (need_map(y, map, "providers", err)) return -1;
     if (!map) return 0;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
-    c->providers = xcalloc(n ? n : 1, sizeof *c->providers);
+    c->providers = mem_calloc(n ? n : 1, sizeof *c->providers);
     YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
         const char *name = yconf_scalar(k);
@@ -454,7 +456,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
             return -1;
         }
         struct engine_provider *p = &c->providers[c->n_providers++];
-        p->name = xstrdup(name);
+        p->name = mem_strdup(name);
         if (!v || v->type != YAML_MAPPING_NODE) {
             yconf_error(y, v, err, "provider '%s' must be a mapping", name);
             return -1;
@@ -479,7 +481,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
         yaml_node_t *bu = yconf_get(y, v, "base_url");
         const char *override = getenv(env);
         if (override) {
-            p->base_url = xstrdup(override);
+            p->base_url = mem_strdup(override);
         } else if (!bu) {
             yconf_error(y, v, err, "provider '%s' needs a base_url", name);
             return -1;
@@ -494,7 +496,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
         const char *why;
         if (engine_url_endpoint(p->base_url, host, sizeof host, &port, &why)) {
             if (override)
-                config_errorf(err, "%s: \"%s\" %s", env, p->base_url, why);
+                yconf_errorf(err, "%s: \"%s\" %s", env, p->base_url, why);
             else
                 yconf_error(y, bu, err, "provider '%s': base_url \"%s\" %s", name, p->base_url,
                             why);
@@ -520,7 +522,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
             return -1;
         }
         size_t nm = (size_t)(models->data.sequence.items.top - models->data.sequence.items.start);
-        p->models = xcalloc(nm, sizeof *p->models);
+        p->models = mem_calloc(nm, sizeof *p->models);
         YCONF_SEQ_EACH(y, models, item) {
             char *g = scalar(y, YCONF_NODE(y, *item), "a models glob", err);
             if (!g) return -1;
@@ -562,7 +564,7 @@ static int load_prices(struct engine_conf *c, struct yconf *y, yaml_node_t *map,
     if (need_map(y, map, "prices", err)) return -1;
     if (!map) return 0;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
-    c->prices = xcalloc(n ? n : 1, sizeof *c->prices);
+    c->prices = mem_calloc(n ? n : 1, sizeof *c->prices);
     YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
         const char *model = yconf_scalar(k);
@@ -571,7 +573,7 @@ static int load_prices(struct engine_conf *c, struct yconf *y, yaml_node_t *map,
             return -1;
         }
         struct engine_price *p = &c->prices[c->n_prices++];
-        p->model = xstrdup(model);
+        p->model = mem_strdup(model);
         if (!v || v->type != YAML_MAPPING_NODE) {
             yconf_error(y, v, err, "price of '%s' must be { input: USD, output: USD }", model);
             return -1;
@@ -604,8 +606,8 @@ struct engine_conf *engine_conf_load(const char *path, struct config_error *err)
         snprintf(def, sizeof def, "%s/engine.yaml", etc ? etc : "etc");
         path = def;
     }
-    struct engine_conf *c = xcalloc(1, sizeof *c);
-    c->path = xstrdup(path);
+    struct engine_conf *c = mem_calloc(1, sizeof *c);
+    c->path = mem_strdup(path);
     struct yconf y;
     if (yconf_load(&y, path, err)) goto fail;
     yaml_node_t *root = yconf_root(&y);
