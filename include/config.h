@@ -30,8 +30,9 @@ struct config {
     int token_cache_seconds;
     int last_used_interval;
     char *app_key;
-    char
-        *app_url; /* "https://api.example.com": base of links and Location; "" = from the request */
+    char *app_url; /* "https://api.example.com": base of links and Location; "" = origin.h */
+    char **app_hosts; /* Host names accepted for links when app_url is "" (origin.h) */
+    size_t napp_hosts;
     char *routes_path, *resources_path, *migrations_dir;
     struct resource_set *resources;
     struct router *router;

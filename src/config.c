@@ -2,6 +2,7 @@
  * the resource and route files it names. Never called per request. */
 #include "config.h"
 #include "arena.h"
+#include "origin.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -60,6 +61,62 @@ static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const cha
         return 0;
     }
     return yconf_int(y, n, min, max, out, err);
+}
+
+/* Appends a copy of h[0..n) to app.hosts; -1 (nothing kept) when it is not a host name. */
+static int add_host(struct config *c, const char *h, size_t n)
+{
+    char *s = mem_alloc(n + 1);
+    memcpy(s, h, n);
+    s[n] = '\0';
+    if (!origin_pattern_valid(s)) {
+        free(s);
+        return -1;
+    }
+    c->app_hosts = mem_realloc(c->app_hosts, (c->napp_hosts + 1) * sizeof *c->app_hosts);
+    c->app_hosts[c->napp_hosts++] = s;
+    return 0;
+}
+
+/* app.hosts: a YAML sequence of names, or AIENGINE_APP_HOSTS as a comma-separated list. */
+static int load_hosts(struct yconf *y, yaml_node_t *app, struct config *c,
+                      struct config_error *err)
+{
+    const char *e = getenv("AIENGINE_APP_HOSTS");
+    if (e) {
+        const char *p = e;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            while (n && *p == ' ') p++, n--;
+            while (n && p[n - 1] == ' ') n--;
+            if (n && add_host(c, p, n)) {
+                yconf_errorf(err, "AIENGINE_APP_HOSTS: '%.*s' is not a host name "
+                             "(e.g. api.example.com or *.example.com)", (int)n, p);
+                return -1;
+            }
+            if (!comma) break;
+            p = comma + 1;
+        }
+        return 0;
+    }
+    yaml_node_t *n = app ? yconf_get(y, app, "hosts") : NULL;
+    if (!n) return 0;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        yconf_error(y, n, err, "'hosts' must be a list of host names");
+        return -1;
+    }
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(&y->doc, *it);
+        const char *s = yconf_scalar(item);
+        if (!s || add_host(c, s, strlen(s))) {
+            yconf_error(y, item, err,
+                        "'hosts' entries must be host names (e.g. api.example.com or *.example.com)");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static struct config *load(const char *etc_dir, bool full, struct config_error *err)
@@ -166,6 +223,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_str(&y, app, "url", "AIENGINE_APP_URL", "", &c->app_url, err)) goto fail;
     if (strlen(c->app_url) > 1 && c->app_url[strlen(c->app_url) - 1] == '/')
         c->app_url[strlen(c->app_url) - 1] = '\0';
+    if (load_hosts(&y, app, c, err)) goto fail;
 
     if (get_str(&y, root, "routes", NULL, "routes.yaml", &tmp, err)) goto fail;
     c->routes_path = path_join(etc_dir, tmp);
@@ -221,6 +279,8 @@ void config_free(struct config *c)
     free(c->db.name);
     free(c->app_key);
     free(c->app_url);
+    for (size_t i = 0; i < c->napp_hosts; i++) free(c->app_hosts[i]);
+    free(c->app_hosts);
     free(c->routes_path);
     free(c->resources_path);
     free(c->migrations_dir);

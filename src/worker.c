@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "origin.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -96,16 +97,6 @@ static int next_connection(int listen_fd, const sigset_t *idle_mask)
     }
 }
 
-static bool host_ok(const char *h)
-{
-    if (!h || !*h || strlen(h) > 255) return false;
-    for (const char *p = h; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '.' || *p == '-' || *p == ':' || *p == '[' || *p == ']'))
-            return false;
-    return true;
-}
-
 static const char *param(FCGX_Request *r, const char *name)
 {
     return FCGX_GetParam(name, r->envp);
@@ -139,24 +130,19 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
     if (!hr->query) hr->query = "";
     hr->content_type = param(fr, "CONTENT_TYPE");
     hr->authorization = param(fr, "HTTP_AUTHORIZATION");
-    const char *https = param(fr, "HTTPS");
-    const char *scheme = param(fr, "REQUEST_SCHEME");
-    if (!scheme) scheme = https && *https && strcmp(https, "off") ? "https" : "http";
     if (c->cfg->app_url && *c->cfg->app_url) {
         hr->base_url = c->cfg->app_url;
         return;
     }
-    /* Debian's fastcgi_params sends HTTP_HOST as $host (no port, by design), so the port
-     * comes from SERVER_PORT when it is not the scheme's default */
-    const char *host = param(fr, "HTTP_HOST");
-    const char *sp = param(fr, "SERVER_PORT");
-    bool tls = !strcmp(scheme, "https");
-    if (!host_ok(host)) host = param(fr, "SERVER_NAME");
-    if (!host_ok(host)) host = "localhost";
-    bool default_port = !sp || !host_ok(sp) || (tls ? !strcmp(sp, "443") : !strcmp(sp, "80"));
-    if (strchr(host, ':') && host[0] != '[') default_port = true; /* already has a port */
-    hr->base_url = arena_printf(a, "%s://%s%s%s", tls ? "https" : "http", host,
-                                default_port ? "" : ":", default_port ? "" : sp);
+    struct origin_params op = {
+        .https = param(fr, "HTTPS"),
+        .scheme = param(fr, "REQUEST_SCHEME"),
+        .host = param(fr, "HTTP_HOST"),
+        .server_addr = param(fr, "SERVER_ADDR"),
+        .server_port = param(fr, "SERVER_PORT"),
+    };
+    hr->base_url = origin_base_url(a, (const char *const *)c->cfg->app_hosts,
+                                   c->cfg->napp_hosts, &op);
 }
 
 /* Read the body. Returns 0, or -1 with the error set in c. */
