@@ -2,9 +2,12 @@
  * rows, matched back to each row in memory, written after the row's own fields. Must
  * never issue a query per row. */
 #include "eager.h"
+#include "config.h"
 #include "repr.h"
+#include "rules.h"
 #include "sqlb.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 struct loaded {
@@ -53,6 +56,62 @@ static size_t own_column(const struct resource *r, const struct relation *rel)
                                        : resource_field_index(r, r->id);
 }
 
+/* The budget for all rows of one has-many include, estimated as the database sees them:
+ * half the response cap leaves room for JSON escaping and the rows of the page itself. */
+static long long include_budget(const struct ctx *c)
+{
+    return (long long)(c->cfg->max_response_bytes / 2);
+}
+
+/* A has-many include that cannot grow without bound: the server numbers each parent's
+ * children and keeps a running total of their estimated size, and only rows up to one past
+ * either limit are transferred. check_bounds then refuses the include if a limit was hit, so
+ * a worker never holds more than about the budget however large the relation is. The
+ * window columns follow the target's own columns and are never written out. */
+static void write_bounded_children(struct ctx *c, struct sqlb *q, const struct relation *rel,
+                                   const struct db_param *vals, size_t n)
+{
+    const struct resource *t = rel->target;
+    const struct sort_key *order = rel->norder ? rel->order : t->default_sort;
+    size_t norder = rel->norder ? rel->norder : t->ndefault_sort;
+    sqlb_printf(q,
+                "SELECT %s, `_n`, `_upto` FROM (SELECT %s, ROW_NUMBER() OVER (PARTITION BY `%s`) "
+                "AS `_n`, %s AS `_size`, SUM(%s) OVER (ORDER BY `%s`, `%s` ROWS UNBOUNDED "
+                "PRECEDING) AS `_upto` FROM `%s` WHERE `%s`",
+                t->select_list, t->select_list, rel->foreign_key->name, t->row_size_expr,
+                t->row_size_expr, rel->foreign_key->name, t->id->name, t->table,
+                rel->foreign_key->name);
+    sqlb_in_list(q, vals, n);
+    sqlb_puts(q, ") AS `_inc` WHERE `_n` <= ? AND `_upto` - `_size` <= ?");
+    sqlb_param(q, db_int(rel->include_limit + 1));
+    sqlb_param(q, db_int(include_budget(c)));
+    sqlb_order(q, order, norder, false);
+    /* a unique tie-breaker keeps the children's order stable */
+    if (order[norder - 1].field != t->id) sqlb_printf(q, ", `%s`", t->id->name);
+}
+
+static int check_bounds(struct ctx *c, const struct resource *r, const struct relation *rel,
+                        const struct db_result *res)
+{
+    size_t nf = rel->target->nfields;
+    for (size_t j = 0; j < res->nrows; j++) {
+        const struct db_cell *count = db_cell(res, j, nf), *upto = db_cell(res, j, nf + 1);
+        char plural[128];
+        rules_label(rel->target->table, plural, sizeof plural);
+        if (count->s && strtoll(count->s, NULL, 10) > rel->include_limit)
+            return req_failf(c, REQ_E_BAD_REQUEST,
+                             "The include '%s' is limited to %ld %s per %s; list them page by "
+                             "page instead.",
+                             rel->name, rel->include_limit, plural, r->singular_label);
+        if (upto->s && strtoll(upto->s, NULL, 10) > include_budget(c))
+            return req_failf(c, REQ_E_BAD_REQUEST,
+                             "The include '%s' is too large for one response (over %lld bytes); "
+                             "list the %s page by page instead.",
+                             rel->name, include_budget(c), plural);
+    }
+    return 0;
+}
+
 static int load_relation(struct ctx *c, const struct resource *r, const struct db_result *rows,
                          const struct relation *rel, struct loaded *out)
 {
@@ -78,17 +137,16 @@ static int load_relation(struct ctx *c, const struct resource *r, const struct d
     out->key_col = resource_field_index(t, match);
     struct sqlb q;
     sqlb_init(&q, c->arena);
-    sqlb_printf(&q, "SELECT %s FROM `%s` WHERE `%s`", t->select_list, t->table, match->name);
-    sqlb_in_list(&q, vals, n);
-    if (rel->kind == REL_HAS_MANY) {
-        const struct sort_key *order = rel->norder ? rel->order : t->default_sort;
-        size_t norder = rel->norder ? rel->norder : t->ndefault_sort;
-        sqlb_order(&q, order, norder, false);
-        /* a unique tie-breaker keeps the children's order stable */
-        if (order[norder - 1].field != t->id) sqlb_printf(&q, ", `%s`", t->id->name);
+    if (rel->kind == REL_BELONGS_TO) {
+        /* at most one row per parent row: bounded by the page */
+        sqlb_printf(&q, "SELECT %s FROM `%s` WHERE `%s`", t->select_list, t->table, match->name);
+        sqlb_in_list(&q, vals, n);
+    } else {
+        write_bounded_children(c, &q, rel, vals, n);
     }
     int s = sqlb_run(&q, c->db, &out->res);
-    return s == DB_OK ? 0 : req_db_fail(c, s);
+    if (s != DB_OK) return req_db_fail(c, s);
+    return rel->kind == REL_HAS_MANY ? check_bounds(c, r, rel, &out->res) : 0;
 }
 
 static void write_row(struct ctx *c, const struct resource *r, const struct db_result *rows,
