@@ -63,28 +63,36 @@ static long long include_budget(const struct ctx *c)
     return (long long)(c->cfg->max_response_bytes / 2);
 }
 
-/* A has-many include that cannot grow without bound: the server numbers each parent's
- * children and keeps a running total of their estimated size, and only rows up to one past
- * either limit are transferred. check_bounds then refuses the include if a limit was hit, so
- * a worker never holds more than about the budget however large the relation is. The
- * window columns follow the target's own columns and are never written out. */
+/* A has-many include that cannot grow without bound. Two uncorrelated scalar subqueries
+ * measure the whole relation on the server — the estimated size of all its rows and the
+ * largest number of children any one parent has — and ride along as two extra columns. When
+ * either is over its bound, HAVING lets through only the relation's first row, so the worker
+ * sees the verdict without receiving the relation; otherwise every row comes, as before, in
+ * the one query an include costs. (An earlier form with window functions over a derived
+ * table crashed MariaDB 10.11 when the rows carried blobs: this one makes no temporary
+ * table of them.) */
 static void write_bounded_children(struct ctx *c, struct sqlb *q, const struct relation *rel,
                                    const struct db_param *vals, size_t n)
 {
     const struct resource *t = rel->target;
+    const char *fk = rel->foreign_key->name;
     const struct sort_key *order = rel->norder ? rel->order : t->default_sort;
     size_t norder = rel->norder ? rel->norder : t->ndefault_sort;
-    sqlb_printf(q,
-                "SELECT %s, `_n`, `_upto` FROM (SELECT %s, ROW_NUMBER() OVER (PARTITION BY `%s`) "
-                "AS `_n`, %s AS `_size`, SUM(%s) OVER (ORDER BY `%s`, `%s` ROWS UNBOUNDED "
-                "PRECEDING) AS `_upto` FROM `%s` WHERE `%s`",
-                t->select_list, t->select_list, rel->foreign_key->name, t->row_size_expr,
-                t->row_size_expr, rel->foreign_key->name, t->id->name, t->table,
-                rel->foreign_key->name);
+    sqlb_printf(q, "SELECT %s, (SELECT COALESCE(SUM(%s), 0) FROM `%s` WHERE `%s`", t->select_list,
+                t->row_size_expr, t->table, fk);
     sqlb_in_list(q, vals, n);
-    sqlb_puts(q, ") AS `_inc` WHERE `_n` <= ? AND `_upto` - `_size` <= ?");
-    sqlb_param(q, db_int(rel->include_limit + 1));
+    sqlb_printf(q, ") AS `_total`, (SELECT COUNT(*) FROM `%s` WHERE `%s`", t->table, fk);
+    sqlb_in_list(q, vals, n);
+    sqlb_printf(q,
+                " GROUP BY `%s` ORDER BY 1 DESC LIMIT 1) AS `_most`, (SELECT MIN(`%s`) FROM `%s` "
+                "WHERE `%s`",
+                fk, t->id->name, t->table, fk);
+    sqlb_in_list(q, vals, n);
+    sqlb_printf(q, ") AS `_first` FROM `%s` WHERE `%s`", t->table, fk);
+    sqlb_in_list(q, vals, n);
+    sqlb_printf(q, " HAVING (`_total` <= ? AND `_most` <= ?) OR `%s` = `_first`", t->id->name);
     sqlb_param(q, db_int(include_budget(c)));
+    sqlb_param(q, db_int(rel->include_limit));
     sqlb_order(q, order, norder, false);
     /* a unique tie-breaker keeps the children's order stable */
     if (order[norder - 1].field != t->id) sqlb_printf(q, ", `%s`", t->id->name);
@@ -93,22 +101,21 @@ static void write_bounded_children(struct ctx *c, struct sqlb *q, const struct r
 static int check_bounds(struct ctx *c, const struct resource *r, const struct relation *rel,
                         const struct db_result *res)
 {
+    if (res->nrows == 0) return 0;
     size_t nf = rel->target->nfields;
-    for (size_t j = 0; j < res->nrows; j++) {
-        const struct db_cell *count = db_cell(res, j, nf), *upto = db_cell(res, j, nf + 1);
-        char plural[128];
-        rules_label(rel->target->table, plural, sizeof plural);
-        if (count->s && strtoll(count->s, NULL, 10) > rel->include_limit)
-            return req_failf(c, REQ_E_BAD_REQUEST,
-                             "The include '%s' is limited to %ld %s per %s; list them page by "
-                             "page instead.",
-                             rel->name, rel->include_limit, plural, r->singular_label);
-        if (upto->s && strtoll(upto->s, NULL, 10) > include_budget(c))
-            return req_failf(c, REQ_E_BAD_REQUEST,
-                             "The include '%s' is too large for one response (over %lld bytes); "
-                             "list the %s page by page instead.",
-                             rel->name, include_budget(c), plural);
-    }
+    const struct db_cell *total = db_cell(res, 0, nf), *most = db_cell(res, 0, nf + 1);
+    char plural[128];
+    rules_label(rel->target->table, plural, sizeof plural);
+    if (most->s && strtoll(most->s, NULL, 10) > rel->include_limit)
+        return req_failf(c, REQ_E_BAD_REQUEST,
+                         "The include '%s' is limited to %ld %s per %s; list them page by page "
+                         "instead.",
+                         rel->name, rel->include_limit, plural, r->singular_label);
+    if (total->s && strtoll(total->s, NULL, 10) > include_budget(c))
+        return req_failf(c, REQ_E_BAD_REQUEST,
+                         "The include '%s' is too large for one response (over %lld bytes); "
+                         "list the %s page by page instead.",
+                         rel->name, include_budget(c), plural);
     return 0;
 }
 
