@@ -13,6 +13,9 @@
 
 #include <stddef.h>
 
+/* Shortest accepted app.key, in bytes. */
+#define CONFIG_MIN_APP_KEY 32
+
 struct config {
     char *etc_dir;
     char *listen;

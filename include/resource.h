@@ -60,7 +60,17 @@ struct relation {
     struct sort_key *order; /* has_many order; defaults to the target's default sort */
     size_t norder;
     bool includable;
+    /* has_many: at most this many related records per parent in one ?include= (YAML
+     * include_limit, default RESOURCE_INCLUDE_LIMIT); more is a 400, never a huge answer */
+    long include_limit;
+    /* belongs_to `same: workflow_id`: the referenced record's same_target must equal this
+     * record's same_local (a log's step belongs to the log's workflow); NULL when unset */
+    const struct field *same_local, *same_target;
+    /* belongs_to `not_self: true` (target is this resource): a record may not refer to itself */
+    bool not_self;
 };
+
+#define RESOURCE_INCLUDE_LIMIT 1000
 
 enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
 
@@ -83,6 +93,9 @@ struct resource {
      * (and FOR UPDATE), "SELECT 1 ..." (and FOR UPDATE), "DELETE FROM `t` WHERE `id` = ?" */
     char *select_by_id, *select_by_id_for_update;
     char *exists_by_id, *lock_by_id, *delete_by_id;
+    /* SQL expression estimating a row's size in a response (column lengths plus keys), for
+     * bounding includes before they are transferred */
+    char *row_size_expr;
     /* for 400 messages: "steps, prompt", "trigger_event, is_active", "id, name, ..." */
     char *include_names, *filter_names, *sort_names;
 };

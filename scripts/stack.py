@@ -77,7 +77,8 @@ class Stack:
         self.workers = workers
         self.pools = pools
         self.binary = binary or os.environ.get("AIENGINE_BIN") or os.path.join(ROOT, "build", "aiengine")
-        self.app_key = app_key or "test-app-key-" + os.path.basename(self.base)
+        # aiengine refuses app keys shorter than 32 bytes
+        self.app_key = app_key or "test-app-key-0123456789abcdef-" + os.path.basename(self.base)
         self.db_password = db_password
         self.extra_env = env or {}
         self.nginx_workers = nginx_workers

@@ -220,6 +220,13 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_int(&y, auth, "last_used_interval", NULL, 60, 0, 86400, &v, err)) goto fail;
     c->last_used_interval = (int)v;
     if (get_str(&y, app, "key", "AIENGINE_APP_KEY", "", &c->app_key, err)) goto fail;
+    /* the key signs cursors (HMAC-SHA256): a short one can be guessed offline from any
+     * cursor a client holds. Empty means "generate one per start" (see main.c). */
+    if (*c->app_key && strlen(c->app_key) < CONFIG_MIN_APP_KEY) {
+        yconf_errorf(err, "%s: app.key is %zu bytes; it must be at least %d (or empty)", y.path,
+                     strlen(c->app_key), CONFIG_MIN_APP_KEY);
+        goto fail;
+    }
     if (get_str(&y, app, "url", "AIENGINE_APP_URL", "", &c->app_url, err)) goto fail;
     if (strlen(c->app_url) > 1 && c->app_url[strlen(c->app_url) - 1] == '/')
         c->app_url[strlen(c->app_url) - 1] = '\0';

@@ -3,6 +3,9 @@
  * listings to list.c, includes to eager.c, validated writes to write.c. Each write commits
  * whole or rolls back (app_handle rolls back on any error left open). */
 #include "crud.h"
+#include "auth.h"
+#include "config.h"
+#include "repr.h"
 #include "db.h"
 #include "eager.h"
 #include "list.h"
@@ -78,6 +81,36 @@ int crud_store(struct ctx *c)
     return eager_write_single(c, r, &row, NULL);
 }
 
+/* Whether the token may read r: the ability of r's show route. */
+static bool may_read(const struct ctx *c, const struct resource *r)
+{
+    const struct router *rt = c->cfg->router;
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->routes[i].handler == HANDLER_SHOW && rt->routes[i].resource == r)
+            return !rt->routes[i].auth || auth_can(c->token, rt->routes[i].ability);
+    return false;
+}
+
+/* What an update answers a token that cannot read: the id and the fields it sent, as now
+ * stored — nothing it did not write itself (docs/decisions.md). */
+static void write_sent_fields(struct ctx *c, const struct resource *r, const struct db_result *row)
+{
+    const struct db_cell *cells = db_cell(row, 0, 0);
+    buf_puts(c->out, "{\"data\":{");
+    bool first = true;
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct field *f = &r->fields[i];
+        if (f != r->id && !(f->fillable && json_object_object_get_ex(c->body_json, f->name, NULL)))
+            continue;
+        if (!first) buf_putc(c->out, ',');
+        first = false;
+        buf_json_cstr(c->out, f->name);
+        buf_putc(c->out, ':');
+        repr_value(c->out, f, &cells[i]);
+    }
+    buf_puts(c->out, "}}");
+}
+
 int crud_update(struct ctx *c)
 {
     const struct resource *r = c->match.route->resource;
@@ -86,6 +119,10 @@ int crud_update(struct ctx *c)
     struct db_result row;
     if (write_update(c, r, id, c->match.params[0], &row)) return -1;
     c->status = 200;
+    if (!may_read(c, r)) {
+        write_sent_fields(c, r, &row);
+        return 0;
+    }
     return eager_write_single(c, r, &row, NULL);
 }
 
@@ -103,6 +140,11 @@ static int check_restrict(struct ctx *c, const struct resource *r, unsigned long
         int s = sqlb_run(&q, c->db, &res);
         if (s != DB_OK) return req_db_fail(c, s);
         long long n = strtoll(db_cell(&res, 0, 0)->s, NULL, 10);
+        if (n > 0 && !may_read(c, rel->target))
+            return req_failf(c, REQ_E_CONFLICT,
+                             "This %s is still in use; delete or reassign what refers to it "
+                             "first.",
+                             r->singular_label);
         if (n > 0) {
             char plural[128];
             rules_label(rel->target->table, plural, sizeof plural);

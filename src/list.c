@@ -310,18 +310,24 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
 /* ---- cursor pagination ---- */
 
 /* What a cursor is bound to: the resource, the path, the sort and the filters (in field
- * order, so reordering query parameters keeps a cursor valid). */
+ * order, so reordering query parameters keeps a cursor valid). Every part is length-prefixed,
+ * so no filter value can pass for a separator and another listing's context. */
 static void cursor_context(struct ctx *c, const struct resource *r, const struct list_opts *o,
                            struct buf *ctxb)
 {
-    buf_printf(ctxb, "%s|%s|", r->name, c->req->raw_path);
-    for (size_t i = 0; i < o->nsort; i++)
-        buf_printf(ctxb, "%s%s,", o->sort[i].desc ? "-" : "", o->sort[i].field->name);
+    cursor_context_add(ctxb, r->name, strlen(r->name));
+    cursor_context_add(ctxb, c->req->raw_path, strlen(c->req->raw_path));
+    buf_printf(ctxb, "s%zu", o->nsort);
+    for (size_t i = 0; i < o->nsort; i++) {
+        buf_putc(ctxb, o->sort[i].desc ? '-' : '+');
+        cursor_context_add(ctxb, o->sort[i].field->name, strlen(o->sort[i].field->name));
+    }
+    buf_printf(ctxb, "f%zu", o->nfilters);
     for (size_t k = 0; k < r->nfields; k++)
         for (size_t i = 0; i < o->nfilters; i++)
             if (o->filters[i].f == &r->fields[k]) {
-                buf_printf(ctxb, "|%s=", r->fields[k].name);
-                buf_append(ctxb, o->filters[i].text, strlen(o->filters[i].text));
+                cursor_context_add(ctxb, r->fields[k].name, strlen(r->fields[k].name));
+                cursor_context_add(ctxb, o->filters[i].text, strlen(o->filters[i].text));
             }
 }
 

@@ -252,6 +252,7 @@ static void free_resource(struct resource *r)
     free(r->exists_by_id);
     free(r->lock_by_id);
     free(r->delete_by_id);
+    free(r->row_size_expr);
     free(r->include_names);
     free(r->filter_names);
     free(r->sort_names);
@@ -341,6 +342,14 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     buf_reset(&sl);
     buf_printf(&sl, "DELETE FROM `%s` WHERE `%s` = ?", r->table, r->id->name);
     r->delete_by_id = mem_strdup(sl.data);
+    buf_reset(&sl);
+    size_t keys = 2; /* {} */
+    for (size_t i = 0; i < r->nfields; i++) {
+        buf_printf(&sl, "COALESCE(LENGTH(`%s`),4)+", r->fields[i].name);
+        keys += strlen(r->fields[i].name) + 4; /* "name": and a comma */
+    }
+    buf_printf(&sl, "%zu", keys);
+    r->row_size_expr = mem_strdup(sl.data);
     buf_free(&sl);
 
     const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));
@@ -385,6 +394,48 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
         if (!ok) {
             yconf_error(y, YCONF_NODE(y, pair->key), err, "resource '%s': unknown key '%s'", name,
                         k ? k : "?");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* include_limit (has_many), same and not_self (belongs_to). */
+static int load_relation_limits(struct yconf *y, yaml_node_t *v, const struct resource *r,
+                                struct relation *rel, struct config_error *err)
+{
+    rel->include_limit = RESOURCE_INCLUDE_LIMIT;
+    yaml_node_t *lim = yconf_get(y, v, "include_limit");
+    if (lim) {
+        long long n;
+        if (rel->kind != REL_HAS_MANY) {
+            yconf_error(y, lim, err, "relation '%s': include_limit only applies to has_many",
+                        rel->name);
+            return -1;
+        }
+        if (yconf_int(y, lim, 1, 100000, &n, err)) return -1;
+        rel->include_limit = (long)n;
+    }
+    yaml_node_t *same = yconf_get(y, v, "same");
+    if (same) {
+        const char *s = yconf_scalar(same);
+        rel->same_local = s ? resource_field(r, s) : NULL;
+        rel->same_target = s ? resource_field(rel->target, s) : NULL;
+        if (rel->kind != REL_BELONGS_TO || !rel->same_local || !rel->same_target ||
+            rel->same_local == rel->foreign_key) {
+            yconf_error(y, same, err,
+                        "relation '%s': same needs a belongs_to relation and a field both "
+                        "resources have",
+                        rel->name);
+            return -1;
+        }
+    }
+    yaml_node_t *ns = yconf_get(y, v, "not_self");
+    if (ns) {
+        if (yconf_bool(y, ns, &rel->not_self, err)) return -1;
+        if (rel->not_self && (rel->kind != REL_BELONGS_TO || rel->target != r)) {
+            yconf_error(y, ns, err, "relation '%s': not_self needs a belongs_to this resource",
+                        rel->name);
             return -1;
         }
     }
@@ -447,6 +498,7 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
             }
             yaml_node_t *inc = yconf_get(y, v, "include");
             if (inc && yconf_bool(y, inc, &rel->includable, err)) return -1;
+            if (load_relation_limits(y, v, r, rel, err)) return -1;
         }
     }
     yaml_node_t *rd = yconf_get(y, def, "restrict_delete");

@@ -279,6 +279,68 @@ static void sort_errors_by_field(struct ctx *c, const struct resource *r)
     }
 }
 
+/* A field's value as the record will hold it: sent, else the stored one (update). */
+static bool value_after(struct ctx *c, const struct resource *r, const struct field *f,
+                        const struct write_value *w, const struct db_result *existing,
+                        struct db_param *out)
+{
+    size_t i = resource_field_index(r, f);
+    if (w[i].present) {
+        if (w[i].use_default) return false;
+        *out = w[i].p;
+        return true;
+    }
+    if (!existing) return false;
+    const struct db_cell *cell = db_cell(existing, 0, i);
+    *out = sqlb_bind_text(c->arena, f, cell->s, cell->len);
+    return true;
+}
+
+/* The declared consistency of belongs_to relations: `same` (the referenced record shares a
+ * field with this one: a log's step is a step of the log's workflow) and `not_self`. Checked
+ * when either side is written, on fields that are otherwise valid. */
+static int check_relations(struct ctx *c, const struct resource *r, const struct write_value *w,
+                           const struct db_result *existing, unsigned long long self_id)
+{
+    for (size_t k = 0; k < r->nrelations; k++) {
+        const struct relation *rel = &r->relations[k];
+        if (rel->kind != REL_BELONGS_TO || (!rel->not_self && !rel->same_local)) continue;
+        const struct field *fk = rel->foreign_key;
+        size_t fi = resource_field_index(r, fk);
+        if (req_field_has_errors(c, fk->name)) continue;
+        struct db_param ref;
+        if (!value_after(c, r, fk, w, existing, &ref) || ref.type == DBP_NULL) continue;
+        if (rel->not_self && existing && w[fi].present &&
+            ((ref.type == DBP_INT && ref.i >= 0 && (unsigned long long)ref.i == self_id) ||
+             (ref.type == DBP_UINT && ref.u == self_id))) {
+            req_invalid(c, fk->name,
+                        rules_message(c->arena,
+                                      "The :attribute field must not refer to the record itself.",
+                                      fk->label, NULL));
+            continue;
+        }
+        if (!rel->same_local) continue;
+        size_t si = resource_field_index(r, rel->same_local);
+        if (!w[fi].present && !w[si].present) continue;
+        if (req_field_has_errors(c, rel->same_local->name)) continue;
+        struct db_param same;
+        if (!value_after(c, r, rel->same_local, w, existing, &same) || same.type == DBP_NULL)
+            continue;
+        struct sqlb q;
+        sqlb_init(&q, c->arena);
+        sqlb_printf(&q, "SELECT 1 FROM `%s` WHERE `%s` = ? AND `%s` = ? LIMIT 1 LOCK IN SHARE MODE",
+                    rel->target->table, rel->target->id->name, rel->same_target->name);
+        sqlb_param(&q, ref);
+        sqlb_param(&q, same);
+        struct db_result res;
+        int s = sqlb_run(&q, c->db, &res);
+        if (s != DB_OK) return req_db_fail(c, s);
+        if (res.nrows == 0)
+            req_invalid(c, fk->name, rules_message(c->arena, RULES_MSG_SELECTED, fk->label, NULL));
+    }
+    return 0;
+}
+
 static int validate(struct ctx *c, const struct resource *r, bool partial,
                     const struct db_result *existing, unsigned long long self_id,
                     struct write_value *w)
@@ -297,6 +359,7 @@ static int validate(struct ctx *c, const struct resource *r, bool partial,
         w[i].present = true;
         if (convert(c, f, v, &w[i])) w[i].present = false;
     }
+    if (check_relations(c, r, w, existing, self_id)) return -1;
     if (check_unique(c, r, w, existing, self_id)) return -1;
     if (c->err.kind != REQ_E_INVALID) return 0;
     sort_errors_by_field(c, r);

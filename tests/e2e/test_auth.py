@@ -629,3 +629,52 @@ def test_last_used_at_not_written_on_every_request(stack):
     assert _last_used(stack, tid) == "2001-02-03 04:05:06", (
         f"last_used_at rewritten within {TOKEN_CACHE_SECONDS + 1.5:.1f} s of the previous write "
         f"({n} requests; last_used_interval is 60 s)")
+
+
+# ---- what a write-only token may see (docs/decisions.md, issue 15 item 7) ----
+
+def test_write_only_update_answers_only_what_it_sent(stack, api, tokens):
+    """PATCH {} by a token without `read` must not hand back the stored row."""
+    w = "Bearer " + tokens["writer"]
+    wf = api.post("/api/workflows", {"name": "secret-name", "trigger_event": "secret-event",
+                                     "description": "secret description"}).json()["data"]
+    r = call(stack, "PATCH", f"/api/workflows/{wf['id']}", auth=w, body={})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"data": {"id": wf["id"]}}
+    assert "secret" not in r.text
+    r = call(stack, "PUT", f"/api/workflows/{wf['id']}", auth=w, body={"is_active": True, "bogus": 1})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"data": {"id": wf["id"], "is_active": True}}
+    r = call(stack, "PATCH", f"/api/workflows/{wf['id']}", auth=w, body={"name": "by writer"})
+    assert r.json() == {"data": {"id": wf["id"], "name": "by writer"}}
+    # the write happened, and a token that can read still gets the whole record
+    full = api.get(f"/api/workflows/{wf['id']}").json()["data"]
+    assert (full["name"], full["description"], full["is_active"]) == ("by writer", "secret description", True)
+    r = api.patch(f"/api/workflows/{wf['id']}", {})
+    assert r.status_code == 200 and r.json()["data"] == full
+
+
+def test_write_only_create_answers_the_record_it_made(stack, tokens):
+    """A create reveals nothing that existed before it: the new record comes back whole."""
+    w = "Bearer " + tokens["writer"]
+    r = call(stack, "POST", "/api/workflows", auth=w, body={"name": "mine", "trigger_event": "t"})
+    assert r.status_code == 201, r.text
+    data = r.json()["data"]
+    assert (data["name"], data["trigger_event"]) == ("mine", "t")
+    assert {"is_active", "created_at", "updated_at"} <= set(data)
+    assert r.headers["Location"].endswith(f"/api/workflows/{data['id']}")
+
+
+def test_write_only_delete_conflict_does_not_count_children(stack, api, tokens):
+    w = "Bearer " + tokens["writer"]
+    p = api.post("/api/prompts", {"name": "p-" + os.urandom(6).hex(), "system_prompt_text": "s"}).json()["data"]
+    wf = api.post("/api/workflows", {"name": "w", "trigger_event": "t"}).json()["data"]
+    for i in range(3):
+        api.post("/api/workflow-steps", {"workflow_id": wf["id"], "step_order": i, "name": "s",
+                                         "prompt_id": p["id"]})
+    r = call(stack, "DELETE", f"/api/prompts/{p['id']}", auth=w)
+    assert r.status_code == 409, r.text
+    assert "3" not in r.json()["message"] and "in use" in r.json()["message"]
+    # a token that can read the children is told how many there are
+    r = api.delete(f"/api/prompts/{p['id']}")
+    assert r.status_code == 409 and "3 workflow steps" in r.json()["message"]

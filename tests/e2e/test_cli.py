@@ -394,3 +394,18 @@ def test_config_check_missing_dir(stack, tmp_path):
     r = stack.cli("--etc", str(tmp_path / "nope"), "config:check", check=False)
     assert r.returncode != 0
     assert r.stderr.strip()
+
+
+def test_config_check_refuses_a_short_app_key(stack):
+    """The app key signs cursors: shorter than 32 bytes is refused; empty means generated."""
+    env = stack.env()
+    env["AIENGINE_APP_KEY"] = "k" * 31
+    r = stack.cli("config:check", check=False, env=env)
+    assert r.returncode != 0
+    assert "app.key" in r.stderr and "32" in r.stderr, r.stderr
+    r = stack.cli("migrate:status", check=False, env=env)
+    assert r.returncode != 0, "every command loads the same checked config"
+    for good in ("k" * 32, ""):
+        env["AIENGINE_APP_KEY"] = good
+        r = stack.cli("config:check", check=False, env=env)
+        assert r.returncode == 0, (good, r.stderr)

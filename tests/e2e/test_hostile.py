@@ -876,3 +876,23 @@ def test_zz_schema_and_other_data_intact(api, stack, parents, sentinel):
     assert ["workflows", "name", "varchar(255)"] in cols
     assert ["execution_logs", "cost", "decimal(10,6)"] in cols
     assert expect(api.get("/api/health", token=None), 200) == {"status": "ok", "database": "ok"}
+
+
+# ---- a write-only token probing for content (issue 15 item 7) ----
+
+@pytest.mark.parametrize("resource,key", [("workflows", "workflow"), ("prompts", "prompt"),
+                                          ("workflow-steps", "step"), ("execution-logs", "log")])
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_write_only_token_cannot_read_through_updates(api, stack, parents, tokens, resource, key, method):
+    from conftest import Api
+    writer = Api(stack.url, tokens["writer"])
+    rid = parents[key]["id"]
+    for body in ({}, {"bogus": 1, "id": 1}, {"created_at": "2020-01-01"}):
+        r = writer.request(method, f"/api/{resource}/{rid}", json_body=body)
+        assert expect(r, 200) == {"data": {"id": rid}}, (body, r.text)
+    err_body = expect(writer.request(method, f"/api/{resource}/999999999", json_body={}), 404)
+    assert set(err_body) == {"message"}
+    # self-reference and foreign steps are refused the same way for every token
+    if resource == "execution-logs":
+        field_error(writer.request(method, f"/api/{resource}/{rid}",
+                                   json_body={"parent_execution_log_id": rid}), "parent_execution_log_id")

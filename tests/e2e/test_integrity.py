@@ -252,3 +252,44 @@ def test_failed_step_update_with_missing_fk_changes_nothing(api):
     body = err(api.patch(f"/api/workflow-steps/{st['id']}", {"step_order": 9, "workflow_id": 999999999}), 422)
     assert set(body["errors"]) == {"workflow_id"}
     assert ok(api.get(f"/api/workflow-steps/{st['id']}"))["data"] == st
+
+
+# ---- declared consistency of relations (resources.yaml `same` and `not_self`) ----
+
+def test_log_step_must_belong_to_the_logs_workflow(api, stack):
+    w1, w2 = new_workflow(api), new_workflow(api)
+    s1, s2 = new_step(api, w1["id"]), new_step(api, w2["id"])
+    before = count(stack, "execution_logs")
+    body = err(api.post("/api/execution-logs", {"workflow_id": w1["id"], "step_id": s2["id"],
+                                                "status": "x"}), 422)
+    assert body["errors"] == {"step_id": ["The selected step id is invalid."]}
+    assert count(stack, "execution_logs") == before
+    lg = new_log(api, w1["id"], s1["id"])
+    # moving only the step, or only the workflow, is checked against the stored other half
+    body = err(api.patch(f"/api/execution-logs/{lg['id']}", {"step_id": s2["id"]}), 422)
+    assert list(body["errors"]) == ["step_id"]
+    body = err(api.patch(f"/api/execution-logs/{lg['id']}", {"workflow_id": w2["id"]}), 422)
+    assert list(body["errors"]) == ["step_id"]
+    # both together are consistent again
+    moved = ok(api.patch(f"/api/execution-logs/{lg['id']}", {"workflow_id": w2["id"], "step_id": s2["id"]}))
+    assert (moved["data"]["workflow_id"], moved["data"]["step_id"]) == (w2["id"], s2["id"])
+    # a step id that does not exist at all keeps its usual single message
+    body = err(api.post("/api/execution-logs", {"workflow_id": w1["id"], "step_id": 999999999,
+                                                "status": "x"}), 422)
+    assert body["errors"] == {"step_id": ["The selected step id is invalid."]}
+    # other fields are untouched by the check
+    assert ok(api.patch(f"/api/execution-logs/{lg['id']}", {"status": "y"}))["data"]["status"] == "y"
+
+
+def test_log_may_not_be_its_own_parent(api, stack):
+    w = new_workflow(api)
+    s = new_step(api, w["id"])
+    lg = new_log(api, w["id"], s["id"])
+    body = err(api.patch(f"/api/execution-logs/{lg['id']}", {"parent_execution_log_id": lg["id"]}), 422)
+    assert list(body["errors"]) == ["parent_execution_log_id"]
+    assert "itself" in body["errors"]["parent_execution_log_id"][0]
+    body = err(api.put(f"/api/execution-logs/{lg['id']}", {"parent_execution_log_id": str(lg["id"])}), 422)
+    assert list(body["errors"]) == ["parent_execution_log_id"]
+    assert ok(api.get(f"/api/execution-logs/{lg['id']}"))["data"]["parent_execution_log_id"] is None
+    other = new_log(api, w["id"], s["id"])
+    ok(api.patch(f"/api/execution-logs/{lg['id']}", {"parent_execution_log_id": other["id"]}))

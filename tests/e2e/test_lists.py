@@ -616,3 +616,21 @@ def test_cursor_listing_validates_per_page_and_sort(api, log_scope):
     err(logs_page(api, wf["id"], per_page=0), 422)
     err(logs_page(api, wf["id"], per_page=101), 422)
     err(logs_page(api, wf["id"], sort="nope"), 400)
+
+
+def test_cursor_context_is_unambiguous(api, log_scope):
+    """One filter value that spells out a second filter ("a|status=b") must not take a cursor
+    made for two filters (a, b): each part of the signed context is length-prefixed."""
+    wf, st = log_scope
+    tag = uniq("amb")
+    make_logs(api, wf, st, 3, triggering_object_id=tag, status="b")
+    two = {"filter[triggering_object_id]": tag, "filter[status]": "b"}
+    cur = ok(logs_page(api, wf["id"], per_page=1, **two))["meta"]["next_cursor"]
+    assert cur
+    assert ok(logs_page(api, wf["id"], per_page=1, cursor=cur, **two))["data"]
+    one = {"filter[triggering_object_id]": f"{tag}|status=b"}
+    err(logs_page(api, wf["id"], per_page=1, cursor=cur, **one), 400)
+    # and the other way round
+    make_logs(api, wf, st, 2, triggering_object_id=f"{tag}|status=b")
+    cur1 = ok(logs_page(api, wf["id"], per_page=1, **one))["meta"]["next_cursor"]
+    err(logs_page(api, wf["id"], per_page=1, cursor=cur1, **two), 400)

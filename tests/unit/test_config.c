@@ -488,6 +488,42 @@ static void test_resource_other_errors(void **state)
                    "    pagination: cursor\n"
                    "    sorts: [note]\n",
                    0, "note", NULL);
+    /* relation bounds and consistency (include_limit, same, not_self) */
+    const char *two = RES_HEAD "      parent_id: { type: fk }\n      group_id: { type: int }\n";
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s    relations:\n      parent: { belongs_to: things, foreign_key: parent_id, "
+             "include_limit: 5 }\n",
+             two);
+    resource_fails("lim1.yaml", text, 9, "include_limit only applies to has_many", NULL);
+    snprintf(text, sizeof text,
+             "%s    relations:\n      kids: { has_many: things, foreign_key: parent_id, "
+             "include_limit: 0 }\n",
+             two);
+    resource_fails("lim0.yaml", text, 9, "", NULL);
+    snprintf(text, sizeof text,
+             "%s    relations:\n      parent: { belongs_to: things, foreign_key: parent_id, "
+             "same: nothing }\n",
+             two);
+    resource_fails("same.yaml", text, 9, "same needs", NULL);
+    snprintf(text, sizeof text,
+             "%s    relations:\n      kids: { has_many: things, foreign_key: parent_id, "
+             "not_self: true }\n",
+             two);
+    resource_fails("self.yaml", text, 9, "not_self needs", NULL);
+    snprintf(text, sizeof text,
+             "%s    relations:\n      parent: { belongs_to: things, foreign_key: parent_id, "
+             "same: group_id, not_self: true }\n      kids: { has_many: things, foreign_key: "
+             "parent_id, include_limit: 7 }\n",
+             two);
+    struct config_error err = {{0}};
+    struct resource_set *set = resource_set_load(write_file(tmpdir, "rel-ok.yaml", text), &err);
+    if (!set) fail_msg("%s", err.msg);
+    const struct resource *r = resource_find(set, "things");
+    assert_true(resource_relation(r, "parent")->not_self);
+    assert_string_equal(resource_relation(r, "parent")->same_local->name, "group_id");
+    assert_int_equal(resource_relation(r, "kids")->include_limit, 7);
+    resource_set_free(set);
 }
 
 int main(void)

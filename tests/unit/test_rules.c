@@ -802,9 +802,61 @@ static void test_long_label(void **state)
     rules_free(&rs);
 }
 
+static void test_json_integer(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        int rc;
+        long long want;
+    } cases[] = {
+        {"[5]", 0, 5},
+        {"[-9223372036854775808]", 0, INT64_MIN},
+        {"[9223372036854775807]", 0, INT64_MAX},
+        {"[9223372036854775808]", -1, 0}, /* json-c's uint64: above int64 */
+        {"[1.0]", 0, 1},
+        {"[-2.0e3]", 0, -2000},
+        {"[1.5]", -1, 0},
+        {"[1e300]", -1, 0}, /* out of range: refused before any cast */
+        {"[-1e300]", -1, 0},
+        {"[9.3e18]", -1, 0},
+        {"[9223372036854775808.0]", -1, 0}, /* exactly 2^63 */
+        {"[\"42\"]", 0, 42},
+        {"[\" 42 \"]", 0, 42},
+        {"[\"4.2\"]", -1, 0},
+        {"[true]", -1, 0},
+        {"[null]", -1, 0},
+        {"[[1]]", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_object *arr = json_tokener_parse(cases[i].json);
+        assert_non_null(arr);
+        long long v = 0;
+        int rc = rules_json_integer(json_object_array_get_idx(arr, 0), &v);
+        if (rc != cases[i].rc) fail_msg("%s: rc %d", cases[i].json, rc);
+        if (rc == 0 && v != cases[i].want) fail_msg("%s: %lld", cases[i].json, v);
+        json_object_put(arr);
+    }
+}
+
+static void test_messages(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 1024);
+    assert_string_equal(rules_message(&a, RULES_MSG_MAX_STRING, "name", "255"),
+                        "The name field must not be greater than 255 characters.");
+    assert_string_equal(rules_message(&a, RULES_MSG_SELECTED, "step id", NULL),
+                        "The selected step id is invalid.");
+    assert_string_equal(rules_message(&a, RULES_MSG_UNIQUE, "name", NULL),
+                        "The name has already been taken.");
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_integer),     cmocka_unit_test(test_messages),
         cmocka_unit_test(test_compile_basic),    cmocka_unit_test(test_compile_args),
         cmocka_unit_test(test_compile_errors),   cmocka_unit_test(test_required),
         cmocka_unit_test(test_absent),           cmocka_unit_test(test_nullable),
