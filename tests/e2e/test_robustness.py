@@ -289,3 +289,50 @@ def test_prepared_statements_running_out_server_wide_never_answer_500(make_stack
         assert wait_until(clean_sweep, 60, 0.5), [r for r in results if r[1] != 200][:5]
     finally:
         s.sql_root("SET GLOBAL max_prepared_stmt_count = 16382")
+
+
+# ---------------------------------------------------------------- reloads
+
+def test_quick_reloads_under_load_lose_no_request_and_no_worker(make_stack):
+    """Three SIGHUPs in quick succession while GETs run: every GET answers 200, every
+    worker of the replaced generations exits, and the pool ends with its configured size."""
+    s = make_stack(workers=2)
+    master = s.pool_procs[0]
+    token = s.create_token(email="hup3@example.com", name="hup3")
+    stop = threading.Event()
+    results, lock = [], threading.Lock()
+
+    def load():
+        session = requests.Session()
+        h = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+        while not stop.is_set():
+            for p in ("/api/health", "/api/workflows?per_page=5"):
+                try:
+                    code = session.get(s.url + p, headers=h, timeout=30).status_code
+                except requests.RequestException as e:
+                    code = type(e).__name__
+                with lock:
+                    results.append(code)
+
+    threads = [threading.Thread(target=load, daemon=True) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)
+        old = set()
+        for _ in range(3):
+            old |= set(s.worker_pids())  # all of these are replaced by this reload
+            master.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
+        assert wait_until(lambda: log_text(s).count("config reloaded") >= 3, 20), log_text(s)[-2000:]
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(40)
+    assert len(results) > 20
+    assert [c for c in results if c != 200] == []
+    assert wait_until(lambda: len(s.worker_pids()) == 2 and not (set(s.worker_pids()) & old), 30), \
+        (s.worker_pids(), old)
+    assert "killing it" not in log_text(s)
+    assert master.poll() is None
