@@ -336,3 +336,51 @@ def test_quick_reloads_under_load_lose_no_request_and_no_worker(make_stack):
         (s.worker_pids(), old)
     assert "killing it" not in log_text(s)
     assert master.poll() is None
+
+
+# ---------------------------------------------------------------- hostile FastCGI bytes
+
+def hostile_fastcgi_streams():
+    import random
+    import struct
+    from fcgi import BEGIN_REQUEST, PARAMS, STDIN, record
+    begin = record(BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))
+    rng = random.Random(15)
+    yield "garbage", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    yield "wrong version", b"\x07" + record(BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))[1:]
+    yield "unknown role", record(BEGIN_REQUEST, struct.pack("!HB5x", 9, 0)) + record(PARAMS, b"")
+    yield "header only", begin[:5]
+    yield "content cut short", struct.pack("!BBHHBx", 1, PARAMS, 1, 60000, 0) + b"x" * 100
+    yield "param name length past the record", begin + record(PARAMS, b"\x8f\xff\xff\xff\x01ab")
+    yield "param lengths near 2^31", begin + record(PARAMS, b"\xff\xff\xff\xff\xff\xff\xff\xffab")
+    yield "abort before params", begin + record(2, b"")
+    yield "stdin before params end", begin + record(STDIN, b"{}")
+    yield "many empty records", begin + record(PARAMS, b"\x01\x01ab") * 2000
+    for i in range(8):
+        yield f"random {i}", bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+        yield f"begin + random {i}", begin + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+
+
+def test_hostile_fastcgi_streams_are_dropped_and_no_worker_dies(make_stack):
+    """Malformed FastCGI straight on the worker socket: each connection is closed (or
+    answered) within the request deadline, no worker crashes, and nginx's requests are
+    answered throughout."""
+    s = make_stack(workers=2, env={"AIENGINE_REQUEST_TIMEOUT": "2"})
+    pids = set(s.worker_pids())
+    slow = []
+    for name, data in hostile_fastcgi_streams():
+        conn = fcgi_connect(s.pool_socket(0), timeout=10)
+        try:
+            try:
+                conn.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            took = closed_by_peer(conn, 20)
+        finally:
+            conn.close()
+        if took is None:
+            slow.append(name)
+        assert requests.get(s.url + "/api/health", timeout=30).status_code == 200, name
+    assert slow == []
+    assert set(s.worker_pids()) == pids, "a worker died"
+    assert "killed by signal" not in log_text(s) and "exited with" not in log_text(s), log_text(s)[-2000:]
