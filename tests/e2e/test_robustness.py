@@ -384,3 +384,40 @@ def test_hostile_fastcgi_streams_are_dropped_and_no_worker_dies(make_stack):
     assert slow == []
     assert set(s.worker_pids()) == pids, "a worker died"
     assert "killed by signal" not in log_text(s) and "exited with" not in log_text(s), log_text(s)[-2000:]
+
+
+def test_tcp_listener_is_not_held_by_a_stalled_client(make_stack):
+    """The same deadline on a host:port listener (a remote pool): a client that connects
+    and stalls holds the only worker for request_timeout seconds, not for good; a proper
+    FastCGI request on the next connection is answered."""
+    import subprocess
+    from stack import free_port
+    s = make_stack(workers=1)
+    port = free_port()
+    env = s.env(f"127.0.0.1:{port}")
+    env.update({"AIENGINE_WORKERS": "1", "AIENGINE_REQUEST_TIMEOUT": "2"})
+    log = open(os.path.join(s.logdir, "aiengine-tcp.log"), "ab")
+    p = subprocess.Popen([s.binary, "serve"], env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        assert wait_until(up, 20), "the TCP pool did not start"
+        time.sleep(0.5)  # the probe connection above was dropped by now or soon will be
+        staller = socket.create_connection(("127.0.0.1", port), timeout=30)
+        staller.sendall(b"\x01")
+        t0 = time.monotonic()
+        conn = socket.create_connection(("127.0.0.1", port), timeout=40)
+        conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/health"}))
+        answer = fcgi_read_answer(conn)
+        conn.close()
+        assert answer.complete and answer.status == 200, answer
+        assert time.monotonic() - t0 < 30
+        assert closed_by_peer(staller, 20) is not None
+        staller.close()
+    finally:
+        p.terminate()
+        assert p.wait(40) == 0
