@@ -6,7 +6,10 @@ folder per test session) and by the benchmarks. Children run in their own sessio
 Ctrl-C reaches only this driver, which then stops nginx, the pools and MariaDB in order.
 """
 import fcntl
+import grp
 import os
+import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -51,6 +54,31 @@ def _template_datadir(user_args):
     return base
 
 
+def write_private(path, text):
+    """Write a secret file that is 0600 from its first byte (never readable, even briefly,
+    by anyone else): a fresh file, then renamed over the old one."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def nginx_account():
+    """(user, group, gid) nginx's workers run as when nginx is started as root, so that they
+    never hold root; None when not root (nginx then runs as the caller, which is private
+    enough). Debian's www-data, else nobody."""
+    if os.geteuid() != 0:
+        return None
+    for user in ("www-data", "nobody"):
+        try:
+            pw = pwd.getpwnam(user)
+        except KeyError:
+            continue
+        return user, grp.getgrgid(pw.pw_gid).gr_name, pw.pw_gid
+    raise RuntimeError("no unprivileged account (www-data or nobody) for nginx's workers")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,7 +98,7 @@ def which(name, *extra):
 
 class Stack:
     def __init__(self, base, port=None, workers=2, pools=1, binary=None, app_key=None,
-                 db_password="aiengine-local", env=None, nginx_workers=1, access_log=False,
+                 db_password=None, env=None, nginx_workers=1, access_log=False,
                  extra_nginx=None):
         self.base = os.path.abspath(base)
         self.port = port or free_port()
@@ -79,7 +107,8 @@ class Stack:
         self.binary = binary or os.environ.get("AIENGINE_BIN") or os.path.join(ROOT, "build", "aiengine")
         # aiengine refuses app keys shorter than 32 bytes
         self.app_key = app_key or "test-app-key-0123456789abcdef-" + os.path.basename(self.base)
-        self.db_password = db_password
+        # random per stack unless given (make run keeps one per install in var/db.password)
+        self.db_password = db_password or secrets.token_hex(24)
         self.extra_env = env or {}
         self.nginx_workers = nginx_workers
         self.access_log = access_log
@@ -87,11 +116,30 @@ class Stack:
         self.datadir = os.path.join(self.base, "mysql")
         self.rundir = os.path.join(self.base, "run")
         self.logdir = os.path.join(self.base, "log")
-        self.db_socket = os.path.join(self.rundir, "mariadb.sock")
+        self.db_socket = os.path.join(self.rundir, "db", "mariadb.sock")
         self.procs = {}
         self.pool_procs = []
-        for d in (self.base, self.rundir, self.logdir):
+        self.nginx_account = nginx_account()
+        self._make_private_dirs()
+
+    def _make_private_dirs(self):
+        """Nobody but this user (and nginx's workers, for the worker sockets) reaches
+        anything here: the base and run/ are open only to nginx's group (setgid on run/, so
+        the worker sockets, mode 0660, are in that group); MariaDB's socket — which mariadbd
+        makes 0777 — sits in run/db/, 0700; logs are 0700."""
+        for d in (self.base, self.rundir, os.path.dirname(self.db_socket), self.logdir):
             os.makedirs(d, exist_ok=True)
+        acct = self.nginx_account
+        if acct:
+            for d in (self.base, self.rundir):
+                os.chown(d, -1, acct[2])
+            os.chmod(self.base, 0o750)
+            os.chmod(self.rundir, 0o2750)
+        else:
+            os.chmod(self.base, 0o700)
+            os.chmod(self.rundir, 0o700)
+        os.chmod(os.path.dirname(self.db_socket), 0o700)
+        os.chmod(self.logdir, 0o700)
 
     # ---- MariaDB ----
     def _mysqld_user(self):
@@ -106,16 +154,22 @@ class Stack:
         self.procs["mariadb"] = subprocess.Popen(
             [which("mariadbd"), "--no-defaults", f"--datadir={self.datadir}",
              f"--socket={self.db_socket}", "--skip-networking",
-             f"--pid-file={os.path.join(self.rundir, 'mariadb.pid')}",
+             f"--pid-file={os.path.join(os.path.dirname(self.db_socket), 'mariadb.pid')}",
              "--innodb-buffer-pool-size=256M", "--innodb-flush-log-at-trx-commit=2",
              "--skip-log-bin", "--max-connections=500",
              "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"]
             + self._mysqld_user(), stdout=log, stderr=log, start_new_session=True)
         self.wait_mariadb()
+        # only what aiengine needs: its data, and the DDL of its own migrations
+        # (docs/operations.md gives production the same grant); the password is set every
+        # start, so an install made with an older fixed password gets the random one
         self.sql_root(
             "CREATE DATABASE IF NOT EXISTS aiengine CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
             f"CREATE USER IF NOT EXISTS 'aiengine'@'localhost' IDENTIFIED BY '{self.db_password}';"
-            "GRANT ALL PRIVILEGES ON aiengine.* TO 'aiengine'@'localhost';")
+            f"ALTER USER 'aiengine'@'localhost' IDENTIFIED BY '{self.db_password}';"
+            "REVOKE ALL PRIVILEGES, GRANT OPTION FROM 'aiengine'@'localhost';"
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES "
+            "ON aiengine.* TO 'aiengine'@'localhost';")
         return fresh
 
     def wait_mariadb(self, timeout=60):
@@ -234,7 +288,8 @@ class Stack:
             "@NGINX_FASTCGI_PARAMS@": "/etc/nginx/fastcgi_params",
             "@NGINX_MIME_TYPES@": "/etc/nginx/mime.types",
             "@PREFIX@": ndir,
-            "@USER_LINE@": "user root;" if os.geteuid() == 0 else "",
+            "@USER_LINE@": (f"user {self.nginx_account[0]} {self.nginx_account[1]};"
+                            if self.nginx_account else ""),
             "@NGINX_WORKERS@": str(self.nginx_workers),
             "@ACCESS_LOG@": os.path.join(self.logdir, "nginx-access.log") if self.access_log else "off",
         }
@@ -327,13 +382,15 @@ def main_run():
     base = os.path.join(ROOT, "var")
     port = int(os.environ.get("PORT", "8080"))
     key_file = os.path.join(base, "app.key")
+    password_file = os.path.join(base, "db.password")
     os.makedirs(base, exist_ok=True)
     if not os.path.exists(key_file):
-        with open(key_file, "w") as f:
-            f.write(os.urandom(32).hex())
-        os.chmod(key_file, 0o600)
+        write_private(key_file, os.urandom(32).hex())
+    if not os.path.exists(password_file):
+        write_private(password_file, secrets.token_hex(24))
     stack = Stack(base, port=port, workers=int(os.environ.get("WORKERS", "4")),
                   app_key=open(key_file).read().strip(), access_log=True)
+    stack.db_password = open(password_file).read().strip()
     stopping = []
 
     def on_signal(signum, frame):
@@ -361,9 +418,7 @@ def main_run():
                 ok = False
         if not ok:
             token = stack.create_token(email="dev@localhost", name="make-run")
-            with open(token_file, "w") as f:
-                f.write(token + "\n")
-            os.chmod(token_file, 0o600)
+            write_private(token_file, token + "\n")
         print(f"""
 aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
 

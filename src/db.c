@@ -159,6 +159,7 @@ static size_t cache_trim(struct db *db, size_t keep)
         for (size_t i = 0; i < db->cap; i++)
             if (db->cache[i].stmt && (!lru || db->cache[i].last_use < lru->last_use))
                 lru = &db->cache[i];
+        if (!lru) break;
         entry_close(lru);
         held--;
         closed++;

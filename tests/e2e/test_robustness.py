@@ -289,3 +289,135 @@ def test_prepared_statements_running_out_server_wide_never_answer_500(make_stack
         assert wait_until(clean_sweep, 60, 0.5), [r for r in results if r[1] != 200][:5]
     finally:
         s.sql_root("SET GLOBAL max_prepared_stmt_count = 16382")
+
+
+# ---------------------------------------------------------------- reloads
+
+def test_quick_reloads_under_load_lose_no_request_and_no_worker(make_stack):
+    """Three SIGHUPs in quick succession while GETs run: every GET answers 200, every
+    worker of the replaced generations exits, and the pool ends with its configured size."""
+    s = make_stack(workers=2)
+    master = s.pool_procs[0]
+    token = s.create_token(email="hup3@example.com", name="hup3")
+    stop = threading.Event()
+    results, lock = [], threading.Lock()
+
+    def load():
+        session = requests.Session()
+        h = {"Authorization": "Bearer " + token, "Accept": "application/json"}
+        while not stop.is_set():
+            for p in ("/api/health", "/api/workflows?per_page=5"):
+                try:
+                    code = session.get(s.url + p, headers=h, timeout=30).status_code
+                except requests.RequestException as e:
+                    code = type(e).__name__
+                with lock:
+                    results.append(code)
+
+    threads = [threading.Thread(target=load, daemon=True) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)
+        old = set()
+        for _ in range(3):
+            old |= set(s.worker_pids())  # all of these are replaced by this reload
+            master.send_signal(signal.SIGHUP)
+            time.sleep(0.3)
+        assert wait_until(lambda: log_text(s).count("config reloaded") >= 3, 20), log_text(s)[-2000:]
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(40)
+    assert len(results) > 20
+    assert [c for c in results if c != 200] == []
+    assert wait_until(lambda: len(s.worker_pids()) == 2 and not (set(s.worker_pids()) & old), 30), \
+        (s.worker_pids(), old)
+    assert "killing it" not in log_text(s)
+    assert master.poll() is None
+
+
+# ---------------------------------------------------------------- hostile FastCGI bytes
+
+def hostile_fastcgi_streams():
+    import random
+    import struct
+    from fcgi import BEGIN_REQUEST, PARAMS, STDIN, record
+    begin = record(BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))
+    rng = random.Random(15)
+    yield "garbage", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    yield "wrong version", b"\x07" + record(BEGIN_REQUEST, struct.pack("!HB5x", 1, 0))[1:]
+    yield "unknown role", record(BEGIN_REQUEST, struct.pack("!HB5x", 9, 0)) + record(PARAMS, b"")
+    yield "header only", begin[:5]
+    yield "content cut short", struct.pack("!BBHHBx", 1, PARAMS, 1, 60000, 0) + b"x" * 100
+    yield "param name length past the record", begin + record(PARAMS, b"\x8f\xff\xff\xff\x01ab")
+    yield "param lengths near 2^31", begin + record(PARAMS, b"\xff\xff\xff\xff\xff\xff\xff\xffab")
+    yield "abort before params", begin + record(2, b"")
+    yield "stdin before params end", begin + record(STDIN, b"{}")
+    yield "many empty records", begin + record(PARAMS, b"\x01\x01ab") * 2000
+    for i in range(8):
+        yield f"random {i}", bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+        yield f"begin + random {i}", begin + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+
+
+def test_hostile_fastcgi_streams_are_dropped_and_no_worker_dies(make_stack):
+    """Malformed FastCGI straight on the worker socket: each connection is closed (or
+    answered) within the request deadline, no worker crashes, and nginx's requests are
+    answered throughout."""
+    s = make_stack(workers=2, env={"AIENGINE_REQUEST_TIMEOUT": "2"})
+    pids = set(s.worker_pids())
+    slow = []
+    for name, data in hostile_fastcgi_streams():
+        conn = fcgi_connect(s.pool_socket(0), timeout=10)
+        try:
+            try:
+                conn.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            took = closed_by_peer(conn, 20)
+        finally:
+            conn.close()
+        if took is None:
+            slow.append(name)
+        assert requests.get(s.url + "/api/health", timeout=30).status_code == 200, name
+    assert slow == []
+    assert set(s.worker_pids()) == pids, "a worker died"
+    assert "killed by signal" not in log_text(s) and "exited with" not in log_text(s), log_text(s)[-2000:]
+
+
+def test_tcp_listener_is_not_held_by_a_stalled_client(make_stack):
+    """The same deadline on a host:port listener (a remote pool): a client that connects
+    and stalls holds the only worker for request_timeout seconds, not for good; a proper
+    FastCGI request on the next connection is answered."""
+    import subprocess
+    from stack import free_port
+    s = make_stack(workers=1)
+    port = free_port()
+    env = s.env(f"127.0.0.1:{port}")
+    env.update({"AIENGINE_WORKERS": "1", "AIENGINE_REQUEST_TIMEOUT": "2"})
+    log = open(os.path.join(s.logdir, "aiengine-tcp.log"), "ab")
+    p = subprocess.Popen([s.binary, "serve"], env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        assert wait_until(up, 20), "the TCP pool did not start"
+        time.sleep(0.5)  # the probe connection above was dropped by now or soon will be
+        staller = socket.create_connection(("127.0.0.1", port), timeout=30)
+        staller.sendall(b"\x01")
+        t0 = time.monotonic()
+        conn = socket.create_connection(("127.0.0.1", port), timeout=40)
+        conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/health"}))
+        answer = fcgi_read_answer(conn)
+        conn.close()
+        assert answer.complete and answer.status == 200, answer
+        assert time.monotonic() - t0 < 30
+        assert closed_by_peer(staller, 20) is not None
+        staller.close()
+    finally:
+        p.terminate()
+        assert p.wait(40) == 0

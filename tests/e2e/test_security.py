@@ -5,6 +5,8 @@ Tests that need their own configuration or environment start their own stack (ma
 """
 import os
 import shutil
+import signal
+import socket
 import time
 
 import requests
@@ -128,3 +130,72 @@ def test_token_cache_ages_on_a_monotonic_clock(make_stack, tmp_path):
     r = call(s, "GET", "/api/workflows", token)
     assert r.status_code == 401, "a revoked token was still accepted after the wall clock went back"
     stamp.write_text("+0\n")
+
+
+# ---------------------------------------------------------------- item 10: nginx limits
+
+def test_limit_req_example_limits_health_and_tokenless_requests(make_stack):
+    """nginx/limit-req-example.conf, used as docs/operations.md says (zones at the http
+    level, limit_req in the locations): a flood of health checks and of requests without
+    a token meets JSON 429s, while a client with a real token is not limited by them."""
+    from stack import free_port
+    example = open(os.path.join(ROOT, "nginx", "limit-req-example.conf")).read()
+    port = free_port()
+    sock = "@SOCK@"
+    site = """
+server {
+    listen 127.0.0.1:%d;
+    error_page 429 /_errors/429;
+    location = /_errors/429 { internal; default_type application/json;
+        add_header Retry-After 1 always;
+        return 429 '{"message":"Too many requests. Please retry later."}'; }
+    location = /api/health {
+        limit_req zone=aiengine_health burst=10 nodelay;
+        include /etc/nginx/fastcgi_params;
+        fastcgi_param DOCUMENT_URI $uri;
+        fastcgi_pass unix:%s;
+    }
+    location /api/ {
+        limit_req zone=aiengine_no_token burst=10 nodelay;
+        limit_req zone=aiengine_api burst=100 nodelay;
+        include /etc/nginx/fastcgi_params;
+        fastcgi_param DOCUMENT_URI $uri;
+        fastcgi_pass unix:%s;
+    }
+}
+""" % (port, sock, sock)
+    s = make_stack(workers=2)
+    with open(os.path.join(s.base, "nginx", "extra", "limits.conf"), "w") as f:
+        f.write(example + site.replace(sock, s.pool_socket(0)))
+    s.procs["nginx"].send_signal(signal.SIGHUP)  # nginx re-reads its configuration
+
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    deadline = time.monotonic() + 20
+    while not listening():
+        assert time.monotonic() < deadline, open(os.path.join(s.base, "nginx", "error.log")).read()[-2000:]
+        time.sleep(0.1)
+    token = s.create_token(email="lim@example.com", name="lim")
+    base = f"http://127.0.0.1:{port}"
+    session = requests.Session()
+
+    def burst(path, auth=None, n=100):
+        h = {"Accept": "application/json"}
+        if auth:
+            h["Authorization"] = "Bearer " + auth
+        return [session.get(base + path, headers=h, timeout=30) for _ in range(n)]
+
+    health = burst("/api/health")
+    codes = [r.status_code for r in health]
+    assert codes[:5] == [200] * 5 and codes.count(429) >= 20, codes
+    limited = next(r for r in health if r.status_code == 429)
+    assert limited.json()["message"] and limited.headers.get("Retry-After")
+    anon = [r.status_code for r in burst("/api/workflows")]
+    assert anon[:5] == [401] * 5 and anon.count(429) >= 20, anon
+    bad = [r.status_code for r in burst("/api/workflows", auth="not-a-token")]
+    assert bad.count(429) >= 20, bad
+    assert [r.status_code for r in burst("/api/workflows", auth=token, n=60)] == [200] * 60
