@@ -161,12 +161,12 @@ static void test_cross_kind(void **state)
 static void test_null_and_missing(void **state)
 {
     (void)state;
-    static const char *const paths[] = {"input.note", "input.nothing", "object_id",
-                                        "steps.9.text", "input.score.deeper"};
+    static const char *const paths[] = {"input.note", "input.nothing", "object_id", "steps.9.text",
+                                        "input.score.deeper"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char r[160];
 #define T(op_value, want)                                                                          \
-    snprintf(r, sizeof r, "{\"%s\": %s}", paths[i], op_value);                                    \
+    snprintf(r, sizeof r, "{\"%s\": %s}", paths[i], op_value);                                     \
     assert_int_equal(E(r), want);
         T("{\"==\": null}", 1);
         T("{\"!=\": null}", 0);
@@ -232,8 +232,7 @@ static void test_several_ops_and_paths(void **state)
     (void)state;
     assert_int_equal(E("{\"input.score\": {\">\": 50, \"<\": 80}}"), 1);
     assert_int_equal(E("{\"input.score\": {\">\": 50, \"<\": 60}}"), 0);
-    assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"Acme\"}}"),
-                     1);
+    assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"Acme\"}}"), 1);
     assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"X\"}}"), 0);
     /* a combinator beside a path: both must hold */
     assert_int_equal(E("{\"any\": [{\"input.vip\": {\"==\": true}}], \"score\": {\"<\": 50}}"), 0);
@@ -361,12 +360,18 @@ static void test_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eq_ne),             cmocka_unit_test(test_numbers_exact),
-        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_cross_kind),
-        cmocka_unit_test(test_null_and_missing),  cmocka_unit_test(test_in),
-        cmocka_unit_test(test_contains),          cmocka_unit_test(test_several_ops_and_paths),
-        cmocka_unit_test(test_combinators),       cmocka_unit_test(test_always_true),
-        cmocka_unit_test(test_invalid),           cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_eq_ne),
+        cmocka_unit_test(test_numbers_exact),
+        cmocka_unit_test(test_ordering),
+        cmocka_unit_test(test_cross_kind),
+        cmocka_unit_test(test_null_and_missing),
+        cmocka_unit_test(test_in),
+        cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_several_ops_and_paths),
+        cmocka_unit_test(test_combinators),
+        cmocka_unit_test(test_always_true),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_depth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

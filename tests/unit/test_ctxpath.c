@@ -39,8 +39,8 @@ static void test_path_grammar(void **state)
 {
     (void)state;
     static const char *const ok[] = {"a", "input.score", "steps.1.text", "a-b_c", "país.x", "0"};
-    static const char *const bad[] = {"", ".", "a.", ".a", "a..b", "a b", "a{", "a}", "$x",
-                                      "a/b", "a\"", "\t"};
+    static const char *const bad[] = {"",   ".",  "a.", ".a",  "a..b", "a b",
+                                      "a{", "a}", "$x", "a/b", "a\"",  "\t"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         assert_true(ctxpath_valid(ok[i], strlen(ok[i])));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
