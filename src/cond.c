@@ -25,9 +25,9 @@ static const struct {
     const char *name;
     enum op op;
 } ops[] = {
-    {"==", OP_EQ},     {"!=", OP_NE}, {">", OP_GT},
-    {">=", OP_GE},     {"<", OP_LT},  {"<=", OP_LE},
-    {"in", OP_IN},     {"contains", OP_CONTAINS}, {"exists", OP_EXISTS},
+    {"==", OP_EQ},         {"!=", OP_NE}, {">", OP_GT},  {">=", OP_GE},
+    {"<", OP_LT},          {"<=", OP_LE}, {"in", OP_IN}, {"contains", OP_CONTAINS},
+    {"exists", OP_EXISTS},
 };
 
 static enum op op_of(const char *name)
@@ -118,8 +118,7 @@ static int validate_ops(const char *path, const struct json_object *o, int depth
         default:
             break;
         }
-        if (value_too_deep(v, depth + 1))
-            return fail0(err, errlen, "condition nested too deeply");
+        if (value_too_deep(v, depth + 1)) return fail0(err, errlen, "condition nested too deeply");
     }
     return 0;
 }

@@ -60,8 +60,8 @@ static char *expand_text(const char *s, char *whybuf, size_t whylen, const char 
         if (has_default && (!val || !*val)) {
             buf_append(&b, e + 2, (size_t)(close - e - 2));
         } else if (!val) {
-            snprintf(whybuf, whylen, "environment variable %s is not set (use ${%s:-default})",
-                     var, var);
+            snprintf(whybuf, whylen, "environment variable %s is not set (use ${%s:-default})", var,
+                     var);
             *why = whybuf;
             goto fail;
         } else {
@@ -276,7 +276,8 @@ static int add_allowed(struct engine_conf *c, const char *s, size_t n)
     char host[256];
     unsigned port;
     if (parse_hostport(s, n, host, sizeof host, &port)) return -1;
-    c->allowed_hosts = mem_realloc(c->allowed_hosts, (c->n_allowed_hosts + 1) * sizeof *c->allowed_hosts);
+    c->allowed_hosts =
+        mem_realloc(c->allowed_hosts, (c->n_allowed_hosts + 1) * sizeof *c->allowed_hosts);
     c->allowed_hosts[c->n_allowed_hosts++] = (struct engine_endpoint){mem_strdup(host), port};
     return 0;
 }
@@ -346,12 +347,18 @@ static int load_allowed(struct engine_conf *c, struct yconf *y, yaml_node_t *eng
 static int load_engine(struct engine_conf *c, struct yconf *y, yaml_node_t *eng,
                        struct config_error *err)
 {
-    static const char *const keys[] = {"workers", "concurrency", "poll_interval_ms",
-                                       "lease_seconds", "step_timeout_seconds",
-                                       "shutdown_timeout", "retry", "webhook_secret",
-                                       "allowed_hosts", NULL};
-    static const char *const retry_keys[] = {"attempts", "backoff_seconds",
-                                             "max_backoff_seconds", NULL};
+    static const char *const keys[] = {"workers",
+                                       "concurrency",
+                                       "poll_interval_ms",
+                                       "lease_seconds",
+                                       "step_timeout_seconds",
+                                       "shutdown_timeout",
+                                       "retry",
+                                       "webhook_secret",
+                                       "allowed_hosts",
+                                       NULL};
+    static const char *const retry_keys[] = {"attempts", "backoff_seconds", "max_backoff_seconds",
+                                             NULL};
     if (need_map(y, eng, "engine", err)) return -1;
     if (eng && known_keys(y, eng, keys, "engine", err)) return -1;
     yaml_node_t *retry = section(y, eng, "retry");
@@ -509,8 +516,10 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
             for (const char *q = p->api_key_env; *q; q++)
                 ok = ok && env_name_char(*q, q == p->api_key_env);
             if (!ok) {
-                yconf_error(y, ke, err, "provider '%s': api_key_env must name an environment "
-                            "variable", name);
+                yconf_error(y, ke, err,
+                            "provider '%s': api_key_env must name an environment "
+                            "variable",
+                            name);
                 return -1;
             }
         }
@@ -589,8 +598,10 @@ static int load_prices(struct engine_conf *c, struct yconf *y, yaml_node_t *map,
             if (!s) return -1;
             int rc = parse_price(s, side ? &p->output : &p->input);
             if (rc)
-                yconf_error(y, sn, err, "price of '%s': %s \"%s\" must be a decimal number of USD "
-                            "per 1,000,000 tokens, at most 9 decimals", model, sides[side], s);
+                yconf_error(y, sn, err,
+                            "price of '%s': %s \"%s\" must be a decimal number of USD "
+                            "per 1,000,000 tokens, at most 9 decimals",
+                            model, sides[side], s);
             free(s);
             if (rc) return -1;
         }
@@ -698,8 +709,8 @@ int engine_cost_micros(const struct engine_price *p, uint64_t in_tokens, uint64_
                        uint64_t *micros)
 {
     /* tokens × 10^-9 USD per 10^6 tokens = 10^-15 USD; 10^9 of those make a micro-USD */
-    unsigned __int128 total = (unsigned __int128)in_tokens * p->input +
-                              (unsigned __int128)out_tokens * p->output;
+    unsigned __int128 total =
+        (unsigned __int128)in_tokens * p->input + (unsigned __int128)out_tokens * p->output;
     unsigned __int128 m = (total + 500000000u) / 1000000000u;
     if (m > UINT64_MAX) return -1;
     *micros = (uint64_t)m;
@@ -734,8 +745,8 @@ int engine_retry_from_json(const struct engine_retry *def, const struct json_obj
     static const struct {
         const char *key;
         long long min, max;
-    } keys[] = {{"attempts", 1, 100}, {"backoff_seconds", 0, 86400},
-                {"max_backoff_seconds", 0, 604800}};
+    } keys[] = {
+        {"attempts", 1, 100}, {"backoff_seconds", 0, 86400}, {"max_backoff_seconds", 0, 604800}};
     *out = *def;
     if (!retry) return 0;
     if (!json_object_is_type(retry, json_type_object)) {
@@ -756,8 +767,9 @@ int engine_retry_from_json(const struct engine_retry *def, const struct json_obj
                      k, keys[i].min, keys[i].max);
             return -1;
         }
-        int *field = i == 0 ? &out->attempts : i == 1 ? &out->backoff_seconds
-                                                      : &out->max_backoff_seconds;
+        int *field = i == 0   ? &out->attempts
+                     : i == 1 ? &out->backoff_seconds
+                              : &out->max_backoff_seconds;
         *field = (int)n;
     }
     return 0;

@@ -14,6 +14,8 @@ import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FAKE = os.path.join(ROOT, "tests", "fakes", "fake_model.py")
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+from fake_process import FakeModel  # noqa: E402
 
 GEMINI_BODY = {
     "systemInstruction": {"parts": [{"text": "You are a helpful CRM assistant."}]},
@@ -40,20 +42,14 @@ def gemini_body(user="Write to Ana at Acme.", json_mode=False):
 
 @pytest.fixture(scope="module")
 def fake():
-    p = subprocess.Popen([sys.executable, FAKE, "--port", "0"], stdout=subprocess.PIPE,
-                         text=True)
-    line = p.stdout.readline()
-    assert "listening on" in line, line
-    url = line.split()[-1]
-    yield url
-    p.terminate()
-    p.wait(timeout=5)
+    with FakeModel() as fm:
+        yield fm
 
 
 @pytest.fixture
 def f(fake):
-    requests.post(fake + "/_reset", timeout=5)
-    return fake
+    fake.reset()
+    return fake.url
 
 
 def gemini(url, body=None, headers=None, model="gemini-2.5-flash", timeout=5):
@@ -311,6 +307,17 @@ def test_bad_requests_do_not_break_the_server(f):
         sock.sendall(b"garbage\r\n\r\n")
         assert sock.recv(100) == b""
     assert requests.get(f + "/_health", timeout=5).status_code == 200
+
+
+def test_process_helper(fake):
+    fake.reset()
+    assert fake.hostport.startswith("127.0.0.1:")
+    assert fake.control(script=["500"])["script"] == ["500"]
+    assert openai(fake.url).status_code == 500
+    assert gemini(fake.url).status_code == 200
+    assert [r["kind"] for r in fake.requests()] == ["openai", "gemini"]
+    assert [r["mode"] for r in fake.requests(kind="gemini")] == ["text"]
+    assert fake.count() == {"count": 2, "total": 2}
 
 
 def test_roles(tmp_path):

@@ -1,5 +1,5 @@
-/* test_cond.c — unit tests for cond.c and ctxpath.c: every operator, null and missing paths,
- * kinds that do not compare, empty all/any, nesting, exact numbers, invalid expressions. */
+/* test_cond.c — unit tests for cond.c: every operator, null and missing paths, kinds that do
+ * not compare, empty all/any, nesting, exact numbers, invalid expressions, depth. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cond.h"
-#include "ctxpath.h"
 
 static const char *ctx_text =
     "{\"event\":\"lead.created\",\"object_id\":null,"
@@ -69,66 +68,6 @@ static void INVALID(const char *rules, const char *reason)
     assert_int_equal(cond_eval(r, ctx, err, sizeof err), -1);
     assert_string_equal(err, reason);
     json_object_put(r);
-}
-
-/* ---- ctxpath ---- */
-
-static void test_path_grammar(void **state)
-{
-    (void)state;
-    static const char *const ok[] = {"a", "input.score", "steps.1.text", "a-b_c", "país.x", "0"};
-    static const char *const bad[] = {"", ".", "a.", ".a", "a..b", "a b", "a{", "a}", "$x",
-                                      "a/b", "a\"", "\t"};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        assert_true(ctxpath_valid(ok[i], strlen(ok[i])));
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_false(ctxpath_valid(bad[i], strlen(bad[i])));
-    char longp[CTXPATH_MAX + 2];
-    memset(longp, 'a', sizeof longp);
-    assert_true(ctxpath_valid(longp, CTXPATH_MAX));
-    assert_false(ctxpath_valid(longp, CTXPATH_MAX + 1));
-}
-
-static void test_path_lookup(void **state)
-{
-    (void)state;
-    struct json_object *v;
-#define GET(p) ctxpath_get(ctx, p, strlen(p), &v)
-    assert_true(GET("input.score"));
-    assert_int_equal(json_object_get_int(v), 71);
-    assert_true(GET("steps.1.text"));
-    assert_string_equal(json_object_get_string(v), "Hi Ana");
-    assert_true(GET("email.text"));
-    assert_string_equal(json_object_get_string(v), "Hi Ana");
-    /* a bare name falls back to input only when the top level lacks it */
-    assert_true(GET("lead_name"));
-    assert_string_equal(json_object_get_string(v), "Ana");
-    assert_true(GET("event"));
-    assert_string_equal(json_object_get_string(v), "lead.created");
-    /* present null at the top level is found, and does not fall back */
-    assert_true(GET("object_id"));
-    assert_null(v);
-    assert_true(GET("note"));
-    assert_null(v);
-    /* dotted paths never fall back */
-    assert_false(GET("addr.city"));
-    assert_true(GET("input.addr.city"));
-    /* arrays by canonical index */
-    assert_true(GET("items.1.name"));
-    assert_string_equal(json_object_get_string(v), "y");
-    assert_false(GET("items.2.name"));
-    assert_false(GET("items.01.name"));
-    assert_false(GET("items.x"));
-    assert_true(GET("steps.1.n.0"));
-    assert_int_equal(json_object_get_int(v), 10);
-    /* through a scalar or a null: missing */
-    assert_false(GET("input.score.x"));
-    assert_false(GET("input.note.x"));
-    assert_false(GET("nothing"));
-    assert_null(v);
-    assert_false(GET("a..b"));
-    assert_false(ctxpath_get(NULL, "a", 1, &v));
-#undef GET
 }
 
 /* ---- operators ---- */
@@ -222,12 +161,12 @@ static void test_cross_kind(void **state)
 static void test_null_and_missing(void **state)
 {
     (void)state;
-    static const char *const paths[] = {"input.note", "input.nothing", "object_id",
-                                        "steps.9.text", "input.score.deeper"};
+    static const char *const paths[] = {"input.note", "input.nothing", "object_id", "steps.9.text",
+                                        "input.score.deeper"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char r[160];
 #define T(op_value, want)                                                                          \
-    snprintf(r, sizeof r, "{\"%s\": %s}", paths[i], op_value);                                    \
+    snprintf(r, sizeof r, "{\"%s\": %s}", paths[i], op_value);                                     \
     assert_int_equal(E(r), want);
         T("{\"==\": null}", 1);
         T("{\"!=\": null}", 0);
@@ -293,8 +232,7 @@ static void test_several_ops_and_paths(void **state)
     (void)state;
     assert_int_equal(E("{\"input.score\": {\">\": 50, \"<\": 80}}"), 1);
     assert_int_equal(E("{\"input.score\": {\">\": 50, \"<\": 60}}"), 0);
-    assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"Acme\"}}"),
-                     1);
+    assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"Acme\"}}"), 1);
     assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"X\"}}"), 0);
     /* a combinator beside a path: both must hold */
     assert_int_equal(E("{\"any\": [{\"input.vip\": {\"==\": true}}], \"score\": {\"<\": 50}}"), 0);
@@ -422,13 +360,18 @@ static void test_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_grammar),      cmocka_unit_test(test_path_lookup),
-        cmocka_unit_test(test_eq_ne),             cmocka_unit_test(test_numbers_exact),
-        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_cross_kind),
-        cmocka_unit_test(test_null_and_missing),  cmocka_unit_test(test_in),
-        cmocka_unit_test(test_contains),          cmocka_unit_test(test_several_ops_and_paths),
-        cmocka_unit_test(test_combinators),       cmocka_unit_test(test_always_true),
-        cmocka_unit_test(test_invalid),           cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_eq_ne),
+        cmocka_unit_test(test_numbers_exact),
+        cmocka_unit_test(test_ordering),
+        cmocka_unit_test(test_cross_kind),
+        cmocka_unit_test(test_null_and_missing),
+        cmocka_unit_test(test_in),
+        cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_several_ops_and_paths),
+        cmocka_unit_test(test_combinators),
+        cmocka_unit_test(test_always_true),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_depth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
