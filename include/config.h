@@ -23,7 +23,8 @@ struct config {
     int backlog;
     long max_requests;
     int shutdown_timeout;
-    int request_timeout; /* seconds a FastCGI client gets to send a request, and to take the response */
+    int request_timeout;  /* seconds a FastCGI client gets to send a request, and to take the
+                             response */
     unsigned socket_mode; /* permission bits of a unix listening socket */
     size_t max_body_bytes;
     int max_json_depth;
@@ -33,7 +34,7 @@ struct config {
     int token_cache_seconds;
     int last_used_interval;
     char *app_key;
-    char *app_url; /* "https://api.example.com": base of links and Location; "" = origin.h */
+    char *app_url;    /* "https://api.example.com": base of links and Location; "" = origin.h */
     char **app_hosts; /* Host names accepted for links when app_url is "" (origin.h) */
     size_t napp_hosts;
     char *routes_path, *resources_path, *migrations_dir;

@@ -79,8 +79,7 @@ static int add_host(struct config *c, const char *h, size_t n)
 }
 
 /* app.hosts: a YAML sequence of names, or AIENGINE_APP_HOSTS as a comma-separated list. */
-static int load_hosts(struct yconf *y, yaml_node_t *app, struct config *c,
-                      struct config_error *err)
+static int load_hosts(struct yconf *y, yaml_node_t *app, struct config *c, struct config_error *err)
 {
     const char *e = getenv("AIENGINE_APP_HOSTS");
     if (e) {
@@ -91,8 +90,10 @@ static int load_hosts(struct yconf *y, yaml_node_t *app, struct config *c,
             while (n && *p == ' ') p++, n--;
             while (n && p[n - 1] == ' ') n--;
             if (n && add_host(c, p, n)) {
-                yconf_errorf(err, "AIENGINE_APP_HOSTS: '%.*s' is not a host name "
-                             "(e.g. api.example.com or *.example.com)", (int)n, p);
+                yconf_errorf(err,
+                             "AIENGINE_APP_HOSTS: '%.*s' is not a host name "
+                             "(e.g. api.example.com or *.example.com)",
+                             (int)n, p);
                 return -1;
             }
             if (!comma) break;
@@ -111,8 +112,9 @@ static int load_hosts(struct yconf *y, yaml_node_t *app, struct config *c,
         yaml_node_t *item = yaml_document_get_node(&y->doc, *it);
         const char *s = yconf_scalar(item);
         if (!s || add_host(c, s, strlen(s))) {
-            yconf_error(y, item, err,
-                        "'hosts' entries must be host names (e.g. api.example.com or *.example.com)");
+            yconf_error(
+                y, item, err,
+                "'hosts' entries must be host names (e.g. api.example.com or *.example.com)");
             return -1;
         }
     }
@@ -172,7 +174,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
         free(tmp);
         if (bad) {
             yconf_errorf(err, "%s: server.socket_mode must be octal permission bits such as 0660",
-                          getenv("AIENGINE_SOCKET_MODE") ? "AIENGINE_SOCKET_MODE" : y.path);
+                         getenv("AIENGINE_SOCKET_MODE") ? "AIENGINE_SOCKET_MODE" : y.path);
             goto fail;
         }
         c->socket_mode = (unsigned)mode;

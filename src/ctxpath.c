@@ -60,8 +60,7 @@ static bool walk(const struct json_object *cur, const char *path, size_t n,
     *out = NULL;
     while (i <= n) {
         size_t j = i;
-        while (j < n && path[j] != '.')
-            j++;
+        while (j < n && path[j] != '.') j++;
         struct json_object *next;
         if (!step(cur, path + i, j - i, &next)) return false;
         if (j == n) {

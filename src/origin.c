@@ -73,8 +73,7 @@ const char *origin_base_url(struct arena *a, const char *const *patterns, size_t
     bool tls = p->scheme ? !strcmp(p->scheme, "https")
                          : (p->https && *p->https && strcasecmp(p->https, "off"));
     const char *scheme = tls ? "https" : "http";
-    bool default_port = !port_valid(p->server_port) ||
-                        !strcmp(p->server_port, tls ? "443" : "80");
+    bool default_port = !port_valid(p->server_port) || !strcmp(p->server_port, tls ? "443" : "80");
     const char *port_sep = default_port ? "" : ":";
     const char *port = default_port ? "" : p->server_port;
     if (origin_host_accepted(patterns, n, p->host))

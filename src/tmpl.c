@@ -51,10 +51,8 @@ static int next_tag(const char *tpl, size_t n, size_t pos, struct tag *t, char *
         return fail(err, errlen, TMPL_ESYNTAX, "unclosed \"{{\" in template at \"%s\"", open,
                     n - o);
     const char *p = open + 2, *e = close;
-    while (p < e && is_space(*p))
-        p++;
-    while (e > p && is_space(e[-1]))
-        e--;
+    while (p < e && is_space(*p)) p++;
+    while (e > p && is_space(e[-1])) e--;
     if (p == e)
         return fail(err, errlen, TMPL_ESYNTAX, "empty \"%s\" in template", open,
                     (size_t)(close + 2 - open));
@@ -88,12 +86,8 @@ int tmpl_check(const char *tpl, size_t n, char *err, size_t errlen)
 void tmpl_json(struct buf *b, const struct json_object *v)
 {
     switch (json_object_get_type(v)) {
-    case json_type_null:
-        buf_puts(b, "null");
-        break;
-    case json_type_boolean:
-        buf_puts(b, json_object_get_boolean(v) ? "true" : "false");
-        break;
+    case json_type_null: buf_puts(b, "null"); break;
+    case json_type_boolean: buf_puts(b, json_object_get_boolean(v) ? "true" : "false"); break;
     case json_type_int: {
         int64_t i = json_object_get_int64(v);
         if (i == INT64_MAX)
@@ -124,7 +118,8 @@ void tmpl_json(struct buf *b, const struct json_object *v)
     case json_type_object: {
         bool first = true;
         buf_putc(b, '{');
-        json_object_object_foreach((struct json_object *)v, k, m) {
+        json_object_object_foreach((struct json_object *)v, k, m)
+        {
             if (b->overflow) break;
             if (!first) buf_putc(b, ',');
             first = false;
@@ -212,7 +207,8 @@ static int render_value(struct render_json *r, const struct json_object *v,
     }
     case json_type_object: {
         struct json_object *o = json_object_new_object();
-        json_object_object_foreach((struct json_object *)v, k, m) {
+        json_object_object_foreach((struct json_object *)v, k, m)
+        {
             struct json_object *item;
             int rc = render_value(r, m, &item);
             if (rc) {
@@ -256,15 +252,15 @@ int tmpl_vars_json(const struct json_object *v, tmpl_var_fn *fn, void *ud, char 
         return TMPL_OK;
     }
     case json_type_object: {
-        json_object_object_foreach((struct json_object *)v, k, m) {
+        json_object_object_foreach((struct json_object *)v, k, m)
+        {
             (void)k;
             int rc = tmpl_vars_json(m, fn, ud, err, errlen);
             if (rc) return rc;
         }
         return TMPL_OK;
     }
-    default:
-        return TMPL_OK;
+    default: return TMPL_OK;
     }
 }
 

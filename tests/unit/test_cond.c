@@ -322,11 +322,9 @@ static void test_depth(void **state)
     /* COND_MAX_DEPTH nested "not"s are fine, one more is not */
     for (int depth = COND_MAX_DEPTH - 1; depth <= COND_MAX_DEPTH; depth++) {
         buf[0] = '\0';
-        for (int i = 0; i < depth; i++)
-            strcat(buf, "{\"not\":");
+        for (int i = 0; i < depth; i++) strcat(buf, "{\"not\":");
         strcat(buf, "{}");
-        for (int i = 0; i < depth; i++)
-            strcat(buf, "}");
+        for (int i = 0; i < depth; i++) strcat(buf, "}");
         struct json_tokener *tok = json_tokener_new_ex(200);
         struct json_object *r = json_tokener_parse_ex(tok, buf, (int)strlen(buf));
         json_tokener_free(tok);
@@ -343,10 +341,8 @@ static void test_depth(void **state)
     /* a deep operand is refused too (equality recursion is bounded by it) */
     buf[0] = '\0';
     strcat(buf, "{\"x\": {\"==\": ");
-    for (int i = 0; i < COND_MAX_DEPTH + 1; i++)
-        strcat(buf, "[");
-    for (int i = 0; i < COND_MAX_DEPTH + 1; i++)
-        strcat(buf, "]");
+    for (int i = 0; i < COND_MAX_DEPTH + 1; i++) strcat(buf, "[");
+    for (int i = 0; i < COND_MAX_DEPTH + 1; i++) strcat(buf, "]");
     strcat(buf, "}}");
     struct json_tokener *tok = json_tokener_new_ex(200);
     struct json_object *r = json_tokener_parse_ex(tok, buf, (int)strlen(buf));

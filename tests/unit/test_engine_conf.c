@@ -43,8 +43,7 @@ static const char *const env_vars[] = {"AIENGINE_ENGINE_WORKERS",
 
 static void clear_env(void)
 {
-    for (size_t i = 0; env_vars[i]; i++)
-        unsetenv(env_vars[i]);
+    for (size_t i = 0; env_vars[i]; i++) unsetenv(env_vars[i]);
 }
 
 static int setup(void **state)

@@ -68,8 +68,8 @@ static void test_accepted(void **state)
 static const char *base(const char *const *hosts, size_t n, const char *https, const char *host,
                         const char *addr, const char *port)
 {
-    struct origin_params p = {.https = https, .host = host, .server_addr = addr,
-                              .server_port = port};
+    struct origin_params p = {
+        .https = https, .host = host, .server_addr = addr, .server_port = port};
     return origin_base_url(&arena, hosts, n, &p);
 }
 
@@ -90,12 +90,10 @@ static void test_base_url(void **state)
     assert_string_equal(base(NULL, 0, NULL, "evil.com", "127.0.0.1", "8080"),
                         "http://127.0.0.1:8080");
     assert_string_equal(base(NULL, 0, NULL, "evil.com", "::1", "8080"), "http://[::1]:8080");
-    assert_string_equal(base(NULL, 0, "off", "evil.com", "192.0.2.1", "80"),
-                        "http://192.0.2.1");
+    assert_string_equal(base(NULL, 0, "off", "evil.com", "192.0.2.1", "80"), "http://192.0.2.1");
     /* nothing usable from nginx */
     assert_string_equal(base(NULL, 0, NULL, "evil.com", NULL, NULL), "http://localhost");
-    assert_string_equal(base(NULL, 0, NULL, NULL, "1.2.3.4\r\nX: y", "80\r\n"),
-                        "http://localhost");
+    assert_string_equal(base(NULL, 0, NULL, NULL, "1.2.3.4\r\nX: y", "80\r\n"), "http://localhost");
     assert_string_equal(base(NULL, 0, NULL, NULL, "127.0.0.1", "8x"), "http://127.0.0.1");
     /* REQUEST_SCHEME wins over HTTPS */
     struct origin_params p = {.scheme = "https", .host = "api.example.com", .server_port = "443"};
