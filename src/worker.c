@@ -2,7 +2,7 @@
  * writes the response, resets the arena. The only place that speaks libfcgi.
  *
  * The worker accepts connections itself and hands each one to libfcgi (see
- * serve_connection), so that it can bound how long a FastCGI client may take: reading the
+ * start_request), so that it can bound how long a FastCGI client may take: reading the
  * request and writing the response each get server.request_timeout seconds, after which
  * a timer shuts the connection down. Stop signals are blocked except while the worker
  * waits for a connection, so no signal ever interrupts a request's I/O. */

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 
 import requests
@@ -119,7 +120,14 @@ def test_token_cache_ages_on_a_monotonic_clock(make_stack, tmp_path):
     assert os.path.exists(FAKETIME), "libfaketime is missing: run scripts/deps.sh"
     stamp = tmp_path / "faketime"
     stamp.write_text("+0\n")
-    s = make_stack(workers=1, env={"LD_PRELOAD": FAKETIME, "FAKETIME_TIMESTAMP_FILE": str(stamp),
+    preload = FAKETIME
+    binary = os.environ.get("AIENGINE_BIN") or os.path.join(ROOT, "build", "aiengine")
+    asan = [l.split("=>")[1].split()[0] for l in
+            subprocess.run(["ldd", binary], capture_output=True, text=True).stdout.splitlines()
+            if "libasan" in l and "=>" in l]
+    if asan:  # a SANITIZE=1 build: ASan's runtime must come first
+        preload = asan[0] + ":" + FAKETIME
+    s = make_stack(workers=1, env={"LD_PRELOAD": preload, "FAKETIME_TIMESTAMP_FILE": str(stamp),
                                    "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1"})
     token = s.create_token(email="m13@example.com", name="m13")
     assert call(s, "GET", "/api/workflows", token).status_code == 200  # now cached
