@@ -20,8 +20,7 @@ struct config {
     int backlog;
     long max_requests;
     int shutdown_timeout;
-    int request_timeout;  /* seconds a FastCGI client gets to send a request, and to take the
-                             response */
+    int request_timeout; /* seconds a FastCGI client gets to send a request, and to take the response */
     unsigned socket_mode; /* permission bits of a unix listening socket */
     size_t max_body_bytes;
     int max_json_depth;

@@ -34,9 +34,9 @@ struct engine_endpoint {
 };
 
 struct engine_step_type {
-    char *name; /* as written in the file; matched byte for byte */
+    char *name;  /* as written in the file; matched byte for byte */
     enum engine_handler handler;
-    char *url;                     /* http only: the fixed url, or NULL to take step_config.url */
+    char *url;   /* http only: the fixed url, or NULL to take step_config.url */
     struct engine_endpoint url_at; /* the url's host:port, allowed implicitly */
 };
 

@@ -28,10 +28,10 @@
  * compared with time(). */
 struct cached_token {
     struct auth_token tok;
-    char hash[65];               /* sha256 hex of the secret, as stored */
-    bool by_hash;                /* looked up without an id (legacy form) */
-    long long checked_at;        /* when the row was last read (monotonic s) */
-    time_t expires_at;           /* wall clock; 0: never */
+    char hash[65];          /* sha256 hex of the secret, as stored */
+    bool by_hash;           /* looked up without an id (legacy form) */
+    long long checked_at;   /* when the row was last read (monotonic s) */
+    time_t expires_at;      /* wall clock; 0: never */
     long long last_used_written; /* monotonic s; NEVER */
     bool used;
 };
@@ -58,8 +58,8 @@ static long long mono_seconds(void)
     return (long long)ts.tv_sec;
 }
 
-static struct failed_token *failed_slot(struct auth_cache *ac, bool has_id, unsigned long long id,
-                                        const char *hash)
+static struct failed_token *failed_slot(struct auth_cache *ac, bool has_id,
+                                        unsigned long long id, const char *hash)
 {
     unsigned long h = 0; /* the first 32 bits of the (lowercase hex) hash */
     for (int i = 0; i < 8; i++)
@@ -107,8 +107,8 @@ void auth_cache_free(struct auth_cache *ac)
     free(ac);
 }
 
-int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id, const char **secret,
-                      size_t *secret_len)
+int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id,
+                      const char **secret, size_t *secret_len)
 {
     *has_id = false;
     *id = 0;
@@ -183,8 +183,7 @@ int auth_parse_abilities(const char *json, char ***out)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         json_object *it = json_object_array_get_idx(o, i);
-        if (json_object_is_type(it, json_type_string))
-            list[k++] = mem_strdup(json_object_get_string(it));
+        if (json_object_is_type(it, json_type_string)) list[k++] = mem_strdup(json_object_get_string(it));
     }
     json_object_put(o);
     *out = list;

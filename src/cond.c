@@ -25,9 +25,9 @@ static const struct {
     const char *name;
     enum op op;
 } ops[] = {
-    {"==", OP_EQ},         {"!=", OP_NE}, {">", OP_GT},  {">=", OP_GE},
-    {"<", OP_LT},          {"<=", OP_LE}, {"in", OP_IN}, {"contains", OP_CONTAINS},
-    {"exists", OP_EXISTS},
+    {"==", OP_EQ},     {"!=", OP_NE}, {">", OP_GT},
+    {">=", OP_GE},     {"<", OP_LT},  {"<=", OP_LE},
+    {"in", OP_IN},     {"contains", OP_CONTAINS}, {"exists", OP_EXISTS},
 };
 
 static enum op op_of(const char *name)
@@ -76,8 +76,7 @@ static bool value_too_deep(const struct json_object *v, int depth)
         for (size_t i = 0; i < n; i++)
             if (value_too_deep(json_object_array_get_idx(v, i), depth + 1)) return true;
     } else if (json_object_is_type(v, json_type_object)) {
-        json_object_object_foreach((struct json_object *)v, k, m)
-        {
+        json_object_object_foreach((struct json_object *)v, k, m) {
             (void)k;
             if (value_too_deep(m, depth + 1)) return true;
         }
@@ -94,11 +93,11 @@ static int validate_ops(const char *path, const struct json_object *o, int depth
         return fail(err, errlen, "path \"%s\" needs an object of operators", path);
     if (json_object_object_length(o) == 0)
         return fail(err, errlen, "path \"%s\" has no operator", path);
-    json_object_object_foreach((struct json_object *)o, name, v)
-    {
+    json_object_object_foreach((struct json_object *)o, name, v) {
         enum op op = op_of(name);
         switch (op) {
-        case OP_UNKNOWN: return fail(err, errlen, "unknown operator \"%s\"", name);
+        case OP_UNKNOWN:
+            return fail(err, errlen, "unknown operator \"%s\"", name);
         case OP_IN:
             if (!json_object_is_type(v, json_type_array))
                 return fail0(err, errlen, "\"in\" needs an array");
@@ -116,9 +115,11 @@ static int validate_ops(const char *path, const struct json_object *o, int depth
                 !json_object_is_type(v, json_type_string))
                 return fail(err, errlen, "\"%s\" needs a number or a string", name);
             break;
-        default: break;
+        default:
+            break;
         }
-        if (value_too_deep(v, depth + 1)) return fail0(err, errlen, "condition nested too deeply");
+        if (value_too_deep(v, depth + 1))
+            return fail0(err, errlen, "condition nested too deeply");
     }
     return 0;
 }
@@ -140,8 +141,7 @@ static int validate_node(const struct json_object *c, int depth, char *err, size
     if (is_empty_rule(c)) return 0;
     if (!json_object_is_type(c, json_type_object))
         return fail0(err, errlen, "a condition must be an object");
-    json_object_object_foreach((struct json_object *)c, key, v)
-    {
+    json_object_object_foreach((struct json_object *)c, key, v) {
         if (!strcmp(key, "all") || !strcmp(key, "any")) {
             if (validate_list(key, v, depth, err, errlen)) return -1;
         } else if (!strcmp(key, "not")) {
@@ -232,8 +232,10 @@ static bool equal(const struct json_object *a, const struct json_object *b)
     enum json_type ta = json_object_get_type(a);
     if (ta != json_object_get_type(b)) return false;
     switch (ta) {
-    case json_type_boolean: return json_object_get_boolean(a) == json_object_get_boolean(b);
-    case json_type_string: return str_cmp(a, b) == 0;
+    case json_type_boolean:
+        return json_object_get_boolean(a) == json_object_get_boolean(b);
+    case json_type_string:
+        return str_cmp(a, b) == 0;
     case json_type_array: {
         size_t n = json_object_array_length(a);
         if (n != json_object_array_length(b)) return false;
@@ -244,14 +246,14 @@ static bool equal(const struct json_object *a, const struct json_object *b)
     }
     case json_type_object: {
         if (json_object_object_length(a) != json_object_object_length(b)) return false;
-        json_object_object_foreach((struct json_object *)a, k, va)
-        {
+        json_object_object_foreach((struct json_object *)a, k, va) {
             struct json_object *vb;
             if (!json_object_object_get_ex(b, k, &vb) || !equal(va, vb)) return false;
         }
         return true;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -297,16 +299,30 @@ static bool apply(enum op op, const struct json_object *v, const struct json_obj
 {
     int c;
     switch (op) {
-    case OP_EQ: return equal(v, arg);
-    case OP_NE: return !equal(v, arg);
-    case OP_GT: c = order(v, arg); return c != 2 && c > 0;
-    case OP_GE: c = order(v, arg); return c != 2 && c >= 0;
-    case OP_LT: c = order(v, arg); return c < 0;
-    case OP_LE: c = order(v, arg); return c <= 0;
-    case OP_IN: return array_has(arg, v);
-    case OP_CONTAINS: return v && contains(v, arg);
-    case OP_EXISTS: return (v != NULL) == (bool)json_object_get_boolean(arg);
-    default: return false;
+    case OP_EQ:
+        return equal(v, arg);
+    case OP_NE:
+        return !equal(v, arg);
+    case OP_GT:
+        c = order(v, arg);
+        return c != 2 && c > 0;
+    case OP_GE:
+        c = order(v, arg);
+        return c != 2 && c >= 0;
+    case OP_LT:
+        c = order(v, arg);
+        return c < 0;
+    case OP_LE:
+        c = order(v, arg);
+        return c <= 0;
+    case OP_IN:
+        return array_has(arg, v);
+    case OP_CONTAINS:
+        return v && contains(v, arg);
+    case OP_EXISTS:
+        return (v != NULL) == (bool)json_object_get_boolean(arg);
+    default:
+        return false;
     }
 }
 
@@ -314,8 +330,7 @@ static bool apply(enum op op, const struct json_object *v, const struct json_obj
 static bool eval_node(const struct json_object *c, const struct json_object *ctx)
 {
     if (is_empty_rule(c)) return true;
-    json_object_object_foreach((struct json_object *)c, key, v)
-    {
+    json_object_object_foreach((struct json_object *)c, key, v) {
         bool ok;
         if (!strcmp(key, "all") || !strcmp(key, "any")) {
             bool any = key[1] == 'n';
@@ -333,8 +348,7 @@ static bool eval_node(const struct json_object *c, const struct json_object *ctx
             struct json_object *val;
             ctxpath_get(ctx, key, strlen(key), &val); /* missing is null */
             ok = true;
-            json_object_object_foreach(v, name, arg)
-            {
+            json_object_object_foreach(v, name, arg) {
                 if (!apply(op_of(name), val, arg)) {
                     ok = false;
                     break;

@@ -115,7 +115,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
         free(tmp);
         if (bad) {
             yconf_errorf(err, "%s: server.socket_mode must be octal permission bits such as 0660",
-                         getenv("AIENGINE_SOCKET_MODE") ? "AIENGINE_SOCKET_MODE" : y.path);
+                          getenv("AIENGINE_SOCKET_MODE") ? "AIENGINE_SOCKET_MODE" : y.path);
             goto fail;
         }
         c->socket_mode = (unsigned)mode;

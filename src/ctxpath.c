@@ -6,8 +6,8 @@
 
 static bool seg_byte(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c >= 0x80;
 }
 
 bool ctxpath_valid(const char *path, size_t n)
@@ -60,7 +60,8 @@ static bool walk(const struct json_object *cur, const char *path, size_t n,
     *out = NULL;
     while (i <= n) {
         size_t j = i;
-        while (j < n && path[j] != '.') j++;
+        while (j < n && path[j] != '.')
+            j++;
         struct json_object *next;
         if (!step(cur, path + i, j - i, &next)) return false;
         if (j == n) {

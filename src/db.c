@@ -115,8 +115,7 @@ static bool conn_lost(unsigned code)
     return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST || code == CR_CONN_HOST_ERROR ||
            code == CR_CONNECTION_ERROR || code == CR_SERVER_LOST_EXTENDED ||
            code == ER_CONNECTION_KILLED || code == ER_SERVER_SHUTDOWN || code == 4031 /* idle
-           timeout disconnect */
-           || code == CR_COMMANDS_OUT_OF_SYNC;
+           timeout disconnect */ || code == CR_COMMANDS_OUT_OF_SYNC;
 }
 
 static int map_error(struct db *db, unsigned code, const char *msg)
@@ -125,14 +124,21 @@ static int map_error(struct db *db, unsigned code, const char *msg)
     if (conn_lost(code)) return DB_UNAVAILABLE;
     switch (code) {
     case ER_DUP_ENTRY:
-    case ER_DUP_ENTRY_WITH_KEY_NAME: return DB_DUPLICATE;
+    case ER_DUP_ENTRY_WITH_KEY_NAME:
+        return DB_DUPLICATE;
     case ER_NO_REFERENCED_ROW:
-    case ER_NO_REFERENCED_ROW_2: return DB_NO_PARENT;
+    case ER_NO_REFERENCED_ROW_2:
+        return DB_NO_PARENT;
     case ER_ROW_IS_REFERENCED:
-    case ER_ROW_IS_REFERENCED_2: return DB_HAS_CHILDREN;
-    case ER_LOCK_DEADLOCK: return DB_DEADLOCK;
-    case ER_LOCK_WAIT_TIMEOUT: return DB_LOCK_TIMEOUT;
-    default: log_error("database error %u: %s", code, msg); return DB_ERROR;
+    case ER_ROW_IS_REFERENCED_2:
+        return DB_HAS_CHILDREN;
+    case ER_LOCK_DEADLOCK:
+        return DB_DEADLOCK;
+    case ER_LOCK_WAIT_TIMEOUT:
+        return DB_LOCK_TIMEOUT;
+    default:
+        log_error("database error %u: %s", code, msg);
+        return DB_ERROR;
     }
 }
 
@@ -256,10 +262,13 @@ static enum cell_kind cell_kind_of(enum enum_field_types t)
     case MYSQL_TYPE_SHORT:
     case MYSQL_TYPE_INT24:
     case MYSQL_TYPE_LONG:
-    case MYSQL_TYPE_LONGLONG: return CELL_INT;
+    case MYSQL_TYPE_LONGLONG:
+        return CELL_INT;
     case MYSQL_TYPE_TIMESTAMP:
-    case MYSQL_TYPE_DATETIME: return CELL_TIME;
-    default: return CELL_TEXT;
+    case MYSQL_TYPE_DATETIME:
+        return CELL_TIME;
+    default:
+        return CELL_TEXT;
     }
 }
 
@@ -270,9 +279,7 @@ static size_t format_int(char *out, long long v, bool is_unsigned)
     size_t n = 0;
     unsigned long long u;
     bool neg = !is_unsigned && v < 0;
-    u = is_unsigned ? (unsigned long long)v
-        : neg       ? 0ULL - (unsigned long long)v
-                    : (unsigned long long)v;
+    u = is_unsigned ? (unsigned long long)v : neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     do {
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
@@ -438,7 +445,9 @@ static int run_once(struct db *db, struct arena *a, const char *sql, const struc
     for (size_t i = 0; i < nparams; i++) {
         const struct db_param *p = &params[i];
         switch (p->type) {
-        case DBP_NULL: bind[i].buffer_type = MYSQL_TYPE_NULL; break;
+        case DBP_NULL:
+            bind[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
         case DBP_INT:
             bind[i].buffer_type = MYSQL_TYPE_LONGLONG;
             bind[i].buffer = (void *)&p->i;
@@ -485,7 +494,8 @@ int db_query(struct db *db, struct arena *a, const char *sql, const struct db_pa
     if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
         bool was_tx = db->in_tx;
         if (db->conn) {
-            log_warn("database connection lost (%u: %s); reconnecting", db->err_code, db->err_msg);
+            log_warn("database connection lost (%u: %s); reconnecting", db->err_code,
+                     db->err_msg);
             db_disconnect(db);
         }
         /* outside a transaction the statement is simply tried once more on a fresh

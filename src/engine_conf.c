@@ -45,7 +45,8 @@ static char *expand_text(const char *s, char *whybuf, size_t whylen, const char 
             goto fail;
         }
         const char *e = name;
-        while (e < close && env_name_char(*e, e == name)) e++;
+        while (e < close && env_name_char(*e, e == name))
+            e++;
         bool has_default = e + 1 < close && e[0] == ':' && e[1] == '-';
         if (e == name || (size_t)(e - name) >= ENV_NAME_MAX || (e != close && !has_default)) {
             snprintf(whybuf, whylen, "invalid variable \"%.*s\"", (int)(close + 1 - p), p);
@@ -59,8 +60,8 @@ static char *expand_text(const char *s, char *whybuf, size_t whylen, const char 
         if (has_default && (!val || !*val)) {
             buf_append(&b, e + 2, (size_t)(close - e - 2));
         } else if (!val) {
-            snprintf(whybuf, whylen, "environment variable %s is not set (use ${%s:-default})", var,
-                     var);
+            snprintf(whybuf, whylen, "environment variable %s is not set (use ${%s:-default})",
+                     var, var);
             *why = whybuf;
             goto fail;
         } else {
@@ -132,8 +133,7 @@ static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const cha
 static int known_keys(struct yconf *y, yaml_node_t *map, const char *const *keys, const char *where,
                       struct config_error *err)
 {
-    YCONF_MAP_EACH(y, map, pair)
-    {
+    YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key);
         const char *ks = yconf_scalar(k);
         bool ok = false;
@@ -223,7 +223,8 @@ static int parse_hostport(const char *s, size_t n, char *host, size_t hostlen, u
     if (hl == 0 || hl >= hostlen) return -1;
     size_t rl = n - (size_t)(rest - s);
     if (rl && (rest[0] != ':' || parse_port(rest + 1, rl - 1, port))) return -1;
-    for (size_t i = 0; i < hl; i++) host[i] = (char)tolower((unsigned char)h[i]);
+    for (size_t i = 0; i < hl; i++)
+        host[i] = (char)tolower((unsigned char)h[i]);
     host[hl] = '\0';
     return 0;
 }
@@ -269,13 +270,13 @@ static int add_allowed(struct engine_conf *c, const char *s, size_t n)
         s++;
         n--;
     }
-    while (n && isspace((unsigned char)s[n - 1])) n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
     if (n == 0) return 0;
     char host[256];
     unsigned port;
     if (parse_hostport(s, n, host, sizeof host, &port)) return -1;
-    c->allowed_hosts =
-        mem_realloc(c->allowed_hosts, (c->n_allowed_hosts + 1) * sizeof *c->allowed_hosts);
+    c->allowed_hosts = mem_realloc(c->allowed_hosts, (c->n_allowed_hosts + 1) * sizeof *c->allowed_hosts);
     c->allowed_hosts[c->n_allowed_hosts++] = (struct engine_endpoint){mem_strdup(host), port};
     return 0;
 }
@@ -328,8 +329,7 @@ static int load_allowed(struct engine_conf *c, struct yconf *y, yaml_node_t *eng
         yconf_error(y, n, err, "allowed_hosts must be a list of host or host:port");
         return -1;
     }
-    YCONF_SEQ_EACH(y, n, item)
-    {
+    YCONF_SEQ_EACH(y, n, item) {
         yaml_node_t *it = YCONF_NODE(y, *item);
         char *s = scalar(y, it, "an allowed_hosts entry", err);
         if (!s) return -1;
@@ -346,18 +346,12 @@ static int load_allowed(struct engine_conf *c, struct yconf *y, yaml_node_t *eng
 static int load_engine(struct engine_conf *c, struct yconf *y, yaml_node_t *eng,
                        struct config_error *err)
 {
-    static const char *const keys[] = {"workers",
-                                       "concurrency",
-                                       "poll_interval_ms",
-                                       "lease_seconds",
-                                       "step_timeout_seconds",
-                                       "shutdown_timeout",
-                                       "retry",
-                                       "webhook_secret",
-                                       "allowed_hosts",
-                                       NULL};
-    static const char *const retry_keys[] = {"attempts", "backoff_seconds", "max_backoff_seconds",
-                                             NULL};
+    static const char *const keys[] = {"workers", "concurrency", "poll_interval_ms",
+                                       "lease_seconds", "step_timeout_seconds",
+                                       "shutdown_timeout", "retry", "webhook_secret",
+                                       "allowed_hosts", NULL};
+    static const char *const retry_keys[] = {"attempts", "backoff_seconds",
+                                             "max_backoff_seconds", NULL};
     if (need_map(y, eng, "engine", err)) return -1;
     if (eng && known_keys(y, eng, keys, "engine", err)) return -1;
     yaml_node_t *retry = section(y, eng, "retry");
@@ -404,8 +398,7 @@ static int load_step_types(struct engine_conf *c, struct yconf *y, yaml_node_t *
     if (!map) return 0;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
     c->step_types = mem_calloc(n ? n : 1, sizeof *c->step_types);
-    YCONF_MAP_EACH(y, map, pair)
-    {
+    YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
         const char *name = yconf_scalar(k);
         if (!name || !*name) {
@@ -455,8 +448,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
     if (!map) return 0;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
     c->providers = mem_calloc(n ? n : 1, sizeof *c->providers);
-    YCONF_MAP_EACH(y, map, pair)
-    {
+    YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
         const char *name = yconf_scalar(k);
         if (!name || !*name) {
@@ -497,7 +489,8 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
             return -1;
         }
         size_t bl = strlen(p->base_url);
-        while (bl && p->base_url[bl - 1] == '/') p->base_url[--bl] = '\0';
+        while (bl && p->base_url[bl - 1] == '/')
+            p->base_url[--bl] = '\0';
         char host[256];
         unsigned port;
         const char *why;
@@ -516,10 +509,8 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
             for (const char *q = p->api_key_env; *q; q++)
                 ok = ok && env_name_char(*q, q == p->api_key_env);
             if (!ok) {
-                yconf_error(y, ke, err,
-                            "provider '%s': api_key_env must name an environment "
-                            "variable",
-                            name);
+                yconf_error(y, ke, err, "provider '%s': api_key_env must name an environment "
+                            "variable", name);
                 return -1;
             }
         }
@@ -532,8 +523,7 @@ static int load_providers(struct engine_conf *c, struct yconf *y, yaml_node_t *m
         }
         size_t nm = (size_t)(models->data.sequence.items.top - models->data.sequence.items.start);
         p->models = mem_calloc(nm, sizeof *p->models);
-        YCONF_SEQ_EACH(y, models, item)
-        {
+        YCONF_SEQ_EACH(y, models, item) {
             char *g = scalar(y, YCONF_NODE(y, *item), "a models glob", err);
             if (!g) return -1;
             p->models[p->n_models++] = g;
@@ -560,7 +550,8 @@ static int parse_price(const char *s, uint64_t *out)
         if (frac == 0) return -1;
     }
     if (s[i]) return -1;
-    for (; frac < 9; frac++) v *= 10;
+    for (; frac < 9; frac++)
+        v *= 10;
     *out = v;
     return 0;
 }
@@ -574,8 +565,7 @@ static int load_prices(struct engine_conf *c, struct yconf *y, yaml_node_t *map,
     if (!map) return 0;
     size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
     c->prices = mem_calloc(n ? n : 1, sizeof *c->prices);
-    YCONF_MAP_EACH(y, map, pair)
-    {
+    YCONF_MAP_EACH(y, map, pair) {
         yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
         const char *model = yconf_scalar(k);
         if (!model || !*model) {
@@ -599,10 +589,8 @@ static int load_prices(struct engine_conf *c, struct yconf *y, yaml_node_t *map,
             if (!s) return -1;
             int rc = parse_price(s, side ? &p->output : &p->input);
             if (rc)
-                yconf_error(y, sn, err,
-                            "price of '%s': %s \"%s\" must be a decimal number of USD "
-                            "per 1,000,000 tokens, at most 9 decimals",
-                            model, sides[side], s);
+                yconf_error(y, sn, err, "price of '%s': %s \"%s\" must be a decimal number of USD "
+                            "per 1,000,000 tokens, at most 9 decimals", model, sides[side], s);
             free(s);
             if (rc) return -1;
         }
@@ -645,7 +633,8 @@ fail:
 void engine_conf_free(struct engine_conf *c)
 {
     if (!c) return;
-    for (size_t i = 0; i < c->n_allowed_hosts; i++) free(c->allowed_hosts[i].host);
+    for (size_t i = 0; i < c->n_allowed_hosts; i++)
+        free(c->allowed_hosts[i].host);
     for (size_t i = 0; i < c->n_step_types; i++) {
         free(c->step_types[i].name);
         free(c->step_types[i].url);
@@ -656,10 +645,12 @@ void engine_conf_free(struct engine_conf *c)
         free(p->name);
         free(p->base_url);
         free(p->api_key_env);
-        for (size_t j = 0; j < p->n_models; j++) free(p->models[j]);
+        for (size_t j = 0; j < p->n_models; j++)
+            free(p->models[j]);
         free(p->models);
     }
-    for (size_t i = 0; i < c->n_prices; i++) free(c->prices[i].model);
+    for (size_t i = 0; i < c->n_prices; i++)
+        free(c->prices[i].model);
     free(c->allowed_hosts);
     free(c->step_types);
     free(c->providers);
@@ -707,8 +698,8 @@ int engine_cost_micros(const struct engine_price *p, uint64_t in_tokens, uint64_
                        uint64_t *micros)
 {
     /* tokens × 10^-9 USD per 10^6 tokens = 10^-15 USD; 10^9 of those make a micro-USD */
-    unsigned __int128 total =
-        (unsigned __int128)in_tokens * p->input + (unsigned __int128)out_tokens * p->output;
+    unsigned __int128 total = (unsigned __int128)in_tokens * p->input +
+                              (unsigned __int128)out_tokens * p->output;
     unsigned __int128 m = (total + 500000000u) / 1000000000u;
     if (m > UINT64_MAX) return -1;
     *micros = (uint64_t)m;
@@ -743,18 +734,18 @@ int engine_retry_from_json(const struct engine_retry *def, const struct json_obj
     static const struct {
         const char *key;
         long long min, max;
-    } keys[] = {
-        {"attempts", 1, 100}, {"backoff_seconds", 0, 86400}, {"max_backoff_seconds", 0, 604800}};
+    } keys[] = {{"attempts", 1, 100}, {"backoff_seconds", 0, 86400},
+                {"max_backoff_seconds", 0, 604800}};
     *out = *def;
     if (!retry) return 0;
     if (!json_object_is_type(retry, json_type_object)) {
         snprintf(err, errlen, "step_config.retry must be an object");
         return -1;
     }
-    json_object_object_foreach((struct json_object *)retry, k, v)
-    {
+    json_object_object_foreach((struct json_object *)retry, k, v) {
         size_t i = 0;
-        while (i < 3 && strcmp(keys[i].key, k)) i++;
+        while (i < 3 && strcmp(keys[i].key, k))
+            i++;
         if (i == 3) {
             snprintf(err, errlen, "step_config.retry: unknown key \"%.64s\"", k);
             return -1;
@@ -765,9 +756,8 @@ int engine_retry_from_json(const struct engine_retry *def, const struct json_obj
                      k, keys[i].min, keys[i].max);
             return -1;
         }
-        int *field = i == 0   ? &out->attempts
-                     : i == 1 ? &out->backoff_seconds
-                              : &out->max_backoff_seconds;
+        int *field = i == 0 ? &out->attempts : i == 1 ? &out->backoff_seconds
+                                                      : &out->max_backoff_seconds;
         *field = (int)n;
     }
     return 0;
@@ -778,7 +768,8 @@ long long engine_retry_delay_ms(const struct engine_retry *r, int n, long long r
 {
     long long cap = (long long)r->max_backoff_seconds * 1000;
     long long base = (long long)r->backoff_seconds * 1000;
-    for (int i = 1; i < n && base < cap; i++) base *= 2;
+    for (int i = 1; i < n && base < cap; i++)
+        base *= 2;
     if (u < 0) u = 0;
     if (u >= 1) u = 0.999999;
     long long d = (long long)((double)base * (0.8 + 0.4 * u));

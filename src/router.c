@@ -290,8 +290,9 @@ struct router *router_load(const char *path, const struct resource_set *resource
          * api_resource routes do: a read-only token must never reach a write route because
          * its author forgot a line */
         if (rt->auth && !rt->ability)
-            rt->ability = mem_strdup(
-                !strcmp(rt->method, "GET") || !strcmp(rt->method, "HEAD") ? "read" : "write");
+            rt->ability = mem_strdup(!strcmp(rt->method, "GET") || !strcmp(rt->method, "HEAD")
+                                      ? "read"
+                                      : "write");
         if (finish_route(&y, item, r, rt, err)) goto fail;
     }
     yconf_free(&y);

@@ -23,11 +23,11 @@
 #define MAX_WAIT_MS 1000
 
 struct child {
-    pid_t pid; /* 0: no process (a live slot waiting for its restart) */
+    pid_t pid;                /* 0: no process (a live slot waiting for its restart) */
     long long started_ms;
-    long long restart_at_ms; /* live slot without a process: when to fork again */
-    unsigned failures;       /* consecutive quick deaths */
-    long long kill_at_ms;    /* draining: when SIGKILL is due; 0 once it was sent */
+    long long restart_at_ms;  /* live slot without a process: when to fork again */
+    unsigned failures;        /* consecutive quick deaths */
+    long long kill_at_ms;     /* draining: when SIGKILL is due; 0 once it was sent */
 };
 
 struct supervisor {
@@ -128,18 +128,16 @@ static void live_exited(struct supervisor *sv, struct child *c, int status)
         c->restart_at_ms = 0;
         return;
     }
-    if (lived >= QUICK_DEATH_MS)
-        c->failures = 0;
-    else if (c->failures < 64)
-        c->failures++;
+    if (lived >= QUICK_DEATH_MS) c->failures = 0;
+    else if (c->failures < 64) c->failures++;
     long long delay = supervise_backoff_ms(c->failures);
     c->restart_at_ms = now_ms() + delay;
     if (WIFSIGNALED(status))
         log_warn("%s %d killed by signal %d; restarting in %lld ms", role, (int)pid,
                  WTERMSIG(status), delay);
     else
-        log_warn("%s %d exited with %d; restarting in %lld ms", role, (int)pid, WEXITSTATUS(status),
-                 delay);
+        log_warn("%s %d exited with %d; restarting in %lld ms", role, (int)pid,
+                 WEXITSTATUS(status), delay);
 }
 
 static void reap(struct supervisor *sv)
@@ -169,10 +167,8 @@ static long long tick(struct supervisor *sv)
     for (int i = 0; i < sv->nlive; i++) {
         struct child *c = &sv->live[i];
         if (c->pid > 0) continue;
-        if (c->restart_at_ms <= now)
-            spawn(sv, c);
-        else if (c->restart_at_ms - now < wait)
-            wait = c->restart_at_ms - now;
+        if (c->restart_at_ms <= now) spawn(sv, c);
+        else if (c->restart_at_ms - now < wait) wait = c->restart_at_ms - now;
     }
     for (size_t i = 0; i < sv->ndraining; i++) {
         struct child *d = &sv->draining[i];
@@ -225,12 +221,9 @@ int supervise_run(const struct supervise_ops *ops, void *ctx)
         struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
         siginfo_t info;
         int sig = sigtimedwait(&set, &info, &ts);
-        if (sig == SIGCHLD)
-            reap(&sv);
-        else if (sig == SIGHUP && !sv.stopping)
-            reload(&sv);
-        else if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) && !sv.stopping)
-            stop(&sv);
+        if (sig == SIGCHLD) reap(&sv);
+        else if (sig == SIGHUP && !sv.stopping) reload(&sv);
+        else if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) && !sv.stopping) stop(&sv);
     }
     free(sv.live);
     free(sv.draining);

@@ -41,7 +41,8 @@ struct tag {
 
 /* Find the next tag at or after *pos. Returns 1 with *t set, 0 when there is none, or
  * TMPL_ESYNTAX with err set. */
-static int next_tag(const char *tpl, size_t n, size_t pos, struct tag *t, char *err, size_t errlen)
+static int next_tag(const char *tpl, size_t n, size_t pos, struct tag *t, char *err,
+                    size_t errlen)
 {
     const char *open = pos < n ? memmem(tpl + pos, n - pos, "{{", 2) : NULL;
     if (!open) return 0;
@@ -51,11 +52,12 @@ static int next_tag(const char *tpl, size_t n, size_t pos, struct tag *t, char *
         return fail(err, errlen, TMPL_ESYNTAX, "unclosed \"{{\" in template at \"%s\"", open,
                     n - o);
     const char *p = open + 2, *e = close;
-    while (p < e && is_space(*p)) p++;
-    while (e > p && is_space(e[-1])) e--;
-    if (p == e)
-        return fail(err, errlen, TMPL_ESYNTAX, "empty \"%s\" in template", open,
-                    (size_t)(close + 2 - open));
+    while (p < e && is_space(*p))
+        p++;
+    while (e > p && is_space(e[-1]))
+        e--;
+    if (p == e) return fail(err, errlen, TMPL_ESYNTAX, "empty \"%s\" in template", open,
+                            (size_t)(close + 2 - open));
     if (!ctxpath_valid(p, (size_t)(e - p)))
         return fail(err, errlen, TMPL_ESYNTAX, "invalid template variable \"%s\"", p,
                     (size_t)(e - p));
@@ -86,8 +88,12 @@ int tmpl_check(const char *tpl, size_t n, char *err, size_t errlen)
 void tmpl_json(struct buf *b, const struct json_object *v)
 {
     switch (json_object_get_type(v)) {
-    case json_type_null: buf_puts(b, "null"); break;
-    case json_type_boolean: buf_puts(b, json_object_get_boolean(v) ? "true" : "false"); break;
+    case json_type_null:
+        buf_puts(b, "null");
+        break;
+    case json_type_boolean:
+        buf_puts(b, json_object_get_boolean(v) ? "true" : "false");
+        break;
     case json_type_int: {
         int64_t i = json_object_get_int64(v);
         if (i == INT64_MAX)
@@ -98,8 +104,8 @@ void tmpl_json(struct buf *b, const struct json_object *v)
     }
     case json_type_double:
         /* json-c keeps the text a parsed double came from ("1.50", "1e3") */
-        buf_puts(b,
-                 json_object_to_json_string_ext((struct json_object *)v, JSON_C_TO_STRING_PLAIN));
+        buf_puts(b, json_object_to_json_string_ext((struct json_object *)v,
+                                                   JSON_C_TO_STRING_PLAIN));
         break;
     case json_type_string:
         buf_json_str(b, json_object_get_string((struct json_object *)v),
@@ -118,8 +124,7 @@ void tmpl_json(struct buf *b, const struct json_object *v)
     case json_type_object: {
         bool first = true;
         buf_putc(b, '{');
-        json_object_object_foreach((struct json_object *)v, k, m)
-        {
+        json_object_object_foreach((struct json_object *)v, k, m) {
             if (b->overflow) break;
             if (!first) buf_putc(b, ',');
             first = false;
@@ -207,8 +212,7 @@ static int render_value(struct render_json *r, const struct json_object *v,
     }
     case json_type_object: {
         struct json_object *o = json_object_new_object();
-        json_object_object_foreach((struct json_object *)v, k, m)
-        {
+        json_object_object_foreach((struct json_object *)v, k, m) {
             struct json_object *item;
             int rc = render_value(r, m, &item);
             if (rc) {
@@ -229,15 +233,16 @@ static int render_value(struct render_json *r, const struct json_object *v,
 int tmpl_render_json(const struct json_object *v, const struct json_object *ctx, size_t limit,
                      struct json_object **out, char *err, size_t errlen)
 {
-    struct render_json r = {
-        .ctx = ctx, .left = limit, .capped = limit > 0, .err = err, .errlen = errlen};
+    struct render_json r = {.ctx = ctx, .left = limit, .capped = limit > 0, .err = err,
+                            .errlen = errlen};
     buf_init(&r.b, 0);
     int rc = render_value(&r, v, out);
     buf_free(&r.b);
     return rc;
 }
 
-int tmpl_vars_json(const struct json_object *v, tmpl_var_fn *fn, void *ud, char *err, size_t errlen)
+int tmpl_vars_json(const struct json_object *v, tmpl_var_fn *fn, void *ud, char *err,
+                   size_t errlen)
 {
     switch (json_object_get_type(v)) {
     case json_type_string:
@@ -252,15 +257,15 @@ int tmpl_vars_json(const struct json_object *v, tmpl_var_fn *fn, void *ud, char 
         return TMPL_OK;
     }
     case json_type_object: {
-        json_object_object_foreach((struct json_object *)v, k, m)
-        {
+        json_object_object_foreach((struct json_object *)v, k, m) {
             (void)k;
             int rc = tmpl_vars_json(m, fn, ud, err, errlen);
             if (rc) return rc;
         }
         return TMPL_OK;
     }
-    default: return TMPL_OK;
+    default:
+        return TMPL_OK;
     }
 }
 

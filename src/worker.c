@@ -116,8 +116,7 @@ static void drain(FCGX_Request *r, long long n)
 {
     char tmp[8192];
     while (n > 0) {
-        int k =
-            FCGX_GetStr(tmp, (int)(n > (long long)sizeof tmp ? (long long)sizeof tmp : n), r->in);
+        int k = FCGX_GetStr(tmp, (int)(n > (long long)sizeof tmp ? (long long)sizeof tmp : n), r->in);
         if (k <= 0) break;
         n -= k;
     }
@@ -169,8 +168,7 @@ static int read_body(FCGX_Request *fr, struct ctx *c, struct http_request *hr)
         char *end;
         errno = 0;
         len = strtoll(cl, &end, 10);
-        if (*end || errno || len < 0)
-            return req_fail(c, REQ_E_BAD_REQUEST, "Invalid Content-Length.");
+        if (*end || errno || len < 0) return req_fail(c, REQ_E_BAD_REQUEST, "Invalid Content-Length.");
     }
     if ((unsigned long long)len > c->cfg->max_body_bytes) {
         drain(fr, len);
@@ -273,8 +271,7 @@ int worker_run(const struct config *cfg, int listen_fd)
             conn_fd = -1;
             if (deadline_hit)
                 log_warn("a FastCGI client sent no complete request within %d s; "
-                         "connection closed",
-                         cfg->request_timeout);
+                         "connection closed", cfg->request_timeout);
             continue;
         }
         struct http_request hr;
@@ -302,8 +299,7 @@ int worker_run(const struct config *cfg, int listen_fd)
         arm_deadline(cfg->request_timeout);
         send_response(&fr, &c, debug ? (long)(db_round_trips(db) - trips) : -1);
         FCGX_Finish_r(&fr);
-        if (fr.ipcFd >= 0)
-            FCGX_Free(&fr, 1); /* one request per connection, even if asked to keep it */
+        if (fr.ipcFd >= 0) FCGX_Free(&fr, 1); /* one request per connection, even if asked to keep it */
         disarm_deadline();
         conn_fd = -1;
         if (deadline_hit)

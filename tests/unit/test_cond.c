@@ -77,8 +77,8 @@ static void test_path_grammar(void **state)
 {
     (void)state;
     static const char *const ok[] = {"a", "input.score", "steps.1.text", "a-b_c", "país.x", "0"};
-    static const char *const bad[] = {"",   ".",  "a.", ".a",  "a..b", "a b",
-                                      "a{", "a}", "$x", "a/b", "a\"",  "\t"};
+    static const char *const bad[] = {"", ".", "a.", ".a", "a..b", "a b", "a{", "a}", "$x",
+                                      "a/b", "a\"", "\t"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         assert_true(ctxpath_valid(ok[i], strlen(ok[i])));
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -222,12 +222,12 @@ static void test_cross_kind(void **state)
 static void test_null_and_missing(void **state)
 {
     (void)state;
-    static const char *const paths[] = {"input.note", "input.nothing", "object_id", "steps.9.text",
-                                        "input.score.deeper"};
+    static const char *const paths[] = {"input.note", "input.nothing", "object_id",
+                                        "steps.9.text", "input.score.deeper"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char r[160];
 #define T(op_value, want)                                                                          \
-    snprintf(r, sizeof r, "{\"%s\": %s}", paths[i], op_value);                                     \
+    snprintf(r, sizeof r, "{\"%s\": %s}", paths[i], op_value);                                    \
     assert_int_equal(E(r), want);
         T("{\"==\": null}", 1);
         T("{\"!=\": null}", 0);
@@ -293,7 +293,8 @@ static void test_several_ops_and_paths(void **state)
     (void)state;
     assert_int_equal(E("{\"input.score\": {\">\": 50, \"<\": 80}}"), 1);
     assert_int_equal(E("{\"input.score\": {\">\": 50, \"<\": 60}}"), 0);
-    assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"Acme\"}}"), 1);
+    assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"Acme\"}}"),
+                     1);
     assert_int_equal(E("{\"input.score\": {\">\": 50}, \"input.company\": {\"==\": \"X\"}}"), 0);
     /* a combinator beside a path: both must hold */
     assert_int_equal(E("{\"any\": [{\"input.vip\": {\"==\": true}}], \"score\": {\"<\": 50}}"), 0);
@@ -383,9 +384,11 @@ static void test_depth(void **state)
     /* COND_MAX_DEPTH nested "not"s are fine, one more is not */
     for (int depth = COND_MAX_DEPTH - 1; depth <= COND_MAX_DEPTH; depth++) {
         buf[0] = '\0';
-        for (int i = 0; i < depth; i++) strcat(buf, "{\"not\":");
+        for (int i = 0; i < depth; i++)
+            strcat(buf, "{\"not\":");
         strcat(buf, "{}");
-        for (int i = 0; i < depth; i++) strcat(buf, "}");
+        for (int i = 0; i < depth; i++)
+            strcat(buf, "}");
         struct json_tokener *tok = json_tokener_new_ex(200);
         struct json_object *r = json_tokener_parse_ex(tok, buf, (int)strlen(buf));
         json_tokener_free(tok);
@@ -402,8 +405,10 @@ static void test_depth(void **state)
     /* a deep operand is refused too (equality recursion is bounded by it) */
     buf[0] = '\0';
     strcat(buf, "{\"x\": {\"==\": ");
-    for (int i = 0; i < COND_MAX_DEPTH + 1; i++) strcat(buf, "[");
-    for (int i = 0; i < COND_MAX_DEPTH + 1; i++) strcat(buf, "]");
+    for (int i = 0; i < COND_MAX_DEPTH + 1; i++)
+        strcat(buf, "[");
+    for (int i = 0; i < COND_MAX_DEPTH + 1; i++)
+        strcat(buf, "]");
     strcat(buf, "}}");
     struct json_tokener *tok = json_tokener_new_ex(200);
     struct json_object *r = json_tokener_parse_ex(tok, buf, (int)strlen(buf));
@@ -417,20 +422,13 @@ static void test_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_grammar),
-        cmocka_unit_test(test_path_lookup),
-        cmocka_unit_test(test_eq_ne),
-        cmocka_unit_test(test_numbers_exact),
-        cmocka_unit_test(test_ordering),
-        cmocka_unit_test(test_cross_kind),
-        cmocka_unit_test(test_null_and_missing),
-        cmocka_unit_test(test_in),
-        cmocka_unit_test(test_contains),
-        cmocka_unit_test(test_several_ops_and_paths),
-        cmocka_unit_test(test_combinators),
-        cmocka_unit_test(test_always_true),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_path_grammar),      cmocka_unit_test(test_path_lookup),
+        cmocka_unit_test(test_eq_ne),             cmocka_unit_test(test_numbers_exact),
+        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_cross_kind),
+        cmocka_unit_test(test_null_and_missing),  cmocka_unit_test(test_in),
+        cmocka_unit_test(test_contains),          cmocka_unit_test(test_several_ops_and_paths),
+        cmocka_unit_test(test_combinators),       cmocka_unit_test(test_always_true),
+        cmocka_unit_test(test_invalid),           cmocka_unit_test(test_depth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -24,23 +24,12 @@ static char tmpdir[256];
 static char routes_abs[PATH_MAX], resources_abs[PATH_MAX];
 
 static const char *const env_vars[] = {
-    "AIENGINE_ETC",
-    "AIENGINE_LISTEN",
-    "AIENGINE_WORKERS",
-    "AIENGINE_MAX_REQUESTS",
-    "AIENGINE_MAX_BODY_BYTES",
-    "AIENGINE_DB_HOST",
-    "AIENGINE_DB_PORT",
-    "AIENGINE_DB_SOCKET",
-    "AIENGINE_DB_USER",
-    "AIENGINE_DB_PASSWORD",
-    "AIENGINE_DB_NAME",
-    "AIENGINE_APP_KEY",
-    "AIENGINE_APP_URL",
-    "AIENGINE_MIGRATIONS",
-    "AIENGINE_REQUEST_TIMEOUT",
-    "AIENGINE_SOCKET_MODE",
-    "AIENGINE_DB_STATEMENT_CACHE",
+    "AIENGINE_ETC",          "AIENGINE_LISTEN",         "AIENGINE_WORKERS",
+    "AIENGINE_MAX_REQUESTS", "AIENGINE_MAX_BODY_BYTES", "AIENGINE_DB_HOST",
+    "AIENGINE_DB_PORT",      "AIENGINE_DB_SOCKET",     "AIENGINE_DB_USER",
+    "AIENGINE_DB_PASSWORD",  "AIENGINE_DB_NAME",       "AIENGINE_APP_KEY",
+    "AIENGINE_APP_URL",      "AIENGINE_MIGRATIONS",    "AIENGINE_REQUEST_TIMEOUT",
+    "AIENGINE_SOCKET_MODE",  "AIENGINE_DB_STATEMENT_CACHE",
 };
 
 static void clear_env(void)
@@ -238,14 +227,10 @@ static void test_bad_env_values(void **state)
         {"AIENGINE_MAX_REQUESTS", "-5"},
         {"AIENGINE_DB_PORT", "70000"},
         {"AIENGINE_MAX_BODY_BYTES", "0"},
-        {"AIENGINE_REQUEST_TIMEOUT", "0"},
-        {"AIENGINE_REQUEST_TIMEOUT", "soon"},
-        {"AIENGINE_SOCKET_MODE", "0999"},
-        {"AIENGINE_SOCKET_MODE", "rw-rw----"},
-        {"AIENGINE_SOCKET_MODE", "01777"},
-        {"AIENGINE_SOCKET_MODE", ""},
-        {"AIENGINE_DB_STATEMENT_CACHE", "3"},
-        {"AIENGINE_DB_STATEMENT_CACHE", "129"},
+        {"AIENGINE_REQUEST_TIMEOUT", "0"}, {"AIENGINE_REQUEST_TIMEOUT", "soon"},
+        {"AIENGINE_SOCKET_MODE", "0999"},  {"AIENGINE_SOCKET_MODE", "rw-rw----"},
+        {"AIENGINE_SOCKET_MODE", "01777"}, {"AIENGINE_SOCKET_MODE", ""},
+        {"AIENGINE_DB_STATEMENT_CACHE", "3"}, {"AIENGINE_DB_STATEMENT_CACHE", "129"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clear_env();

@@ -18,32 +18,20 @@
 
 static char dir[] = "/tmp/aiengine-test-engine-XXXXXX";
 
-static const char *const env_vars[] = {"AIENGINE_ENGINE_WORKERS",
-                                       "AIENGINE_ENGINE_CONCURRENCY",
-                                       "AIENGINE_ENGINE_POLL_INTERVAL_MS",
-                                       "AIENGINE_ENGINE_LEASE_SECONDS",
-                                       "AIENGINE_ENGINE_STEP_TIMEOUT_SECONDS",
-                                       "AIENGINE_ENGINE_SHUTDOWN_TIMEOUT",
-                                       "AIENGINE_ENGINE_RETRY_ATTEMPTS",
-                                       "AIENGINE_ENGINE_RETRY_BACKOFF_SECONDS",
-                                       "AIENGINE_ENGINE_RETRY_MAX_BACKOFF_SECONDS",
-                                       "AIENGINE_ENGINE_WEBHOOK_SECRET",
-                                       "AIENGINE_WEBHOOK_SECRET",
-                                       "AIENGINE_ALLOWED_HOSTS",
-                                       "AIENGINE_ENGINE_ALLOWED_HOSTS",
-                                       "AIENGINE_PROVIDER_LOCAL_URL",
-                                       "AIENGINE_PROVIDER_GEMINI_URL",
-                                       "AIENGINE_PROVIDER_MY_LLM_URL",
-                                       "CRM_URL",
-                                       "TEST_ENGINE_HOST",
-                                       "TEST_ENGINE_KEY",
-                                       "GEMINI_API_KEY",
-                                       "OPENAI_API_KEY",
-                                       NULL};
+static const char *const env_vars[] = {
+    "AIENGINE_ENGINE_WORKERS", "AIENGINE_ENGINE_CONCURRENCY", "AIENGINE_ENGINE_POLL_INTERVAL_MS",
+    "AIENGINE_ENGINE_LEASE_SECONDS", "AIENGINE_ENGINE_STEP_TIMEOUT_SECONDS",
+    "AIENGINE_ENGINE_SHUTDOWN_TIMEOUT", "AIENGINE_ENGINE_RETRY_ATTEMPTS",
+    "AIENGINE_ENGINE_RETRY_BACKOFF_SECONDS", "AIENGINE_ENGINE_RETRY_MAX_BACKOFF_SECONDS",
+    "AIENGINE_ENGINE_WEBHOOK_SECRET", "AIENGINE_WEBHOOK_SECRET", "AIENGINE_ALLOWED_HOSTS",
+    "AIENGINE_ENGINE_ALLOWED_HOSTS", "AIENGINE_PROVIDER_LOCAL_URL", "AIENGINE_PROVIDER_GEMINI_URL",
+    "AIENGINE_PROVIDER_MY_LLM_URL", "CRM_URL", "TEST_ENGINE_HOST", "TEST_ENGINE_KEY", "GEMINI_API_KEY",
+    "OPENAI_API_KEY", NULL};
 
 static void clear_env(void)
 {
-    for (size_t i = 0; env_vars[i]; i++) unsetenv(env_vars[i]);
+    for (size_t i = 0; env_vars[i]; i++)
+        unsetenv(env_vars[i]);
 }
 
 static int setup(void **state)
@@ -246,8 +234,7 @@ static void test_env_expansion(void **state)
     engine_conf_free(c);
     /* set but empty: the default applies to ${X:-d}, ${X} gives "" */
     setenv("TEST_ENGINE_KEY", "", 1);
-    c = load_text("engine:\n  webhook_secret: \"${TEST_ENGINE_KEY}|${TEST_ENGINE_KEY:-d}\"\n",
-                  &err);
+    c = load_text("engine:\n  webhook_secret: \"${TEST_ENGINE_KEY}|${TEST_ENGINE_KEY:-d}\"\n", &err);
     assert_non_null(c);
     assert_string_equal(c->webhook_secret, "|d");
     engine_conf_free(c);
@@ -260,8 +247,7 @@ static void test_env_expansion(void **state)
                "webhook_secret: invalid variable \"${1X}\"");
     load_fails("engine:\n  webhook_secret: \"${A B}\"\n", 2,
                "webhook_secret: invalid variable \"${A B}\"");
-    load_fails("engine:\n  webhook_secret: \"${}\"\n", 2,
-               "webhook_secret: invalid variable \"${}\"");
+    load_fails("engine:\n  webhook_secret: \"${}\"\n", 2, "webhook_secret: invalid variable \"${}\"");
     load_fails("engine:\n  workers: \"${TEST_ENGINE_HOST}\"\n", 2,
                "workers: expected an integer between 1 and 256");
     clear_env();
@@ -307,9 +293,8 @@ static void test_provider_override_and_keys(void **state)
     engine_conf_free(c);
 
     setenv("AIENGINE_PROVIDER_LOCAL_URL", "ftp://x", 1);
-    load_fails(text, 0,
-               "AIENGINE_PROVIDER_LOCAL_URL: \"ftp://x\" must start with http:// or "
-               "https://");
+    load_fails(text, 0, "AIENGINE_PROVIDER_LOCAL_URL: \"ftp://x\" must start with http:// or "
+                        "https://");
     clear_env();
 }
 
@@ -429,7 +414,7 @@ static void test_urls(void **state)
     unsigned port;
     const char *why;
 #define OK(url, h, p)                                                                              \
-    assert_int_equal(engine_url_endpoint(url, host, sizeof host, &port, &why), 0);                 \
+    assert_int_equal(engine_url_endpoint(url, host, sizeof host, &port, &why), 0);                \
     assert_string_equal(host, h);                                                                  \
     assert_int_equal(port, p);
     OK("http://example.com", "example.com", 80);
@@ -442,7 +427,7 @@ static void test_urls(void **state)
     OK("http://my_host:65535", "my_host", 65535);
 #undef OK
 #define BAD(url, reason)                                                                           \
-    assert_int_equal(engine_url_endpoint(url, host, sizeof host, &port, &why), -1);                \
+    assert_int_equal(engine_url_endpoint(url, host, sizeof host, &port, &why), -1);               \
     assert_string_equal(why, reason);
     BAD("ftp://a", "must start with http:// or https://");
     BAD("//a.test/x", "must start with http:// or https://");
@@ -500,7 +485,8 @@ static void test_retry_policy(void **state)
     char err[200];
     assert_int_equal(engine_retry_from_json(&def, NULL, &r, err, sizeof err), 0);
     assert_int_equal(r.attempts, 3);
-    struct json_object *j = json_tokener_parse("{\"attempts\": 5, \"max_backoff_seconds\": 60}");
+    struct json_object *j =
+        json_tokener_parse("{\"attempts\": 5, \"max_backoff_seconds\": 60}");
     assert_int_equal(engine_retry_from_json(&def, j, &r, err, sizeof err), 0);
     assert_int_equal(r.attempts, 5);
     assert_int_equal(r.backoff_seconds, 5);

@@ -317,43 +317,44 @@ static void test_explicit_routes_and_abilities(void **state)
 static void test_explicit_route_without_ability_follows_its_method(void **state)
 {
     (void)state;
-    struct router *r = load_ok("noability.yaml", "routes:\n"
-                                                 "  - method: GET\n"
-                                                 "    path: /api/flows\n"
-                                                 "    handler: index\n"
-                                                 "    resource: workflows\n"
-                                                 "  - method: POST\n"
-                                                 "    path: /api/flows\n"
-                                                 "    handler: store\n"
-                                                 "    resource: workflows\n"
-                                                 "  - method: PUT\n"
-                                                 "    path: /api/flows/{id}\n"
-                                                 "    handler: update\n"
-                                                 "    resource: workflows\n"
-                                                 "  - method: PATCH\n"
-                                                 "    path: /api/flows/{id}\n"
-                                                 "    handler: update\n"
-                                                 "    resource: workflows\n"
-                                                 "  - method: DELETE\n"
-                                                 "    path: /api/flows/{id}\n"
-                                                 "    handler: destroy\n"
-                                                 "    resource: workflows\n"
-                                                 "  - method: GET\n"
-                                                 "    path: /api/flows/{id}\n"
-                                                 "    handler: show\n"
-                                                 "    resource: workflows\n"
-                                                 "    ability: special\n"
-                                                 "  - method: GET\n"
-                                                 "    path: /api/open\n"
-                                                 "    handler: health\n"
-                                                 "    auth: false\n");
+    struct router *r = load_ok("noability.yaml",
+                               "routes:\n"
+                               "  - method: GET\n"
+                               "    path: /api/flows\n"
+                               "    handler: index\n"
+                               "    resource: workflows\n"
+                               "  - method: POST\n"
+                               "    path: /api/flows\n"
+                               "    handler: store\n"
+                               "    resource: workflows\n"
+                               "  - method: PUT\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: update\n"
+                               "    resource: workflows\n"
+                               "  - method: PATCH\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: update\n"
+                               "    resource: workflows\n"
+                               "  - method: DELETE\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: destroy\n"
+                               "    resource: workflows\n"
+                               "  - method: GET\n"
+                               "    path: /api/flows/{id}\n"
+                               "    handler: show\n"
+                               "    resource: workflows\n"
+                               "    ability: special\n"
+                               "  - method: GET\n"
+                               "    path: /api/open\n"
+                               "    handler: health\n"
+                               "    auth: false\n");
     char buf[256];
     struct route_match m;
     static const struct {
         const char *method, *path, *ability;
     } want[] = {
-        {"GET", "/api/flows", "read"},       {"POST", "/api/flows", "write"},
-        {"PUT", "/api/flows/1", "write"},    {"PATCH", "/api/flows/1", "write"},
+        {"GET", "/api/flows", "read"},      {"POST", "/api/flows", "write"},
+        {"PUT", "/api/flows/1", "write"},   {"PATCH", "/api/flows/1", "write"},
         {"DELETE", "/api/flows/1", "write"}, {"GET", "/api/flows/1", "special"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -140,8 +140,7 @@ static void test_reloads_never_lose_a_draining_child(void **state)
      * its drain time (1 s) while the supervisor keeps running */
     if (!wait_gone(pids, 8, 15)) {
         for (int i = 0; i < 8; i++)
-            if (!gone(pids[i]))
-                print_error("pid %d of an old generation still alive\n", (int)pids[i]);
+            if (!gone(pids[i])) print_error("pid %d of an old generation still alive\n", (int)pids[i]);
         kill(sup, SIGKILL);
         for (int i = 0; i < 14; i++) kill(pids[i], SIGKILL);
         waitpid(sup, NULL, 0);

@@ -17,8 +17,7 @@
 static const char *ctx_text =
     "{\"event\":\"lead.created\",\"object_id\":null,"
     "\"input\":{\"lead_name\":\"Ana\",\"company\":\"Acme\",\"score\":71,\"ratio\":1.50,"
-    "\"vip\":true,\"note\":null,\"tags\":[\"b2b\",\"eu\"],\"addr\":{\"city\":\"Porto\",\"zip\":"
-    "null},"
+    "\"vip\":true,\"note\":null,\"tags\":[\"b2b\",\"eu\"],\"addr\":{\"city\":\"Porto\",\"zip\":null},"
     "\"quote\":\"say \\\"hi\\\"/</\",\"inject\":\"{{company}}\",\"big\":18446744073709551615,"
     "\"exp\":1e3,\"nul\":\"a\\u0000b\"},"
     "\"steps\":{\"1\":{\"text\":\"Hi Ana\"}},\"email\":{\"text\":\"Hello\"}}";
@@ -109,16 +108,14 @@ static void test_whitespace_and_literals(void **state)
     /* the first "}}" closes: "{{lead_name}}}" leaves one brace */
     R("{{lead_name}}}", "Ana}");
     /* JSON in a prompt is fine as long as it has no "{{" */
-    R("Answer {\"name\": {\"first\": \"{{lead_name}}\"}}",
-      "Answer {\"name\": {\"first\": \"Ana\"}}");
+    R("Answer {\"name\": {\"first\": \"{{lead_name}}\"}}", "Answer {\"name\": {\"first\": \"Ana\"}}");
 }
 
 static void test_missing_and_null(void **state)
 {
     (void)state;
     RFAIL("Hi {{ nobody }}", TMPL_EMISSING, "template variable \"nobody\" is missing");
-    RFAIL("{{input.addr.street}}", TMPL_EMISSING,
-          "template variable \"input.addr.street\" is missing");
+    RFAIL("{{input.addr.street}}", TMPL_EMISSING, "template variable \"input.addr.street\" is missing");
     RFAIL("{{steps.2.text}}", TMPL_EMISSING, "template variable \"steps.2.text\" is missing");
     RFAIL("{{input.note.x}}", TMPL_EMISSING, "template variable \"input.note.x\" is missing");
     /* a dotted path does not fall back to input */
@@ -295,14 +292,10 @@ static void test_json_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kinds),
-        cmocka_unit_test(test_whitespace_and_literals),
-        cmocka_unit_test(test_missing_and_null),
-        cmocka_unit_test(test_syntax),
-        cmocka_unit_test(test_cap),
-        cmocka_unit_test(test_vars),
-        cmocka_unit_test(test_render_json),
-        cmocka_unit_test(test_check_names),
+        cmocka_unit_test(test_kinds),          cmocka_unit_test(test_whitespace_and_literals),
+        cmocka_unit_test(test_missing_and_null), cmocka_unit_test(test_syntax),
+        cmocka_unit_test(test_cap),            cmocka_unit_test(test_vars),
+        cmocka_unit_test(test_render_json),    cmocka_unit_test(test_check_names),
         cmocka_unit_test(test_json_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
