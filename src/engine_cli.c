@@ -110,6 +110,35 @@ int engine_cli_fire(const struct config *cfg, int argc, char **argv)
     return rc;
 }
 
+int engine_cli_run_change(const struct config *cfg, bool retry, int argc, char **argv)
+{
+    char *end = NULL;
+    unsigned long long id = argc > 0 ? strtoull(argv[0], &end, 10) : 0;
+    if (!id || !end || *end) {
+        fprintf(stderr, "usage: aiengine run:%s ID\n", retry ? "retry" : "cancel");
+        return 2;
+    }
+    struct db *db = open_db(cfg);
+    if (!db) return 1;
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    int s = retry ? runs_retry(db, &a, id) : runs_cancel(db, &a, id);
+    struct buf out;
+    buf_init(&out, 0);
+    if (s == RUNS_OK) s = runs_write_json(db, &a, &id, 1, &out);
+    if (s == RUNS_OK)
+        printf("%s\n", out.data);
+    else if (s == RUNS_E_CONFLICT)
+        fprintf(stderr, "error: run %llu cannot be %s from its status\n", id,
+                retry ? "retried" : "cancelled");
+    else
+        fprintf(stderr, "error: %s\n", runs_strerror(s));
+    buf_free(&out);
+    arena_free(&a);
+    db_free(db);
+    return s == RUNS_OK ? 0 : 1;
+}
+
 struct check {
     int problems;
     const char *wf, *wf_name, *step, *order, *type;

@@ -46,6 +46,10 @@ static const struct command commands[] = {
      "Start a run of every active workflow whose trigger_event is EVENT; prints the runs "
      "as JSON.",
      false},
+    {"run:cancel", "run:cancel ID",
+     "Cancel a run (not once it succeeded, failed or was cancelled); prints it as JSON.", false},
+    {"run:retry", "run:retry ID",
+     "Queue a failed or cancelled run again at the step after its progress cursor.", false},
     {"workflows:check", "workflows:check",
      "List every workflow step that cannot run (unknown type, invalid condition_rules, "
      "template errors, missing or archived prompt, url host not allowed); exits 1 if any.",
@@ -146,8 +150,10 @@ int main(int argc, char **argv)
         config_free(cfg);
         return rc;
     }
-    if (!strcmp(name, "event:fire")) {
-        rc = engine_cli_fire(cfg, argc - i, argv + i);
+    if (!strcmp(name, "event:fire") || !strncmp(name, "run:", 4)) {
+        rc = !strcmp(name, "event:fire")
+                 ? engine_cli_fire(cfg, argc - i, argv + i)
+                 : engine_cli_run_change(cfg, !strcmp(name, "run:retry"), argc - i, argv + i);
         config_free(cfg);
         return rc;
     }

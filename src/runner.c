@@ -681,8 +681,18 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    /* the supervisor forks with its stop signals blocked; a runner takes them any time (the
+     * handler only sets a flag the loop reads) */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 
     struct runner r = {.cfg = cfg, .ec = ec};
     make_id(r.id);

@@ -307,3 +307,49 @@ def test_workflows_check_lists_steps_that_cannot_run(eng, fake):
     assert "problem" in r.stdout.splitlines()[-1]
     h = eng.cli("workflows:check", "--help")
     assert "usage: aiengine workflows:check" in h.stdout
+
+
+def test_cancel_and_retry(eng, fake):
+    ev, p = uniq(), uniq("p")
+    _, (s1, s2) = mkflow(eng, ev, [
+        {"config": {"url": hook(fake, p + "/a")}},
+        {"delay": 30, "config": {"url": hook(fake, p + "/b", status=404)}},
+    ])
+    [d] = fire(eng, ev)["data"]
+    wait_for(lambda: run(eng, d["id"])["last_step_id"] == str(s1), what="step 1")
+    c = eng.cli("run:cancel", str(d["id"]))
+    cancelled = json.loads(c.stdout)[0]
+    assert cancelled["status"] == "cancelled" and cancelled["finished_at"]
+    again = eng.cli("run:cancel", str(d["id"]), check=False)
+    assert again.returncode == 1 and "cannot be cancelled" in again.stderr
+    # retry: queued at once at the step after the cursor (step 2's delay is not re-applied)
+    r = json.loads(eng.cli("run:retry", str(d["id"])).stdout)[0]
+    assert r["status"] == "queued" and r["finished_at"] is None and r["attempt"] == 0
+    failed = wait_status(eng, d["id"], "failed")
+    assert [int(l["step_id"]) for l in logs(eng, d["id"])] == [s1, s2]
+    assert len(fake.requests(p + "/a")) == 1
+    assert failed["error_message"] and "404" in failed["error_message"]
+    eng.sql(f"UPDATE workflow_steps SET step_config = '{json.dumps({'url': hook(fake, p + '/c')})}' "
+            f"WHERE id = {s2}")
+    r = json.loads(eng.cli("run:retry", str(d["id"])).stdout)[0]
+    assert r["error_message"] is None and r["status"] == "queued"
+    wait_status(eng, d["id"], "succeeded")
+    assert [l["status"] for l in logs(eng, d["id"])] == ["SUCCESS", "FAILURE", "SUCCESS"]
+    no = eng.cli("run:retry", str(d["id"]), check=False)
+    assert no.returncode == 1 and "cannot be retried" in no.stderr
+    missing = eng.cli("run:cancel", "999999999", check=False)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+
+
+def test_cancel_of_a_running_run_discards_its_step(eng, fake):
+    ev, p = uniq(), uniq("p")
+    mkflow(eng, ev, [{"config": {"url": hook(fake, p, delay=3000)}},
+                     {"config": {"url": hook(fake, p + "/next")}}])
+    [d] = fire(eng, ev)["data"]
+    wait_for(lambda: fake.requests(p), what="the step in flight")
+    assert run(eng, d["id"])["status"] == "running"
+    eng.cli("run:cancel", str(d["id"]))
+    time.sleep(4)  # the call ends; its result must not be written
+    r = run(eng, d["id"])
+    assert r["status"] == "cancelled" and r["last_step_id"] is None
+    assert logs(eng, d["id"]) == [] and fake.requests(p + "/next") == []
