@@ -403,8 +403,9 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
   API token : {token}   (also in var/token)
   try       : curl -s -H 'Authorization: Bearer {token}' {stack.url}/api/workflows
   health    : curl -s {stack.url}/api/health
-  run one  : build/aiengine event:fire lead.created --object lead-1 --context '{{"lead_name":"Ana"}}'
-             (with AIENGINE_ETC=etc and the database settings above; runners: var/log/work.log)
+  fire      : AIENGINE_DB_SOCKET={stack.db_socket} AIENGINE_DB_PASSWORD={stack.db_password} \\
+              build/aiengine event:fire lead.created --object lead-1 --context '{{"lead_name":"Ana"}}'
+  runners   : aiengine work (log: var/log/work.log); workflows:check lists steps that cannot run
   logs      : var/log/   config: etc/   database socket: {stack.db_socket}
 """, flush=True)
         while not stopping:

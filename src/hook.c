@@ -43,15 +43,16 @@ enum step_outcome hook_classify_transport(CURLcode rc)
 void hook_signature(const char *secret, const char *timestamp, const char *body, size_t n,
                     char out[72])
 {
-    size_t tl = strlen(timestamp);
-    unsigned char *msg = mem_alloc(tl + 1 + n);
-    memcpy(msg, timestamp, tl);
-    msg[tl] = '.';
-    if (n) memcpy(msg + tl + 1, body, n);
+    struct buf msg;
+    buf_init(&msg, 0);
+    buf_puts(&msg, timestamp);
+    buf_putc(&msg, '.');
+    buf_append(&msg, body, n);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned maclen = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, tl + 1 + n, mac, &maclen);
-    free(msg);
+    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg.data, msg.len, mac,
+         &maclen);
+    buf_free(&msg);
     memcpy(out, "sha256=", 7);
     for (unsigned i = 0; i < maclen && i < 32; i++) snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
     out[7 + 64] = '\0';

@@ -121,6 +121,7 @@ struct job {
     bool skipped;
     struct json_object *rendered; /* step_config after templates */
     long long started_ms, duration_ms;
+    unsigned commit_failures; /* logged on the first only */
     struct arena arena;
 };
 
@@ -135,6 +136,7 @@ struct runner {
     size_t njobs, cap;
     bool stopping;
     long long stop_deadline_ms, next_claim_ms, next_heartbeat_ms;
+    unsigned claim_failures; /* consecutive claims that failed (not 1213): logged once */
 };
 
 static void step_row_clear(struct step_row *s)
@@ -243,7 +245,8 @@ static void hand_back(struct runner *r, unsigned long long run_id)
 }
 
 /* Claim up to `limit` due runs. Returns how many were claimed; any error (1213 on a
- * Galera cluster among them) is "claimed nothing". */
+ * Galera cluster among them) is "claimed nothing". A failing database is logged once per
+ * streak, and claims then back off up to 5 s. */
 static size_t claim(struct runner *r, size_t limit)
 {
     struct db *db = r->db;
@@ -270,9 +273,19 @@ static size_t claim(struct runner *r, size_t limit)
     if (s == DB_OK) s = db_commit(db);
     if (s != DB_OK) {
         db_rollback(db);
-        if (s != DB_DEADLOCK) log_warn("claim failed: %s", db_error_message(db));
+        if (s != DB_DEADLOCK) {
+            if (r->claim_failures++ == 0)
+                log_warn("claim failed: %s (retrying quietly until it works)",
+                         db_error_message(db));
+            long long pause = 500LL * r->claim_failures;
+            r->next_claim_ms = now_ms() + (pause > 5000 ? 5000 : pause);
+        }
         arena_reset(&r->tmp);
         return 0;
+    }
+    if (r->claim_failures) {
+        log_info("claims work again after %u failures", r->claim_failures);
+        r->claim_failures = 0;
     }
     for (size_t i = 0; i < res.nrows; i++) {
         unsigned long long id = strtoull(db_cell(&res, i, 0)->s, NULL, 10);
@@ -298,7 +311,7 @@ static size_t claim(struct runner *r, size_t limit)
         j->attempt = atoi(db_cell(&res, i, 6)->s);
         if (r->njobs == r->cap) {
             r->cap = r->cap ? 2 * r->cap : 16;
-            r->jobs = mem_realloc(r->jobs, r->cap * sizeof *r->jobs);
+            r->jobs = mem_realloc(r->jobs, r->cap * sizeof(struct job *));
         }
         r->jobs[r->njobs++] = j;
     }
@@ -599,8 +612,9 @@ static bool job_commit(struct runner *r, size_t idx, bool nothing_left)
     enum runner_move mv;
     int s = commit(r, j, status, &mv);
     if (s < 0) {
-        log_warn("run %llu: cannot write its step (%s); trying again", j->run_id,
-                 db_error_message(r->db));
+        if (j->commit_failures++ == 0)
+            log_warn("run %llu: cannot write its step (%s); trying again every %d ms", j->run_id,
+                     db_error_message(r->db), DB_RETRY_MS);
         j->state = JOB_COMMIT;
         j->retry_ms = now_ms() + DB_RETRY_MS;
         return false;
@@ -613,6 +627,7 @@ static bool job_commit(struct runner *r, size_t idx, bool nothing_left)
     job_clear_step(r, j);
     j->state = JOB_READY;
     j->retry_ms = 0;
+    j->commit_failures = 0;
     return false;
 }
 
@@ -732,7 +747,9 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
         bool busy = false;
         if (!r.stopping && limit > 0 && now >= r.next_claim_ms) {
             size_t got = claim(&r, limit);
-            if (got < limit) /* nothing more is due: poll again later, with jitter */
+            if (r.claim_failures) /* claim() set the pause */
+                ;
+            else if (got < limit) /* nothing more is due: poll again later, with jitter */
                 r.next_claim_ms = now + (long long)(ec->poll_interval_ms * (0.5 + unit_random()));
             else
                 busy = true;

@@ -10,6 +10,8 @@ import sys
 import time
 import uuid
 
+import shutil
+
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -166,3 +168,10 @@ def engine_env(fake, **kw):
     }
     env.update({k: str(v) for k, v in kw.items()})
     return env
+
+
+def keep_logs(stack, name):
+    """Copy a private stack's logs where scripts/test.sh scans them for sanitizer reports."""
+    dst = os.environ.get("AIENGINE_TEST_LOGDIR")
+    if dst:
+        shutil.copytree(stack.logdir, os.path.join(dst, name), dirs_exist_ok=True)

@@ -137,3 +137,23 @@ def test_sighup_reloads_and_runners_keep_working(make_stack, fake):
     [d] = fire(s, ev)["data"]
     wait_for(lambda: run(s, d["id"])["status"] == "succeeded", what="the run")
     assert master.poll() is None
+
+
+def test_mariadb_restarted_mid_run_runs_finish(make_stack, fake):
+    s = make_stack(workers=1)
+    ev, p = uniq(), uniq("p")
+    _, (s1, s2) = mkflow(s, ev, [{"config": {"url": hook(fake, p + "/slow", delay=3000)}},
+                                 {"config": {"url": hook(fake, p + "/next")}}])
+    ids = [fire(s, ev, obj=f"o-{i}")["data"][0]["id"] for i in range(4)]
+    master = s.start_work(engine_env(fake, AIENGINE_ENGINE_WORKERS=1,
+                                     AIENGINE_ENGINE_LEASE_SECONDS=5))
+    wait_for(lambda: len(fake.requests(p + "/slow")) >= 4, what="steps in flight")
+    s.stop_mariadb()  # the steps end while the database is down
+    time.sleep(4)
+    s.start_mariadb()
+    wait_for(lambda: set(statuses(s, ids)) == {"succeeded"}, timeout=120, what="all runs succeeded")
+    assert duplicate_successes(s) == []
+    for rid in ids:
+        assert [(int(l["step_id"]), l["status"]) for l in logs(s, rid)] == \
+            [(s1, "SUCCESS"), (s2, "SUCCESS")]
+    assert master.poll() is None

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from engine_helpers import (Fake, SECRET, engine_env, fire, logs, mkflow, run, uniq,
+from engine_helpers import (Fake, SECRET, engine_env, fire, keep_logs, logs, mkflow, run, uniq,
                             verify_signature, wait_for, wait_status)
 from stack import Stack
 
@@ -32,6 +32,7 @@ def eng(fake):
         yield s
     finally:
         s.stop()
+        keep_logs(s, "engine-runner")
         shutil.rmtree(base, ignore_errors=True)
 
 
