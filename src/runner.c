@@ -136,7 +136,9 @@ struct runner {
     size_t njobs, cap;
     bool stopping;
     long long stop_deadline_ms, next_claim_ms, next_heartbeat_ms;
-    unsigned claim_failures; /* consecutive claims that failed (not 1213): logged once */
+    unsigned claim_failures;   /* consecutive claims that failed (not 1213): logged once */
+    long long next_expired_ms; /* next look for expired leases */
+    bool claim_turn;           /* waiting runs first, or queued ones */
 };
 
 static void step_row_clear(struct step_row *s)
@@ -244,52 +246,12 @@ static void hand_back(struct runner *r, unsigned long long run_id)
     if (s != DB_OK) log_warn("run %llu: hand-back failed (its lease will expire)", run_id);
 }
 
-/* Claim up to `limit` due runs. Returns how many were claimed; any error (1213 on a
- * Galera cluster among them) is "claimed nothing". A failing database is logged once per
- * streak, and claims then back off up to 5 s. */
-static size_t claim(struct runner *r, size_t limit)
+/* Make a job of every claimed run this runner does not hold yet. */
+static void claim_jobs(struct runner *r, const struct db_result *rs)
 {
-    struct db *db = r->db;
-    struct db_result res;
-    size_t got = 0;
-    int s = db_begin(db);
-    if (s == DB_OK)
-        s = db_query(db, &r->tmp,
-                     "SELECT id, workflow_id, triggering_object_id, context, last_step_order, "
-                     "last_step_id, attempt FROM workflow_runs WHERE "
-                     "(status IN ('queued', 'waiting') AND run_at <= NOW(6)) OR "
-                     "(status = 'running' AND locked_until < NOW(6)) "
-                     "ORDER BY run_at LIMIT ? FOR UPDATE SKIP LOCKED",
-                     (struct db_param[]){db_int((long long)limit)}, 1, &res);
-    for (size_t i = 0; s == DB_OK && i < res.nrows; i++) {
-        struct db_param p[] = {db_str(r->id, strlen(r->id)), db_int(r->ec->lease_seconds),
-                               db_str(db_cell(&res, i, 0)->s, db_cell(&res, i, 0)->len)};
-        s = db_query(db, &r->tmp,
-                     "UPDATE workflow_runs SET status = 'running', locked_by = ?, "
-                     "locked_until = NOW(6) + INTERVAL ? SECOND, "
-                     "started_at = COALESCE(started_at, NOW()), updated_at = NOW() WHERE id = ?",
-                     p, 3, NULL);
-    }
-    if (s == DB_OK) s = db_commit(db);
-    if (s != DB_OK) {
-        db_rollback(db);
-        if (s != DB_DEADLOCK) {
-            if (r->claim_failures++ == 0)
-                log_warn("claim failed: %s (retrying quietly until it works)",
-                         db_error_message(db));
-            long long pause = 500LL * r->claim_failures;
-            r->next_claim_ms = now_ms() + (pause > 5000 ? 5000 : pause);
-        }
-        arena_reset(&r->tmp);
-        return 0;
-    }
-    if (r->claim_failures) {
-        log_info("claims work again after %u failures", r->claim_failures);
-        r->claim_failures = 0;
-    }
+    const struct db_result res = *rs;
     for (size_t i = 0; i < res.nrows; i++) {
         unsigned long long id = strtoull(db_cell(&res, i, 0)->s, NULL, 10);
-        got++;
         if (job_find(r, id)) continue; /* our own lease had lapsed: it is still ours */
         struct job *j = mem_calloc(1, sizeof *j);
         arena_init(&j->arena, 4096);
@@ -315,6 +277,75 @@ static size_t claim(struct runner *r, size_t limit)
         }
         r->jobs[r->njobs++] = j;
     }
+}
+
+/* Claim up to `limit` due runs. Returns how many were claimed; any error (1213 on a
+ * Galera cluster among them) is "claimed nothing". A failing database is logged once per
+ * streak, and claims then back off up to 5 s. */
+static size_t claim(struct runner *r, size_t limit)
+{
+    /* One status per statement, so each reads the (status, run_at) index in run_at order
+     * and stops after `limit` rows: an OR or IN over statuses would sort — and lock — every
+     * due row. Waiting and queued runs take turns going first; expired leases (a dead
+     * runner's runs) are looked for at most once a second. */
+    static const char *const sql[] = {
+        "SELECT id, workflow_id, triggering_object_id, context, last_step_order, "
+        "last_step_id, attempt FROM workflow_runs WHERE status = 'running' AND "
+        "locked_until < NOW(6) ORDER BY run_at LIMIT ? FOR UPDATE SKIP LOCKED",
+        "SELECT id, workflow_id, triggering_object_id, context, last_step_order, "
+        "last_step_id, attempt FROM workflow_runs WHERE status = 'waiting' AND "
+        "run_at <= NOW(6) ORDER BY run_at LIMIT ? FOR UPDATE SKIP LOCKED",
+        "SELECT id, workflow_id, triggering_object_id, context, last_step_order, "
+        "last_step_id, attempt FROM workflow_runs WHERE status = 'queued' AND "
+        "run_at <= NOW(6) ORDER BY run_at LIMIT ? FOR UPDATE SKIP LOCKED",
+    };
+    struct db *db = r->db;
+    struct db_result parts[3];
+    size_t nparts = 0, got = 0;
+    long long now = now_ms();
+    bool expired = now >= r->next_expired_ms;
+    if (expired) r->next_expired_ms = now + 1000;
+    r->claim_turn = !r->claim_turn;
+    int order[3] = {0, r->claim_turn ? 1 : 2, r->claim_turn ? 2 : 1};
+    int s = db_begin(db);
+    for (int k = expired ? 0 : 1; s == DB_OK && k < 3 && got < limit; k++) {
+        struct db_result *res = &parts[nparts];
+        s = db_query(db, &r->tmp, sql[order[k]],
+                     (struct db_param[]){db_int((long long)(limit - got))}, 1, res);
+        if (s != DB_OK) break;
+        nparts++;
+        got += res->nrows;
+    }
+    for (size_t pi = 0; s == DB_OK && pi < nparts; pi++)
+        for (size_t i = 0; s == DB_OK && i < parts[pi].nrows; i++) {
+            struct db_param p[] = {
+                db_str(r->id, strlen(r->id)), db_int(r->ec->lease_seconds),
+                db_str(db_cell(&parts[pi], i, 0)->s, db_cell(&parts[pi], i, 0)->len)};
+            s = db_query(
+                db, &r->tmp,
+                "UPDATE workflow_runs SET status = 'running', locked_by = ?, "
+                "locked_until = NOW(6) + INTERVAL ? SECOND, "
+                "started_at = COALESCE(started_at, NOW()), updated_at = NOW() WHERE id = ?",
+                p, 3, NULL);
+        }
+    if (s == DB_OK) s = db_commit(db);
+    if (s != DB_OK) {
+        db_rollback(db);
+        if (s != DB_DEADLOCK) {
+            if (r->claim_failures++ == 0)
+                log_warn("claim failed: %s (retrying quietly until it works)",
+                         db_error_message(db));
+            long long pause = 500LL * r->claim_failures;
+            r->next_claim_ms = now_ms() + (pause > 5000 ? 5000 : pause);
+        }
+        arena_reset(&r->tmp);
+        return 0;
+    }
+    if (r->claim_failures) {
+        log_info("claims work again after %u failures", r->claim_failures);
+        r->claim_failures = 0;
+    }
+    for (size_t pi = 0; pi < nparts; pi++) claim_jobs(r, &parts[pi]);
     arena_reset(&r->tmp);
     return got;
 }
