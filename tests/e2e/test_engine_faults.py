@@ -157,3 +157,28 @@ def test_mariadb_restarted_mid_run_runs_finish(make_stack, fake):
         assert [(int(l["step_id"]), l["status"]) for l in logs(s, rid)] == \
             [(s1, "SUCCESS"), (s2, "SUCCESS")]
     assert master.poll() is None
+
+
+def test_timeouts_and_refused_connections_are_retried(make_stack, fake):
+    import socket
+    with socket.socket() as sk:  # a port nobody listens on
+        sk.bind(("127.0.0.1", 0))
+        dead = sk.getsockname()[1]
+    s = make_stack(workers=1)
+    ev, p = uniq(), uniq("p")
+    retry = {"attempts": 2, "backoff_seconds": 1}
+    mkflow(s, ev, [{"config": {"url": hook(fake, p, delay=8000), "retry": retry}}])
+    mkflow(s, ev, [{"config": {"url": f"http://127.0.0.1:{dead}/x", "retry": retry}}])
+    slow, refused = fire(s, ev)["data"]
+    s.start_work(engine_env(fake, AIENGINE_ENGINE_WORKERS=1, AIENGINE_ENGINE_STEP_TIMEOUT_SECONDS=2,
+                            AIENGINE_ALLOWED_HOSTS=f"127.0.0.1:{fake.port},127.0.0.1:{dead}"))
+    wait_for(lambda: run(s, slow["id"])["status"] == "failed", timeout=90, what="timeouts")
+    ls = logs(s, slow["id"])
+    assert [l["status"] for l in ls] == ["RETRY", "FAILURE"]
+    assert all(l["error_message"] == "timed out after 2 s" for l in ls)
+    assert all(l["raw_output"] is None for l in ls)
+    assert all(int(l["duration_ms"]) >= 1900 for l in ls)
+    wait_for(lambda: run(s, refused["id"])["status"] == "failed", timeout=90, what="refusals")
+    ls = logs(s, refused["id"])
+    assert [l["status"] for l in ls] == ["RETRY", "FAILURE"]
+    assert all(l["error_message"].startswith("connection failed:") for l in ls)

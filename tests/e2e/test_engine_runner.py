@@ -306,8 +306,12 @@ def test_workflows_check_lists_steps_that_cannot_run(eng, fake):
     assert f"step {fine} " not in text
     assert len(mine) == 5
     assert "problem" in r.stdout.splitlines()[-1]
-    h = eng.cli("workflows:check", "--help")
-    assert "usage: aiengine workflows:check" in h.stdout
+    for cmd in ("workflows:check", "event:fire", "work", "run:cancel", "run:retry"):
+        h = eng.cli(cmd, "--help")
+        assert h.stdout.startswith(f"usage: aiengine {cmd}"), h.stdout
+    assert "event:fire" in eng.cli("--help").stdout
+    bad = eng.cli("event:fire", "x", "--context", "[1]", check=False)
+    assert bad.returncode == 2 and "--context must be a JSON object" in bad.stderr
 
 
 def test_cancel_and_retry(eng, fake):
