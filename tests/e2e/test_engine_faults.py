@@ -102,7 +102,7 @@ def test_racing_runners_never_run_a_step_twice(make_stack, fake):
     s = make_stack(workers=1)
     ev, p = uniq(), uniq("p")
     _, steps = mkflow(s, ev, [{"config": {"url": hook(fake, p + f"/{i}")}} for i in range(3)])
-    n = 150
+    n = 1000
     values = ",".join(f"({{wid}}, '{ev}', 'o-{i}', 'queued', "
                       f"'{{{{\"event\":\"{ev}\",\"object_id\":\"o-{i}\",\"input\":{{{{}}}},\"steps\":{{{{}}}}}}}}', NOW(6), NOW(), NOW())"
                       for i in range(n))
@@ -115,7 +115,7 @@ def test_racing_runners_never_run_a_step_twice(make_stack, fake):
                      AIENGINE_ENGINE_POLL_INTERVAL_MS=20)
     s.start_work(env, name="work-a")
     s.start_work(env, name="work-b")  # 4 runners over one queue, as on two hosts
-    wait_for(lambda: set(statuses(s, ids)) == {"succeeded"}, timeout=240, what="all runs succeeded")
+    wait_for(lambda: set(statuses(s, ids)) == {"succeeded"}, timeout=400, what="all runs succeeded")
     assert duplicate_successes(s) == []
     assert s.sql("SELECT COUNT(*) FROM execution_logs WHERE status = 'SUCCESS'") == [[str(3 * n)]]
     assert s.sql("SELECT COUNT(*) FROM execution_logs WHERE status <> 'SUCCESS'") == [["0"]]
