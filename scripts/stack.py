@@ -413,8 +413,12 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
                 print("aiengine exited; see var/log/aiengine-0.log", file=sys.stderr)
                 break
             if stack.procs["work"].poll() is not None:
-                print("aiengine work exited; see var/log/work.log", file=sys.stderr)
-                break
+                # runs are durable: a new `aiengine work` takes over (after the leases of
+                # any runner that died with it expire)
+                print("aiengine work exited; starting it again (see var/log/work.log)",
+                      file=sys.stderr)
+                time.sleep(1)
+                stack.start_work()
             if stack.procs["nginx"].poll() is not None:
                 print("nginx exited; see var/nginx/error.log", file=sys.stderr)
                 break
