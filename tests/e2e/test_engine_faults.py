@@ -36,7 +36,7 @@ def duplicate_successes(stack):
 def test_sigkilled_runner_runs_complete_after_lease_expiry_exactly_once(make_stack, fake):
     s = make_stack(workers=1)
     ev, p = uniq(), uniq("p")
-    _, (s1, s2) = mkflow(s, ev, [{"config": {"url": hook(fake, p + "/slow", delay=3000)}},
+    _, (s1, s2) = mkflow(s, ev, [{"config": {"url": hook(fake, p + "/slow", delay=6000)}},
                                  {"config": {"url": hook(fake, p + "/fast")}}])
     ids = [fire(s, ev, obj=f"o-{i}")["data"][0]["id"] for i in range(8)]
     s.start_work(engine_env(fake, AIENGINE_ENGINE_WORKERS=1))
@@ -64,7 +64,7 @@ def test_sigkilled_runner_runs_complete_after_lease_expiry_exactly_once(make_sta
 def test_sigterm_commits_steps_in_flight_and_hands_runs_back(make_stack, fake):
     s = make_stack(workers=1)
     ev, p = uniq(), uniq("p")
-    _, (s1, s2) = mkflow(s, ev, [{"config": {"url": hook(fake, p + "/slow", delay=2000)}},
+    _, (s1, s2) = mkflow(s, ev, [{"config": {"url": hook(fake, p + "/slow", delay=6000)}},
                                  {"config": {"url": hook(fake, p + "/next")}}])
     ids = [fire(s, ev, obj=f"o-{i}")["data"][0]["id"] for i in range(4)]
     s.start_work(engine_env(fake, AIENGINE_ENGINE_WORKERS=1, AIENGINE_ENGINE_LEASE_SECONDS=30))

@@ -348,13 +348,13 @@ def test_cancel_and_retry(eng, fake):
 
 def test_cancel_of_a_running_run_discards_its_step(eng, fake):
     ev, p = uniq(), uniq("p")
-    mkflow(eng, ev, [{"config": {"url": hook(fake, p, delay=3000)}},
+    mkflow(eng, ev, [{"config": {"url": hook(fake, p, delay=8000)}},
                      {"config": {"url": hook(fake, p + "/next")}}])
     [d] = fire(eng, ev)["data"]
     wait_for(lambda: fake.requests(p), what="the step in flight")
     assert run(eng, d["id"])["status"] == "running"
     eng.cli("run:cancel", str(d["id"]))
-    time.sleep(4)  # the call ends; its result must not be written
+    time.sleep(9)  # the call ends; its result must not be written
     r = run(eng, d["id"])
     assert r["status"] == "cancelled" and r["last_step_id"] is None
     assert logs(eng, d["id"]) == [] and fake.requests(p + "/next") == []
