@@ -2,7 +2,7 @@
 # `make` builds build/aiengine; `make SANITIZE=1 ...` builds into build-san/ with ASan+UBSan.
 
 CC      ?= cc
-PKGS    := fcgi libmariadb json-c yaml-0.1 libcrypto libxcrypt
+PKGS    := fcgi libmariadb json-c yaml-0.1 libcrypto libxcrypt libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Iinclude $(shell pkg-config --cflags $(PKGS))

@@ -266,6 +266,37 @@ class Stack:
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True)
         return [int(x) for x in out.stdout.split()]
 
+    # ---- the engine's runners (`aiengine work`) ----
+    def start_work(self, extra_env=None, name="work"):
+        """Start `aiengine work` (a master and its runners) with the stack's environment
+        plus extra_env; its log is log/<name>.log. Returns the Popen of the master."""
+        env = self.env()
+        if extra_env:
+            env.update(extra_env)
+        log = open(os.path.join(self.logdir, f"{name}.log"), "ab")
+        p = subprocess.Popen([self.binary, "work"], env=env, stdout=log, stderr=log,
+                             start_new_session=True)
+        self.procs[name] = p
+        return p
+
+    def stop_work(self, name="work", sig=signal.SIGTERM, timeout=60):
+        """Stop a `start_work` master (SIGTERM drains its runners); returns its exit code."""
+        p = self.procs.get(name)
+        if p and p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode if p else None
+
+    def runner_pids(self, name="work"):
+        """The pids of a `start_work` master's runner processes."""
+        master = self.procs[name].pid
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True)
+        return [int(x) for x in out.stdout.split()]
+
     # ---- nginx ----
     def render_nginx(self):
         ndir = os.path.join(self.base, "nginx")
@@ -368,6 +399,8 @@ class Stack:
                 p.wait()
 
     def stop(self):
+        for name in [n for n in self.procs if n.startswith("work")]:
+            self.stop_work(name)
         self._stop("nginx", signal.SIGQUIT, 10)
         for i in range(len(self.pool_procs)):
             try:
@@ -403,6 +436,7 @@ def main_run():
         stack.start_mariadb()
         print(stack.migrate().stdout, end="", flush=True)
         stack.start_pool(0)
+        stack.start_work()
         stack.start_nginx()
         stack.wait_healthy()
         token_file = os.path.join(base, "token")
@@ -425,11 +459,16 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
   API token : {token}   (also in var/token)
   try       : curl -s -H 'Authorization: Bearer {token}' {stack.url}/api/workflows
   health    : curl -s {stack.url}/api/health
+  run one  : build/aiengine event:fire lead.created --object lead-1 --context '{{"lead_name":"Ana"}}'
+             (with AIENGINE_ETC=etc and the database settings above; runners: var/log/work.log)
   logs      : var/log/   config: etc/   database socket: {stack.db_socket}
 """, flush=True)
         while not stopping:
             if stack.pool_procs[0].poll() is not None:
                 print("aiengine exited; see var/log/aiengine-0.log", file=sys.stderr)
+                break
+            if stack.procs["work"].poll() is not None:
+                print("aiengine work exited; see var/log/work.log", file=sys.stderr)
                 break
             if stack.procs["nginx"].poll() is not None:
                 print("nginx exited; see var/nginx/error.log", file=sys.stderr)

@@ -3,10 +3,13 @@
 #include "admin.h"
 #include "arena.h"
 #include "config.h"
+#include "engine_cli.h"
+#include "engine_conf.h"
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
 #include "openapi.h"
+#include "runner.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -35,6 +38,22 @@ static const struct command commands[] = {
      "token:create --email EMAIL --name NAME [--abilities read,write] [--expires-in 30d]",
      "Create a personal access token; prints it once, alone on stdout.", false},
     {"token:list", "token:list [--email EMAIL]", "List tokens (never their secrets).", false},
+    {"work", "work",
+     "Run the engine: a master and engine.workers runner processes that execute due "
+     "workflow runs (foreground).",
+     false},
+    {"event:fire", "event:fire EVENT [--object ID] [--context JSON] [--idempotency-key KEY]",
+     "Start a run of every active workflow whose trigger_event is EVENT; prints the runs "
+     "as JSON.",
+     false},
+    {"run:cancel", "run:cancel ID",
+     "Cancel a run (not once it succeeded, failed or was cancelled); prints it as JSON.", false},
+    {"run:retry", "run:retry ID",
+     "Queue a failed or cancelled run again at the step after its progress cursor.", false},
+    {"workflows:check", "workflows:check",
+     "List every workflow step that cannot run (unknown type, invalid condition_rules, "
+     "template errors, missing or archived prompt, url host not allowed); exits 1 if any.",
+     false},
     {"token:revoke", "token:revoke ID",
      "Delete a token; it stops working within "
      "auth.token_cache_seconds.",
@@ -107,7 +126,7 @@ int main(int argc, char **argv)
         }
     for (int k = i; k < argc; k++)
         if (!strcmp(argv[k], "--etc") && k + 1 < argc) etc = argv[k + 1];
-    log_set_role(strcmp(name, "serve") ? "cli" : "master");
+    log_set_role(strcmp(name, "serve") && strcmp(name, "work") ? "cli" : "master");
 
     struct config_error err = {{0}};
     struct config *cfg = cmd->full_config ? config_load(etc, &err) : config_load_base(etc, &err);
@@ -116,6 +135,28 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc;
+    if (!strcmp(name, "work") || !strcmp(name, "workflows:check")) {
+        char ypath[4096];
+        if (etc) snprintf(ypath, sizeof ypath, "%s/engine.yaml", etc);
+        struct engine_conf *ec = engine_conf_load(etc ? ypath : NULL, &err);
+        if (!ec) {
+            fprintf(stderr, "%s\n", err.msg);
+            config_free(cfg);
+            return 1;
+        }
+        if (!strcmp(name, "work")) return runner_work(etc, cfg, ec);
+        rc = engine_cli_check(cfg, ec, argc - i, argv + i);
+        engine_conf_free(ec);
+        config_free(cfg);
+        return rc;
+    }
+    if (!strcmp(name, "event:fire") || !strncmp(name, "run:", 4)) {
+        rc = !strcmp(name, "event:fire")
+                 ? engine_cli_fire(cfg, argc - i, argv + i)
+                 : engine_cli_run_change(cfg, !strcmp(name, "run:retry"), argc - i, argv + i);
+        config_free(cfg);
+        return rc;
+    }
     if (!strcmp(name, "serve")) {
         if (!*cfg->app_key) {
             /* cursors must verify on every worker; without a configured key, one random

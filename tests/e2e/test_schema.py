@@ -22,7 +22,10 @@ MIGRATIONS = os.path.join(ROOT, "db", "migrations")
 
 TABLES = ["migrations", "users", "personal_access_tokens", "workflows", "prompts",
           "workflow_steps", "execution_logs"]
-APP_TABLES = [t for t in TABLES if t != "migrations"]
+# The engine's tables (ENGINE.md "Schema"): not in the Laravel reference, checked against
+# their own expected definition below.
+ENGINE_TABLES = ["workflow_runs"]
+APP_TABLES = [t for t in TABLES if t != "migrations"] + ENGINE_TABLES
 
 
 # ---------------------------------------------------------------- parsing CREATE TABLE
@@ -133,12 +136,24 @@ def test_reference_parsed_completely():
 
 # ---------------------------------------------------------------- per-table comparison
 
-def compare(ref, live):
-    """Every difference that matters, as human lines (empty list = compatible)."""
+def compare(ref, live, additive=None):
+    """Every difference that matters, as human lines (empty list = compatible).
+
+    `additive` describes the engine's additive migrations on a reference table: {"columns":
+    {name: definition}, "fks": {cols: fk}} — columns that may (and then must, exactly as
+    given) follow the reference's columns, and their foreign keys."""
     name = ref["name"]
     problems = []
-    if live["columns"] != ref["columns"]:
-        problems.append(f"{name}: columns {live['columns']} != reference {ref['columns']}")
+    extra_cols = (additive or {}).get("columns", {})
+    extra_fks = (additive or {}).get("fks", {})
+    trailing = live["columns"][len(ref["columns"]):]
+    if live["columns"][:len(ref["columns"])] != ref["columns"] or \
+            trailing != list(extra_cols)[:len(trailing)] or (extra_cols and not trailing):
+        problems.append(f"{name}: columns {live['columns']} != reference {ref['columns']}"
+                        + (f" + {list(extra_cols)}" if extra_cols else ""))
+    for col in trailing:
+        if col in extra_cols and live["defs"][col] != extra_cols[col]:
+            problems.append(f"{name}.{col}: live `{live['defs'][col]}` != expected `{extra_cols[col]}`")
     for col in ref["columns"]:
         if col in live["defs"] and live["defs"][col] != ref["defs"][col]:
             problems.append(f"{name}.{col}: live `{live['defs'][col]}` != reference `{ref['defs'][col]}`")
@@ -149,9 +164,10 @@ def compare(ref, live):
     for idx in sorted(ref["indexes"] - ref["unique"]):
         if idx not in live["indexes"]:
             problems.append(f"{name}: no index on {idx} (reference has one); live: {sorted(live['indexes'])}")
-    if set(live["fks"]) != set(ref["fks"]):
-        problems.append(f"{name}: foreign keys on {sorted(live['fks'])} != {sorted(ref['fks'])}")
-    for cols, fk in ref["fks"].items():
+    want_fks = {**ref["fks"], **extra_fks}
+    if set(live["fks"]) != set(want_fks):
+        problems.append(f"{name}: foreign keys on {sorted(live['fks'])} != {sorted(want_fks)}")
+    for cols, fk in want_fks.items():
         if cols in live["fks"] and live["fks"][cols] != fk:
             problems.append(f"{name}: foreign key {cols}: live {live['fks'][cols]} != reference {fk}")
     if live["checks"] != ref["checks"]:
@@ -161,20 +177,98 @@ def compare(ref, live):
     return problems
 
 
+# What the engine's migrations add to reference tables: trailing columns only (0008).
+ADDITIVE = {
+    "execution_logs": {
+        "columns": {"workflow_run_id": "bigint(20) unsigned DEFAULT NULL"},
+        "fks": {("workflow_run_id",): {"table": "workflow_runs", "columns": ("id",),
+                                       "on_delete": "SET NULL", "on_update": "RESTRICT"}},
+    },
+}
+
+# The engine's own tables as SHOW CREATE TABLE must print them (ENGINE.md "Schema").
+# run_at's explicit DEFAULT keeps MariaDB from adding ON UPDATE current_timestamp to it.
+ENGINE_EXPECTED = {
+    "workflow_runs": """CREATE TABLE `workflow_runs` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `workflow_id` bigint(20) unsigned NOT NULL,
+  `event` varchar(255) DEFAULT NULL,
+  `triggering_object_id` varchar(255) DEFAULT NULL,
+  `idempotency_key` varchar(255) DEFAULT NULL,
+  `status` varchar(16) NOT NULL,
+  `context` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL CHECK (json_valid(`context`)),
+  `last_step_order` int(11) DEFAULT NULL,
+  `last_step_id` bigint(20) unsigned DEFAULT NULL,
+  `attempt` int(11) NOT NULL DEFAULT 0,
+  `run_at` timestamp(6) NOT NULL DEFAULT current_timestamp(6),
+  `locked_by` varchar(64) DEFAULT NULL,
+  `locked_until` timestamp(6) NULL DEFAULT NULL,
+  `error_message` text DEFAULT NULL,
+  `token_usage` int(11) NOT NULL DEFAULT 0,
+  `cost` decimal(10,6) NOT NULL DEFAULT 0.000000,
+  `started_at` timestamp NULL DEFAULT NULL,
+  `finished_at` timestamp NULL DEFAULT NULL,
+  `created_at` timestamp NULL DEFAULT NULL,
+  `updated_at` timestamp NULL DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `workflow_runs_workflow_id_idempotency_key_unique` (`workflow_id`,`idempotency_key`),
+  KEY `workflow_runs_status_run_at_index` (`status`,`run_at`),
+  KEY `workflow_runs_workflow_id_id_index` (`workflow_id`,`id`),
+  KEY `workflow_runs_triggering_object_id_index` (`triggering_object_id`),
+  CONSTRAINT `workflow_runs_workflow_id_foreign` FOREIGN KEY (`workflow_id`) REFERENCES `workflows` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;""",
+}
+ENGINE_REF = {t: parse_create(sql) for t, sql in ENGINE_EXPECTED.items()}
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_table_matches_reference(stack, table):
     live_sql = live_create(stack, table)
-    problems = compare(REF[table], parse_create(live_sql))
+    problems = compare(REF[table], parse_create(live_sql), ADDITIVE.get(table))
     assert not problems, "\n".join(problems) + "\n\nlive:\n" + live_sql
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_column_definitions_in_order(stack, table):
-    """The same check spelled per column, so a failure names the first differing column."""
+    """The same check spelled per column, so a failure names the first differing column;
+    the engine's additive columns come after the reference's, in order."""
     live = live_table(stack, table)
     ref = REF[table]
+    extra = ADDITIVE.get(table, {}).get("columns", {})
     assert [(c, live["defs"].get(c)) for c in live["columns"]] == \
-        [(c, ref["defs"][c]) for c in ref["columns"]]
+        [(c, ref["defs"][c]) for c in ref["columns"]] + list(extra.items())
+
+
+@pytest.mark.parametrize("table", ENGINE_TABLES)
+def test_engine_table_matches_expected(stack, table):
+    live_sql = live_create(stack, table)
+    problems = compare(ENGINE_REF[table], parse_create(live_sql))
+    assert not problems, "\n".join(problems) + "\n\nlive:\n" + live_sql
+    # every index as expected, by column list (names may differ)
+    assert parse_create(live_sql)["indexes"] == ENGINE_REF[table]["indexes"]
+    assert "ON UPDATE" not in live_sql, live_sql
+
+
+def test_additive_comparison_catches_differences():
+    """Trailing engine columns are allowed only as declared: a reordered, missing or
+    differently-typed workflow_run_id, or a missing foreign key, is reported."""
+    base = open(REFERENCE).read()
+    stmt = re.search(r"CREATE TABLE `execution_logs`.*?;", base, re.S).group(0)
+    ref = parse_create(stmt)
+    add = ADDITIVE["execution_logs"]
+    good = stmt.replace(
+        "  `executed_at` timestamp NOT NULL DEFAULT current_timestamp(),",
+        "  `executed_at` timestamp NOT NULL DEFAULT current_timestamp(),\n"
+        "  `workflow_run_id` bigint(20) unsigned DEFAULT NULL,").replace(
+        "  PRIMARY KEY (`id`),",
+        "  PRIMARY KEY (`id`),\n  CONSTRAINT `x` FOREIGN KEY (`workflow_run_id`) REFERENCES "
+        "`workflow_runs` (`id`) ON DELETE SET NULL,")
+    assert compare(ref, parse_create(good), add) == []
+    assert compare(ref, parse_create(stmt), add)  # column missing
+    assert compare(ref, parse_create(good))  # not declared additive
+    assert compare(ref, parse_create(good.replace("ON DELETE SET NULL,", "ON DELETE CASCADE,")), add)
+    assert compare(ref, parse_create(good.replace(
+        "`workflow_run_id` bigint(20) unsigned DEFAULT NULL", "`workflow_run_id` int(11) DEFAULT NULL")), add)
 
 
 def test_comparison_catches_differences():
@@ -216,8 +310,9 @@ def test_live_foreign_key_actions(stack):
             "ORDER BY ORDINAL_POSITION")
         got[(table, tuple(c[0] for c in cols))] = (ref_table, _fk_action(delete_rule), _fk_action(update_rule))
     want = {}
-    for t in REF.values():
-        for cols, fk in t["fks"].items():
+    for t in list(REF.values()) + list(ENGINE_REF.values()):
+        fks = {**t["fks"], **ADDITIVE.get(t["name"], {}).get("fks", {})}
+        for cols, fk in fks.items():
             want[(t["name"], cols)] = (fk["table"], fk["on_delete"], fk["on_update"])
     assert got == want
 
@@ -299,7 +394,10 @@ def test_rollback_undoes_the_last_batch_and_migrate_reapplies_it(make_stack):
     # the next batch number is one more than the highest recorded (none left: 1)
     assert recorded(s) == [(n, 1) for n in names]
     for t in TABLES:
-        problems = compare(REF[t], live_table(s, t))
+        problems = compare(REF[t], live_table(s, t), ADDITIVE.get(t))
+        assert not problems, problems
+    for t in ENGINE_TABLES:
+        problems = compare(ENGINE_REF[t], live_table(s, t))
         assert not problems, problems
 
 
@@ -318,26 +416,26 @@ def _write(path, text):
 def test_second_batch_rollback_and_next_batch_number(make_stack, tmp_path):
     s = make_stack(workers=1)
     mig = _copy_migrations(str(tmp_path / "migrations"))
-    _write(os.path.join(mig, "0007_create_widgets_table.up.sql"),
+    _write(os.path.join(mig, "0090_create_widgets_table.up.sql"),
            "CREATE TABLE `widgets` (\n  `id` bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY\n);\n")
-    _write(os.path.join(mig, "0007_create_widgets_table.down.sql"), "DROP TABLE IF EXISTS `widgets`;\n")
+    _write(os.path.join(mig, "0090_create_widgets_table.down.sql"), "DROP TABLE IF EXISTS `widgets`;\n")
     env = dict(s.env(), AIENGINE_MIGRATIONS=mig)
     names = migration_names()
 
     r = s.cli("migrate", check=False, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert re.findall(r"Migrated:\s+(\S+)", r.stdout) == ["0007_create_widgets_table"]
-    assert recorded(s) == [(n, 1) for n in names] + [("0007_create_widgets_table", 2)]
+    assert re.findall(r"Migrated:\s+(\S+)", r.stdout) == ["0090_create_widgets_table"]
+    assert recorded(s) == [(n, 1) for n in names] + [("0090_create_widgets_table", 2)]
     assert "widgets" in app_tables_present(s)
 
     st = s.cli("migrate:status", check=False, env=env)
-    line = next(l for l in st.stdout.splitlines() if l.rstrip().endswith("0007_create_widgets_table"))
+    line = next(l for l in st.stdout.splitlines() if l.rstrip().endswith("0090_create_widgets_table"))
     assert line.split()[:2] == ["Yes", "2"], st.stdout
 
     # rollback takes only batch 2
     r = s.cli("migrate:rollback", check=False, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert re.findall(r"Rolled back:\s+(\S+)", r.stdout) == ["0007_create_widgets_table"]
+    assert re.findall(r"Rolled back:\s+(\S+)", r.stdout) == ["0090_create_widgets_table"]
     assert recorded(s) == [(n, 1) for n in names]
     present = app_tables_present(s)
     assert "widgets" not in present
@@ -346,19 +444,19 @@ def test_second_batch_rollback_and_next_batch_number(make_stack, tmp_path):
     # migrate re-creates it with the next batch number (highest recorded + 1)
     r = s.cli("migrate", check=False, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert recorded(s) == [(n, 1) for n in names] + [("0007_create_widgets_table", 2)]
+    assert recorded(s) == [(n, 1) for n in names] + [("0090_create_widgets_table", 2)]
     assert "widgets" in app_tables_present(s)
     r = s.cli("migrate", check=False, env=env)
     assert "Nothing to migrate." in r.stdout
-    assert recorded(s)[-1] == ("0007_create_widgets_table", 2)
+    assert recorded(s)[-1] == ("0090_create_widgets_table", 2)
 
 
 def test_failing_migration_stops_with_file_and_message(make_stack, tmp_path):
     s = make_stack(workers=1)
     mig = _copy_migrations(str(tmp_path / "migrations"))
-    _write(os.path.join(mig, "0007_create_gadgets_table.up.sql"),
+    _write(os.path.join(mig, "0090_create_gadgets_table.up.sql"),
            "CREATE TABLE `gadgets` (\n  `id` bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY\n);\n")
-    _write(os.path.join(mig, "0007_create_gadgets_table.down.sql"), "DROP TABLE IF EXISTS `gadgets`;\n")
+    _write(os.path.join(mig, "0090_create_gadgets_table.down.sql"), "DROP TABLE IF EXISTS `gadgets`;\n")
     _write(os.path.join(mig, "0099_broken.up.sql"), "CREATE TABLEX `broken` (`id` int);\n")
     _write(os.path.join(mig, "0099_broken.down.sql"), "DROP TABLE IF EXISTS `broken`;\n")
     _write(os.path.join(mig, "0100_after_broken.up.sql"),
@@ -373,7 +471,7 @@ def test_failing_migration_stops_with_file_and_message(make_stack, tmp_path):
     assert "0099_broken" in out, out
     assert "error in your SQL syntax" in out, out  # MariaDB's own message, passed through
     # the good one before it is applied and recorded; the broken one and the rest are not
-    assert recorded(s) == [(n, 1) for n in names] + [("0007_create_gadgets_table", 2)]
+    assert recorded(s) == [(n, 1) for n in names] + [("0090_create_gadgets_table", 2)]
     present = app_tables_present(s)
     assert "gadgets" in present
     assert "broken" not in present and "after_broken" not in present
@@ -381,7 +479,7 @@ def test_failing_migration_stops_with_file_and_message(make_stack, tmp_path):
     st = s.cli("migrate:status", check=False, env=env)
     assert st.returncode == 0, st.stdout + st.stderr
     status = {l.split()[-1]: l.split()[0] for l in st.stdout.splitlines()[1:] if l.strip()}
-    assert status["0007_create_gadgets_table"] == "Yes"
+    assert status["0090_create_gadgets_table"] == "Yes"
     assert status["0099_broken"] == "Pending"
     assert status["0100_after_broken"] == "Pending"
 
@@ -396,9 +494,9 @@ def test_migrate_refuses_a_bad_migration_folder(make_stack, tmp_path):
     """A .up.sql without its .down.sql is refused before anything runs."""
     s = make_stack(workers=1)
     mig = _copy_migrations(str(tmp_path / "migrations"))
-    _write(os.path.join(mig, "0007_lonely.up.sql"), "CREATE TABLE `lonely` (`id` int);\n")
+    _write(os.path.join(mig, "0090_lonely.up.sql"), "CREATE TABLE `lonely` (`id` int);\n")
     r = s.cli("migrate", check=False, env=dict(s.env(), AIENGINE_MIGRATIONS=mig))
     assert r.returncode != 0
-    assert "0007_lonely" in r.stdout + r.stderr
+    assert "0090_lonely" in r.stdout + r.stderr
     assert "lonely" not in app_tables_present(s)
     assert len(recorded(s)) == len(migration_names())

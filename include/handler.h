@@ -1,0 +1,75 @@
+/* handler.h — the interface between the runner and a step handler (ENGINE.md "Step
+ * handlers"). The runner decides *whether* a step runs (type lookup, condition, templates)
+ * and writes its result; a handler decides *how*: it turns one step into at most one
+ * libcurl transfer on the runner's multi handle and its answer into an outcome. A new
+ * handler (the `ai` one) is a struct step_handler and one line in handler_for; the
+ * runner's core does not change. Handlers never touch the run's row, its lease or the
+ * multi handle, and never block. */
+#ifndef AIENGINE_HANDLER_H
+#define AIENGINE_HANDLER_H
+
+#include "arena.h"
+#include "db.h"
+#include "engine_conf.h"
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+enum step_outcome {
+    STEP_SUCCESS, /* output in parsed_output */
+    STEP_RETRY,   /* retryable: tried again after the backoff while tries are left */
+    STEP_FAILURE, /* permanent: the run fails now */
+};
+
+#define STEP_ERROR_MAX 1024
+
+struct step_call {
+    /* in — set by the runner before start, read-only for the handler */
+    const struct engine_conf *conf;
+    const struct engine_step_type *type;
+    struct db *db;       /* the runner's connection, for look-ups before the transfer only */
+    struct arena *arena; /* lives until the call is released */
+    unsigned long long run_id, workflow_id, step_id, prompt_id; /* prompt_id 0: none */
+    int step_order;
+    const char *step_type;
+    const char *object_id;             /* NULL: none */
+    const struct json_object *context; /* the run's context as it was at the claim */
+    const struct json_object *config;  /* step_config after templates; NULL when none */
+
+    /* the transfer, when start returns 1 */
+    CURL *easy;
+    void *state; /* the handler's own */
+
+    /* out — owned by the call; NULL json means SQL NULL in the log row */
+    enum step_outcome outcome;
+    struct json_object *input_context, *raw_output, *parsed_output;
+    char error[STEP_ERROR_MAX]; /* error_message of a RETRY or FAILURE row */
+    long long retry_after;      /* seconds the remote side asked for; -1 none */
+    long long token_usage;      /* -1: null */
+    long long cost_micros;      /* -1: null */
+};
+
+struct step_handler {
+    const char *name;
+    /* Returns 0 when the outcome is already set (nothing to send, e.g. a host refused
+     * before any connection), or 1 with call->easy ready to be added to the multi handle. */
+    int (*start)(struct step_call *call);
+    /* The transfer ended with curl's result `rc`: set the outcome. */
+    void (*finish)(struct step_call *call, CURLcode rc);
+    /* Free call->state and call->easy (already removed from the multi handle). */
+    void (*release)(struct step_call *call);
+};
+
+/* The handler of a step type's `handler:`; never NULL. */
+const struct step_handler *handler_for(enum engine_handler h);
+
+/* Prepare `call` (zeroed, retry_after/token_usage/cost_micros -1); in-fields are then set
+ * by the caller. */
+void step_call_init(struct step_call *call);
+/* Set a final outcome with a message (printf-style). */
+void step_call_fail(struct step_call *call, enum step_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Release the handler's resources and the outputs. */
+void step_call_release(struct step_call *call, const struct step_handler *h);
+
+#endif

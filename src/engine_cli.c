@@ -1,0 +1,249 @@
+/* engine_cli.c — event:fire and workflows:check (engine_cli.h). workflows:check applies the
+ * same checks, with the same messages, as the runner does when a run reaches a step; what
+ * depends on a run's context (a missing template variable, a templated url's host) can
+ * only be found then. */
+#include "engine_cli.h"
+#include "arena.h"
+#include "buf.h"
+#include "cond.h"
+#include "db.h"
+#include "runs.h"
+#include "tmpl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *opt(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 0; i < argc; i++)
+        if (!strncmp(argv[i], name, n)) {
+            if (argv[i][n] == '=') return argv[i] + n + 1;
+            if (argv[i][n] == '\0' && i + 1 < argc) return argv[i + 1];
+        }
+    return NULL;
+}
+
+static struct db *open_db(const struct config *cfg)
+{
+    struct db *db = db_new(&cfg->db);
+    if (db_connect(db) != DB_OK) {
+        fprintf(stderr, "error: cannot connect to the database: %s\n", db_error_message(db));
+        db_free(db);
+        return NULL;
+    }
+    return db;
+}
+
+int engine_cli_fire(const struct config *cfg, int argc, char **argv)
+{
+    const char *event = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '-') {
+            if (!strchr(argv[i], '=')) i++; /* skip the option's value */
+            continue;
+        }
+        if (!event) event = argv[i];
+    }
+    if (!event || !*event) {
+        fprintf(stderr, "usage: aiengine event:fire EVENT [--object ID] [--context JSON] "
+                        "[--idempotency-key KEY]\n");
+        return 2;
+    }
+    const char *object = opt(argc, argv, "--object");
+    const char *context = opt(argc, argv, "--context");
+    const char *key = opt(argc, argv, "--idempotency-key");
+    struct json_object *input = NULL;
+    if (context) {
+        struct json_tokener *tok = json_tokener_new();
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        input = json_tokener_parse_ex(tok, context, (int)strlen(context));
+        bool ok = json_tokener_get_error(tok) == json_tokener_success &&
+                  json_tokener_get_parse_end(tok) == strlen(context);
+        json_tokener_free(tok);
+        if (!ok || !json_object_is_type(input, json_type_object)) {
+            fprintf(stderr, "error: --context must be a JSON object\n");
+            json_object_put(input);
+            return 2;
+        }
+    }
+    struct db *db = open_db(cfg);
+    if (!db) {
+        json_object_put(input);
+        return 1;
+    }
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    struct runs_request req = {
+        .event = event,
+        .event_len = strlen(event),
+        .object_id = object,
+        .object_id_len = object ? strlen(object) : 0,
+        .input = input,
+        .idempotency_key = key,
+        .key_len = key ? strlen(key) : 0,
+    };
+    struct runs_created made;
+    int s = runs_create_for_event(db, &a, &req, &made);
+    int rc = 0;
+    if (s != RUNS_OK) {
+        fprintf(stderr, "error: %s\n", runs_strerror(s));
+        rc = 1;
+    } else {
+        struct buf out;
+        buf_init(&out, 0);
+        buf_puts(&out, "{\"data\":");
+        s = runs_write_json(db, &a, made.ids, made.n, &out);
+        buf_printf(&out, ",\"replayed\":%s}", made.replayed ? "true" : "false");
+        if (s == RUNS_OK) {
+            printf("%s\n", out.data);
+        } else {
+            fprintf(stderr, "error: %s\n", runs_strerror(s));
+            rc = 1;
+        }
+        buf_free(&out);
+    }
+    arena_free(&a);
+    db_free(db);
+    json_object_put(input);
+    return rc;
+}
+
+int engine_cli_run_change(const struct config *cfg, bool retry, int argc, char **argv)
+{
+    char *end = NULL;
+    unsigned long long id = argc > 0 ? strtoull(argv[0], &end, 10) : 0;
+    if (!id || !end || *end) {
+        fprintf(stderr, "usage: aiengine run:%s ID\n", retry ? "retry" : "cancel");
+        return 2;
+    }
+    struct db *db = open_db(cfg);
+    if (!db) return 1;
+    struct arena a;
+    arena_init(&a, 16 * 1024);
+    int s = retry ? runs_retry(db, &a, id) : runs_cancel(db, &a, id);
+    struct buf out;
+    buf_init(&out, 0);
+    if (s == RUNS_OK) s = runs_write_json(db, &a, &id, 1, &out);
+    if (s == RUNS_OK)
+        printf("%s\n", out.data);
+    else if (s == RUNS_E_CONFLICT)
+        fprintf(stderr, "error: run %llu cannot be %s from its status\n", id,
+                retry ? "retried" : "cancelled");
+    else
+        fprintf(stderr, "error: %s\n", runs_strerror(s));
+    buf_free(&out);
+    arena_free(&a);
+    db_free(db);
+    return s == RUNS_OK ? 0 : 1;
+}
+
+struct check {
+    int problems;
+    const char *wf, *wf_name, *step, *order, *type;
+};
+
+static void problem(struct check *c, const char *fmt, const char *a1, const char *a2)
+{
+    printf("workflow %s \"%s\" step %s (order %s, %s): ", c->wf, c->wf_name, c->step, c->order,
+           c->type);
+    printf(fmt, a1, a2);
+    putchar('\n');
+    c->problems++;
+}
+
+static const char *config_string(const struct json_object *config, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!config || !json_object_object_get_ex(config, key, &v)) return NULL;
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static void check_step(struct check *c, const struct engine_conf *ec, const struct db_cell *row)
+{
+    /* row: s.id, w.id, w.name, s.step_order, s.step_type, s.prompt_id, s.step_config,
+     * s.condition_rules, p.id, p.status, p.system_prompt_text */
+    char err[512];
+    const struct engine_step_type *t = engine_step_type(ec, row[4].s);
+    if (!t) problem(c, "unknown step type \"%s\"%s", row[4].s, "");
+    struct json_object *rules = row[7].s ? json_tokener_parse(row[7].s) : NULL;
+    if (cond_validate(rules, err, sizeof err) < 0)
+        problem(c, "invalid condition_rules: %s%s", err, "");
+    json_object_put(rules);
+    struct json_object *config = row[6].s ? json_tokener_parse(row[6].s) : NULL;
+    if (tmpl_check_json(config, err, sizeof err) != TMPL_OK)
+        problem(c, "template error in step_config: %s%s", err, "");
+    struct json_object *retry = NULL;
+    struct engine_retry policy;
+    if (json_object_is_type(config, json_type_object))
+        json_object_object_get_ex(config, "retry", &retry);
+    if (engine_retry_from_json(&ec->retry, retry, &policy, err, sizeof err) < 0)
+        problem(c, "invalid step_config.retry: %s%s", err, "");
+    if (t && t->handler == ENGINE_HANDLER_AI) {
+        if (!row[5].s)
+            problem(c, "no prompt (prompt_id is null)%s%s", "", "");
+        else if (!row[8].s)
+            problem(c, "prompt %s is missing%s", row[5].s, "");
+        else if (!strcmp(row[9].s, "archived"))
+            problem(c, "prompt %s is archived%s", row[5].s, "");
+        else if (tmpl_check(row[10].s, row[10].len, err, sizeof err) != TMPL_OK)
+            problem(c, "template error in prompt %s: %s", row[5].s, err);
+    }
+    if (t && t->handler == ENGINE_HANDLER_HTTP && !t->url) {
+        const char *url = config_string(config, "url");
+        char host[256];
+        unsigned port;
+        const char *why = NULL;
+        if (!url || !*url)
+            problem(c, "step_config.url is missing%s%s", "", "");
+        else if (strstr(url, "{{"))
+            ; /* its host depends on the run's context: checked when a run reaches it */
+        else if (engine_url_endpoint(url, host, sizeof host, &port, &why) < 0)
+            problem(c, "invalid url: %s%s", why ? why : "cannot parse it", "");
+        else if (!engine_host_allowed(ec, host, port))
+            problem(c, "host \"%s\" is not in allowed_hosts%s", host, "");
+    }
+    json_object_put(config);
+}
+
+int engine_cli_check(const struct config *cfg, const struct engine_conf *ec, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct db *db = open_db(cfg);
+    if (!db) return 1;
+    struct arena a;
+    arena_init(&a, 64 * 1024);
+    struct db_result r;
+    int s = db_query(db, &a,
+                     "SELECT s.id, w.id, w.name, s.step_order, s.step_type, s.prompt_id, "
+                     "s.step_config, s.condition_rules, p.id, p.status, p.system_prompt_text "
+                     "FROM workflow_steps s JOIN workflows w ON w.id = s.workflow_id "
+                     "LEFT JOIN prompts p ON p.id = s.prompt_id "
+                     "ORDER BY s.workflow_id, s.step_order, s.id",
+                     NULL, 0, &r);
+    if (s != DB_OK) {
+        fprintf(stderr, "error: %s\n", db_error_message(db));
+        arena_free(&a);
+        db_free(db);
+        return 1;
+    }
+    struct check c = {0};
+    for (size_t i = 0; i < r.nrows; i++) {
+        const struct db_cell *row = db_cell(&r, i, 0);
+        c.step = row[0].s;
+        c.wf = row[1].s;
+        c.wf_name = row[2].s;
+        c.order = row[3].s;
+        c.type = row[4].s;
+        check_step(&c, ec, row);
+    }
+    if (c.problems)
+        printf("%d problem%s in %zu steps\n", c.problems, c.problems == 1 ? "" : "s", r.nrows);
+    else
+        printf("all %zu steps can run\n", r.nrows);
+    arena_free(&a);
+    db_free(db);
+    return c.problems ? 1 : 0;
+}

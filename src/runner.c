@@ -1,0 +1,852 @@
+/* runner.c — `aiengine work` (runner.h). The master is supervise.c with runner-specific
+ * hooks; a runner process is one loop over one libcurl multi handle: claim due runs, start
+ * their next steps, wait for transfers, write each result in one transaction fenced by the
+ * lease (… WHERE id = ? AND locked_by = ? AND status = 'running' FOR UPDATE), and keep the
+ * leases alive. Database work happens between transfers, never during a callback.
+ *
+ * Must never: write a step's result without holding the run's lease in the same
+ * transaction; follow a workflow's steps as they were at the claim (the next step is always
+ * read again); apply a delay on a retry; coordinate with another runner outside the
+ * database. */
+#include "runner.h"
+#include "cond.h"
+#include "db.h"
+#include "log.h"
+#include "supervise.h"
+#include "tmpl.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLAIM_BATCH 32                /* runs claimed per transaction at most */
+#define CONFIG_RENDER_LIMIT (1 << 20) /* bytes of rendered step_config strings */
+#define DB_RETRY_MS 500               /* a job whose database work failed tries again */
+
+/* ---------------------------------------------------------------- pure decisions */
+
+static int key_cmp(struct runner_step_key a, struct runner_step_key b)
+{
+    if (a.order != b.order) return a.order < b.order ? -1 : 1;
+    if (a.id != b.id) return a.id < b.id ? -1 : 1;
+    return 0;
+}
+
+long runner_next_step(const struct runner_step_key *steps, size_t n, bool has_cursor,
+                      struct runner_step_key cursor)
+{
+    long best = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (has_cursor && key_cmp(steps[i], cursor) <= 0) continue;
+        if (best < 0 || key_cmp(steps[i], steps[best]) < 0) best = (long)i;
+    }
+    return best;
+}
+
+const char *runner_log_status(enum step_outcome o, int attempt, const struct engine_retry *policy)
+{
+    if (o == STEP_SUCCESS) return "SUCCESS";
+    if (o == STEP_RETRY && attempt + 1 < policy->attempts) return "RETRY";
+    return "FAILURE";
+}
+
+enum runner_move runner_move_after(const char *status, bool has_next, int next_delay_minutes,
+                                   bool stopping)
+{
+    if (!strcmp(status, "FAILURE")) return RUNNER_FAIL;
+    if (!strcmp(status, "RETRY")) return RUNNER_WAIT;
+    if (!has_next) return RUNNER_SUCCEED;
+    if (next_delay_minutes > 0) return RUNNER_WAIT;
+    return stopping ? RUNNER_HANDBACK : RUNNER_CONTINUE;
+}
+
+/* ---------------------------------------------------------------- runner state */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Uniform in [0, 1), for jitter. */
+static double unit_random(void)
+{
+    return (double)(random() & 0xffffff) / (double)0x1000000;
+}
+
+enum job_state {
+    JOB_READY,    /* choose and start the next step (at retry_ms) */
+    JOB_INFLIGHT, /* a transfer is running */
+    JOB_COMMIT,   /* a result waits to be written (at retry_ms) */
+};
+
+struct step_row {
+    bool present;
+    struct runner_step_key key;
+    char *type;
+    unsigned long long prompt_id;
+    struct json_object *config; /* as stored; NULL when SQL NULL */
+    struct json_object *rules;
+};
+
+struct job {
+    enum job_state state;
+    long long retry_ms;
+    unsigned long long run_id, workflow_id;
+    char *object_id;
+    struct json_object *context;
+    bool has_cursor;
+    struct runner_step_key cursor;
+    int attempt;
+    /* the current step and its call */
+    struct step_row step;
+    struct engine_retry policy;
+    struct step_call call;
+    const struct step_handler *handler;
+    bool skipped;
+    struct json_object *rendered; /* step_config after templates */
+    long long started_ms, duration_ms;
+    struct arena arena;
+};
+
+struct runner {
+    const struct config *cfg;
+    const struct engine_conf *ec;
+    struct db *db;
+    struct arena tmp; /* reset after every database exchange */
+    CURLM *multi;
+    char id[64];
+    struct job **jobs;
+    size_t njobs, cap;
+    bool stopping;
+    long long stop_deadline_ms, next_claim_ms, next_heartbeat_ms;
+};
+
+static void step_row_clear(struct step_row *s)
+{
+    free(s->type);
+    json_object_put(s->config);
+    json_object_put(s->rules);
+    memset(s, 0, sizeof *s);
+}
+
+static void job_clear_step(struct runner *r, struct job *j)
+{
+    if (j->call.easy && j->state == JOB_INFLIGHT) curl_multi_remove_handle(r->multi, j->call.easy);
+    step_call_release(&j->call, j->handler);
+    step_call_init(&j->call);
+    j->handler = NULL;
+    json_object_put(j->rendered);
+    j->rendered = NULL;
+    j->skipped = false;
+    step_row_clear(&j->step);
+    arena_reset(&j->arena);
+}
+
+static void job_free(struct runner *r, struct job *j)
+{
+    job_clear_step(r, j);
+    json_object_put(j->context);
+    free(j->object_id);
+    arena_free(&j->arena);
+    free(j);
+}
+
+static void job_remove(struct runner *r, size_t i)
+{
+    job_free(r, r->jobs[i]);
+    r->jobs[i] = r->jobs[--r->njobs];
+}
+
+static struct job *job_find(struct runner *r, unsigned long long run_id)
+{
+    for (size_t i = 0; i < r->njobs; i++)
+        if (r->jobs[i]->run_id == run_id) return r->jobs[i];
+    return NULL;
+}
+
+/* A JSON value as a statement parameter, its text copied into `a`; NULL is SQL NULL. */
+static struct db_param json_param(struct arena *a, struct json_object *v)
+{
+    if (!v) return db_null();
+    const char *t =
+        json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t n = strlen(t);
+    return db_str(arena_strndup(a, t, n), n);
+}
+
+static struct json_object *parse_cell(const struct db_cell *c)
+{
+    return c->s ? json_tokener_parse(c->s) : NULL;
+}
+
+/* ---------------------------------------------------------------- database work */
+
+static const char STEPS_SQL[] =
+    "SELECT id, step_order, step_type, prompt_id, step_config, condition_rules, delay_minutes "
+    "FROM workflow_steps WHERE workflow_id = ? ORDER BY step_order, id";
+
+/* The workflow's steps as they are now; the index of the one after `cursor` in *next (-1:
+ * none). Rows in r->tmp. */
+static int load_next_step(struct runner *r, unsigned long long workflow_id, bool has_cursor,
+                          struct runner_step_key cursor, struct db_result *res, long *next)
+{
+    struct db_param p[] = {db_uint(workflow_id)};
+    int s = db_query(r->db, &r->tmp, STEPS_SQL, p, 1, res);
+    if (s != DB_OK) return s;
+    struct runner_step_key *keys = arena_alloc(&r->tmp, (res->nrows + 1) * sizeof *keys);
+    for (size_t i = 0; i < res->nrows; i++) {
+        keys[i].id = strtoull(db_cell(res, i, 0)->s, NULL, 10);
+        keys[i].order = atoi(db_cell(res, i, 1)->s);
+    }
+    *next = runner_next_step(keys, res->nrows, has_cursor, cursor);
+    return DB_OK;
+}
+
+static void heartbeat(struct runner *r)
+{
+    struct db_param p[] = {db_int(r->ec->lease_seconds), db_str(r->id, strlen(r->id))};
+    int s = db_query(r->db, &r->tmp,
+                     "UPDATE workflow_runs SET locked_until = NOW(6) + INTERVAL ? SECOND "
+                     "WHERE locked_by = ? AND status = 'running'",
+                     p, 2, NULL);
+    arena_reset(&r->tmp);
+    if (s != DB_OK) log_warn("lease heartbeat failed: %s", db_error_message(r->db));
+}
+
+/* Queue the run again at once, lease cleared (a runner that stops, or cannot go on). */
+static void hand_back(struct runner *r, unsigned long long run_id)
+{
+    struct db_param p[] = {db_uint(run_id), db_str(r->id, strlen(r->id))};
+    int s = db_query(r->db, &r->tmp,
+                     "UPDATE workflow_runs SET status = 'queued', run_at = NOW(6), "
+                     "locked_by = NULL, locked_until = NULL, updated_at = NOW() "
+                     "WHERE id = ? AND locked_by = ? AND status = 'running'",
+                     p, 2, NULL);
+    arena_reset(&r->tmp);
+    if (s != DB_OK) log_warn("run %llu: hand-back failed (its lease will expire)", run_id);
+}
+
+/* Claim up to `limit` due runs. Returns how many were claimed; any error (1213 on a
+ * Galera cluster among them) is "claimed nothing". */
+static size_t claim(struct runner *r, size_t limit)
+{
+    struct db *db = r->db;
+    struct db_result res;
+    size_t got = 0;
+    int s = db_begin(db);
+    if (s == DB_OK)
+        s = db_query(db, &r->tmp,
+                     "SELECT id, workflow_id, triggering_object_id, context, last_step_order, "
+                     "last_step_id, attempt FROM workflow_runs WHERE "
+                     "(status IN ('queued', 'waiting') AND run_at <= NOW(6)) OR "
+                     "(status = 'running' AND locked_until < NOW(6)) "
+                     "ORDER BY run_at LIMIT ? FOR UPDATE SKIP LOCKED",
+                     (struct db_param[]){db_int((long long)limit)}, 1, &res);
+    for (size_t i = 0; s == DB_OK && i < res.nrows; i++) {
+        struct db_param p[] = {db_str(r->id, strlen(r->id)), db_int(r->ec->lease_seconds),
+                               db_str(db_cell(&res, i, 0)->s, db_cell(&res, i, 0)->len)};
+        s = db_query(db, &r->tmp,
+                     "UPDATE workflow_runs SET status = 'running', locked_by = ?, "
+                     "locked_until = NOW(6) + INTERVAL ? SECOND, "
+                     "started_at = COALESCE(started_at, NOW()), updated_at = NOW() WHERE id = ?",
+                     p, 3, NULL);
+    }
+    if (s == DB_OK) s = db_commit(db);
+    if (s != DB_OK) {
+        db_rollback(db);
+        if (s != DB_DEADLOCK) log_warn("claim failed: %s", db_error_message(db));
+        arena_reset(&r->tmp);
+        return 0;
+    }
+    for (size_t i = 0; i < res.nrows; i++) {
+        unsigned long long id = strtoull(db_cell(&res, i, 0)->s, NULL, 10);
+        got++;
+        if (job_find(r, id)) continue; /* our own lease had lapsed: it is still ours */
+        struct job *j = mem_calloc(1, sizeof *j);
+        arena_init(&j->arena, 4096);
+        step_call_init(&j->call);
+        j->state = JOB_READY;
+        j->run_id = id;
+        j->workflow_id = strtoull(db_cell(&res, i, 1)->s, NULL, 10);
+        if (db_cell(&res, i, 2)->s) j->object_id = mem_strdup(db_cell(&res, i, 2)->s);
+        j->context = parse_cell(db_cell(&res, i, 3));
+        if (!json_object_is_type(j->context, json_type_object)) {
+            json_object_put(j->context);
+            j->context = json_object_new_object();
+        }
+        j->has_cursor = db_cell(&res, i, 4)->s && db_cell(&res, i, 5)->s;
+        if (j->has_cursor) {
+            j->cursor.order = atoi(db_cell(&res, i, 4)->s);
+            j->cursor.id = strtoull(db_cell(&res, i, 5)->s, NULL, 10);
+        }
+        j->attempt = atoi(db_cell(&res, i, 6)->s);
+        if (r->njobs == r->cap) {
+            r->cap = r->cap ? 2 * r->cap : 16;
+            r->jobs = mem_realloc(r->jobs, r->cap * sizeof *r->jobs);
+        }
+        r->jobs[r->njobs++] = j;
+    }
+    arena_reset(&r->tmp);
+    return got;
+}
+
+/* The fenced step commit: log row, context, sums, cursor and the move, in one
+ * transaction. `log_status` NULL: no step was left (the run succeeds without a row).
+ * Returns 1 written, 0 discarded (the lease is not ours any more), or a negative db
+ * status (the caller tries again later). *move is set on 1. */
+static int commit(struct runner *r, struct job *j, const char *log_status, enum runner_move *move)
+{
+    struct db *db = r->db;
+    struct step_call *c = &j->call;
+    bool advances =
+        log_status && (!strcmp(log_status, "SUCCESS") || !strcmp(log_status, "SKIPPED"));
+    struct runner_step_key cursor = advances ? j->step.key : j->cursor;
+    bool has_cursor = advances || j->has_cursor;
+
+    /* the context a SUCCESS leaves: steps."<order>" and save_as */
+    if (log_status && !strcmp(log_status, "SUCCESS")) {
+        struct json_object *steps = NULL;
+        if (!json_object_object_get_ex(j->context, "steps", &steps) ||
+            !json_object_is_type(steps, json_type_object)) {
+            steps = json_object_new_object();
+            json_object_object_add(j->context, "steps", steps);
+        }
+        char order[16];
+        snprintf(order, sizeof order, "%d", j->step.key.order);
+        json_object_object_add(steps, order, json_object_get(c->parsed_output));
+        struct json_object *save_as = NULL;
+        if (j->rendered && json_object_object_get_ex(j->rendered, "save_as", &save_as) &&
+            json_object_is_type(save_as, json_type_string))
+            json_object_object_add(j->context, json_object_get_string(save_as),
+                                   json_object_get(c->parsed_output));
+    }
+    struct db_param ctx_param = json_param(&r->tmp, j->context);
+    int s = db_begin(db);
+    struct db_result res;
+    if (s == DB_OK) {
+        struct db_param p[] = {db_uint(j->run_id), db_str(r->id, strlen(r->id))};
+        s = db_query(db, &r->tmp,
+                     "SELECT id FROM workflow_runs WHERE id = ? AND locked_by = ? AND "
+                     "status = 'running' FOR UPDATE",
+                     p, 2, &res);
+        if (s == DB_OK && res.nrows == 0) {
+            db_rollback(db);
+            arena_reset(&r->tmp);
+            return 0;
+        }
+    }
+    if (s == DB_OK && log_status) {
+        struct db_param p[] = {db_uint(j->run_id)};
+        s = db_query(db, &r->tmp,
+                     "SELECT id FROM execution_logs WHERE workflow_run_id = ? "
+                     "ORDER BY id DESC LIMIT 1",
+                     p, 1, &res);
+        const char *parent = s == DB_OK && res.nrows ? db_cell(&res, 0, 0)->s : NULL;
+        char cost[32];
+        if (c->cost_micros >= 0) engine_micros_format((uint64_t)c->cost_micros, cost);
+        bool is_success = !strcmp(log_status, "SUCCESS");
+        struct db_param lp[] = {
+            db_uint(j->workflow_id),
+            db_uint(j->step.key.id),
+            j->object_id ? db_str(j->object_id, strlen(j->object_id)) : db_null(),
+            parent ? db_str(parent, strlen(parent)) : db_null(),
+            db_str(log_status, strlen(log_status)),
+            json_param(&r->tmp, c->input_context),
+            json_param(&r->tmp, c->raw_output),
+            is_success ? json_param(&r->tmp, c->parsed_output) : db_null(),
+            is_success || j->skipped ? db_null() : db_str(c->error, strlen(c->error)),
+            db_int(j->duration_ms),
+            c->token_usage >= 0 ? db_int(c->token_usage) : db_null(),
+            c->cost_micros >= 0 ? db_str(cost, strlen(cost)) : db_null(),
+            db_uint(j->run_id),
+        };
+        if (s == DB_OK) {
+            s = db_query(db, &r->tmp,
+                         "INSERT INTO execution_logs (workflow_id, step_id, "
+                         "triggering_object_id, parent_execution_log_id, status, input_context, "
+                         "raw_output, parsed_output, error_message, duration_ms, token_usage, "
+                         "cost, executed_at, workflow_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?, ?, NOW(), ?)",
+                         lp, 13, NULL);
+            /* the step was deleted while it ran: the run goes on without its row */
+            if (s == DB_NO_PARENT) {
+                db_rollback(db);
+                s = db_begin(db);
+                if (s == DB_OK) {
+                    struct db_param fp[] = {db_uint(j->run_id), db_str(r->id, strlen(r->id))};
+                    s = db_query(db, &r->tmp,
+                                 "SELECT id FROM workflow_runs WHERE id = ? AND locked_by = ? "
+                                 "AND status = 'running' FOR UPDATE",
+                                 fp, 2, &res);
+                    if (s == DB_OK && res.nrows == 0) {
+                        db_rollback(db);
+                        arena_reset(&r->tmp);
+                        return 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /* where the run goes: the step after the new cursor, as the workflow is now */
+    enum runner_move mv = RUNNER_SUCCEED;
+    int next_delay = 0;
+    if (s == DB_OK) {
+        if (!log_status) {
+            mv = RUNNER_SUCCEED;
+        } else if (advances) {
+            long next = -1;
+            s = load_next_step(r, j->workflow_id, has_cursor, cursor, &res, &next);
+            if (next >= 0) next_delay = atoi(db_cell(&res, (size_t)next, 6)->s);
+            mv = runner_move_after(log_status, next >= 0, next_delay, r->stopping);
+        } else {
+            mv = runner_move_after(log_status, false, 0, r->stopping);
+        }
+    }
+    if (s == DB_OK) {
+        long long wait_us = 0;
+        if (mv == RUNNER_WAIT && !strcmp(log_status, "RETRY"))
+            wait_us = 1000 * engine_retry_delay_ms(&j->policy, j->attempt + 1, c->retry_after,
+                                                   unit_random());
+        else if (mv == RUNNER_WAIT)
+            wait_us = (long long)next_delay * 60 * 1000000;
+        const char *status = mv == RUNNER_CONTINUE   ? "running"
+                             : mv == RUNNER_WAIT     ? "waiting"
+                             : mv == RUNNER_HANDBACK ? "queued"
+                             : mv == RUNNER_SUCCEED  ? "succeeded"
+                                                     : "failed";
+        bool keep_lease = mv == RUNNER_CONTINUE;
+        bool set_run_at = mv == RUNNER_WAIT || mv == RUNNER_HANDBACK;
+        bool finished = mv == RUNNER_SUCCEED || mv == RUNNER_FAIL;
+        bool failed_try =
+            log_status && (!strcmp(log_status, "RETRY") || !strcmp(log_status, "FAILURE"));
+        int attempt = log_status && !strcmp(log_status, "RETRY") ? j->attempt + 1
+                      : advances                                 ? 0
+                                                                 : j->attempt;
+        char cost[32] = "0";
+        if (c->cost_micros > 0) engine_micros_format((uint64_t)c->cost_micros, cost);
+        struct db_param p[] = {
+            db_str(status, strlen(status)),
+            ctx_param,
+            has_cursor ? db_int(cursor.order) : db_null(),
+            has_cursor ? db_uint(cursor.id) : db_null(),
+            db_int(attempt),
+            db_int(set_run_at),
+            db_int(wait_us),
+            db_int(keep_lease),
+            db_int(keep_lease),
+            db_int(failed_try || advances),
+            failed_try ? db_str(c->error, strlen(c->error)) : db_null(),
+            db_int(c->token_usage > 0 ? c->token_usage : 0),
+            db_str(cost, strlen(cost)),
+            db_int(finished),
+            db_uint(j->run_id),
+        };
+        s = db_query(db, &r->tmp,
+                     "UPDATE workflow_runs SET status = ?, context = ?, last_step_order = ?, "
+                     "last_step_id = ?, attempt = ?, "
+                     "run_at = IF(?, NOW(6) + INTERVAL ? MICROSECOND, run_at), "
+                     "locked_by = IF(?, locked_by, NULL), "
+                     "locked_until = IF(?, locked_until, NULL), "
+                     "error_message = IF(?, ?, error_message), "
+                     "token_usage = token_usage + ?, cost = cost + ?, "
+                     "finished_at = IF(?, NOW(), finished_at), updated_at = NOW() WHERE id = ?",
+                     p, 15, NULL);
+    }
+    if (s == DB_OK) s = db_commit(db);
+    arena_reset(&r->tmp);
+    if (s != DB_OK) {
+        db_rollback(db);
+        return s;
+    }
+    *move = mv;
+    if (advances) {
+        j->has_cursor = true;
+        j->cursor = cursor;
+        j->attempt = 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- steps */
+
+/* Decide the current step without a transfer when we can: unknown type, condition,
+ * retry policy, templates. Returns 1 when a transfer was started, 0 when the result is
+ * already in j->call (or j->skipped), or a negative db status. A run with no step left is
+ * finished here. */
+static int job_start(struct runner *r, struct job *j)
+{
+    struct db_result res;
+    long next = -1;
+    int s = load_next_step(r, j->workflow_id, j->has_cursor, j->cursor, &res, &next);
+    if (s != DB_OK) {
+        arena_reset(&r->tmp);
+        return s;
+    }
+    if (next < 0) {
+        arena_reset(&r->tmp);
+        return 2; /* nothing left */
+    }
+    size_t i = (size_t)next;
+    struct step_row *st = &j->step;
+    st->present = true;
+    st->key.id = strtoull(db_cell(&res, i, 0)->s, NULL, 10);
+    st->key.order = atoi(db_cell(&res, i, 1)->s);
+    st->type = mem_strdup(db_cell(&res, i, 2)->s);
+    st->prompt_id = db_cell(&res, i, 3)->s ? strtoull(db_cell(&res, i, 3)->s, NULL, 10) : 0;
+    st->config = parse_cell(db_cell(&res, i, 4));
+    st->rules = parse_cell(db_cell(&res, i, 5));
+    arena_reset(&r->tmp);
+
+    struct step_call *c = &j->call;
+    step_call_init(c);
+    c->conf = r->ec;
+    c->db = r->db;
+    c->arena = &j->arena;
+    c->run_id = j->run_id;
+    c->workflow_id = j->workflow_id;
+    c->step_id = st->key.id;
+    c->prompt_id = st->prompt_id;
+    c->step_order = st->key.order;
+    c->step_type = st->type;
+    c->object_id = j->object_id;
+    c->context = j->context;
+    j->policy = r->ec->retry;
+    j->started_ms = now_ms();
+    j->duration_ms = 0;
+
+    char err[512];
+    c->type = engine_step_type(r->ec, st->type);
+    if (!c->type) {
+        step_call_fail(c, STEP_FAILURE, "unknown step type \"%s\"", st->type);
+        return 0;
+    }
+    int ce = cond_eval(st->rules, j->context, err, sizeof err);
+    if (ce < 0) {
+        step_call_fail(c, STEP_FAILURE, "invalid condition_rules: %s", err);
+        return 0;
+    }
+    if (ce == 0) {
+        j->skipped = true;
+        return 0;
+    }
+    struct json_object *retry = NULL;
+    if (json_object_is_type(st->config, json_type_object))
+        json_object_object_get_ex(st->config, "retry", &retry);
+    if (engine_retry_from_json(&r->ec->retry, retry, &j->policy, err, sizeof err) < 0) {
+        j->policy = r->ec->retry;
+        step_call_fail(c, STEP_FAILURE, "invalid step_config.retry: %s", err);
+        return 0;
+    }
+    if (tmpl_render_json(st->config, j->context, CONFIG_RENDER_LIMIT, &j->rendered, err,
+                         sizeof err) != TMPL_OK) {
+        step_call_fail(c, STEP_FAILURE, "%s", err);
+        return 0;
+    }
+    struct json_object *save_as = NULL;
+    if (json_object_is_type(j->rendered, json_type_object) &&
+        json_object_object_get_ex(j->rendered, "save_as", &save_as)) {
+        const char *name = json_object_get_string(save_as);
+        static const char *const reserved[] = {"event", "object_id", "input", "steps"};
+        bool bad = !json_object_is_type(save_as, json_type_string) || !*name;
+        for (size_t k = 0; !bad && k < sizeof reserved / sizeof reserved[0]; k++)
+            if (!strcmp(name, reserved[k])) bad = true;
+        if (bad) {
+            step_call_fail(c, STEP_FAILURE,
+                           "step_config.save_as must be a name other than event, object_id, "
+                           "input and steps");
+            return 0;
+        }
+    }
+    c->config = j->rendered;
+    j->handler = handler_for(c->type->handler);
+    if (j->handler->start(c) == 0) return 0;
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, (void *)j);
+    if (curl_multi_add_handle(r->multi, c->easy) != CURLM_OK) {
+        step_call_fail(c, STEP_RETRY, "cannot start the transfer");
+        return 0;
+    }
+    return 1;
+}
+
+/* Write j's result (or the run's success when no step was left) and move the job on:
+ * removed when the run left this runner, READY when it goes on, COMMIT again later when
+ * the database failed. Returns true when the job was removed. */
+static bool job_commit(struct runner *r, size_t idx, bool nothing_left)
+{
+    struct job *j = r->jobs[idx];
+    const char *status = NULL;
+    if (!nothing_left)
+        status =
+            j->skipped ? "SKIPPED" : runner_log_status(j->call.outcome, j->attempt, &j->policy);
+    if (!nothing_left && j->duration_ms == 0) j->duration_ms = now_ms() - j->started_ms;
+    enum runner_move mv;
+    int s = commit(r, j, status, &mv);
+    if (s < 0) {
+        log_warn("run %llu: cannot write its step (%s); trying again", j->run_id,
+                 db_error_message(r->db));
+        j->state = JOB_COMMIT;
+        j->retry_ms = now_ms() + DB_RETRY_MS;
+        return false;
+    }
+    if (s == 0 || mv != RUNNER_CONTINUE) {
+        if (s == 0) log_info("run %llu: result discarded (cancelled or taken over)", j->run_id);
+        job_remove(r, idx);
+        return true;
+    }
+    job_clear_step(r, j);
+    j->state = JOB_READY;
+    j->retry_ms = 0;
+    return false;
+}
+
+/* Start the next step of a READY job; results that need no transfer are written at once. */
+static bool job_step(struct runner *r, size_t idx)
+{
+    struct job *j = r->jobs[idx];
+    if (r->stopping) {
+        hand_back(r, j->run_id);
+        job_remove(r, idx);
+        return true;
+    }
+    int s = job_start(r, j);
+    if (s == 1) {
+        j->state = JOB_INFLIGHT;
+        return false;
+    }
+    if (s < 0) {
+        job_clear_step(r, j);
+        j->retry_ms = now_ms() + DB_RETRY_MS;
+        return false;
+    }
+    return job_commit(r, idx, s == 2);
+}
+
+static void transfers_done(struct runner *r)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(r->multi, &left))) {
+        if (m->msg != CURLMSG_DONE) continue;
+        struct job *j = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+        CURLcode rc = m->data.result;
+        curl_multi_remove_handle(r->multi, m->easy_handle);
+        if (!j) continue;
+        j->duration_ms = now_ms() - j->started_ms;
+        if (j->duration_ms <= 0) j->duration_ms = 1;
+        j->handler->finish(&j->call, rc);
+        j->state = JOB_COMMIT;
+        j->retry_ms = 0;
+    }
+}
+
+/* ---------------------------------------------------------------- the runner process */
+
+static void make_id(char out[64])
+{
+    char host[40] = "localhost";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    unsigned char rnd[4] = {0};
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        long long t = now_ms();
+        memcpy(rnd, &t, sizeof rnd);
+    }
+    /* the random part keeps a reused pid from inheriting a dead runner's leases */
+    snprintf(out, 64, "%s:%d:%02x%02x%02x%02x", host, (int)getpid(), rnd[0], rnd[1], rnd[2],
+             rnd[3]);
+}
+
+static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    /* the supervisor forks with its stop signals blocked; a runner takes them any time (the
+     * handler only sets a flag the loop reads) */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGQUIT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+
+    struct runner r = {.cfg = cfg, .ec = ec};
+    make_id(r.id);
+    srandom((unsigned)(getpid() ^ now_ms()));
+    r.db = db_new(&cfg->db);
+    arena_init(&r.tmp, 64 * 1024);
+    r.multi = curl_multi_init();
+    if (!r.multi) mem_oom_abort();
+    curl_multi_setopt(r.multi, CURLMOPT_MAXCONNECTS, (long)ec->concurrency);
+    log_info("runner %s: up to %d steps in flight", r.id, ec->concurrency);
+
+    long long hb_every = (long long)ec->lease_seconds * 1000 / 3;
+    if (hb_every < 200) hb_every = 200;
+    r.next_heartbeat_ms = now_ms() + hb_every;
+    for (;;) {
+        long long now = now_ms();
+        if (stop_requested && !r.stopping) {
+            r.stopping = true;
+            r.stop_deadline_ms = now + (long long)ec->shutdown_timeout * 1000;
+            log_info("runner %s: stopping, %zu runs in hand", r.id, r.njobs);
+        }
+        if (r.stopping && (r.njobs == 0 || now >= r.stop_deadline_ms)) break;
+
+        /* results first, then new steps, then new claims */
+        for (size_t i = 0; i < r.njobs;) {
+            struct job *j = r.jobs[i];
+            bool removed = false;
+            if (j->state == JOB_COMMIT && j->retry_ms <= now)
+                removed = job_commit(&r, i, false);
+            else if (j->state == JOB_READY && j->retry_ms <= now)
+                removed = job_step(&r, i);
+            if (!removed) i++;
+        }
+        now = now_ms();
+        size_t limit = (size_t)ec->concurrency > r.njobs ? (size_t)ec->concurrency - r.njobs : 0;
+        if (limit > CLAIM_BATCH) limit = CLAIM_BATCH;
+        bool busy = false;
+        if (!r.stopping && limit > 0 && now >= r.next_claim_ms) {
+            size_t got = claim(&r, limit);
+            if (got < limit) /* nothing more is due: poll again later, with jitter */
+                r.next_claim_ms = now + (long long)(ec->poll_interval_ms * (0.5 + unit_random()));
+            else
+                busy = true;
+        }
+        if (r.njobs > 0 && now >= r.next_heartbeat_ms) {
+            heartbeat(&r);
+            r.next_heartbeat_ms = now + hb_every;
+        }
+
+        int running = 0;
+        curl_multi_perform(r.multi, &running);
+        transfers_done(&r);
+
+        bool ready = false;
+        for (size_t i = 0; i < r.njobs; i++)
+            if (r.jobs[i]->state != JOB_INFLIGHT && r.jobs[i]->retry_ms <= now_ms()) ready = true;
+        if (busy || ready) continue;
+        long long wait = 1000;
+        now = now_ms();
+        if (!r.stopping && r.next_claim_ms - now < wait) wait = r.next_claim_ms - now;
+        if (r.njobs > 0 && r.next_heartbeat_ms - now < wait) wait = r.next_heartbeat_ms - now;
+        for (size_t i = 0; i < r.njobs; i++)
+            if (r.jobs[i]->state != JOB_INFLIGHT && r.jobs[i]->retry_ms - now < wait)
+                wait = r.jobs[i]->retry_ms - now;
+        if (r.stopping && wait > 100) wait = 100;
+        if (wait < 0) wait = 0;
+        if (wait > 0) curl_multi_poll(r.multi, NULL, 0, (int)wait, NULL);
+    }
+
+    /* whatever is still in hand goes back to the queue (a step still in flight is
+     * abandoned: its outside call may have happened, which Idempotency-Key covers) */
+    size_t abandoned = r.njobs;
+    while (r.njobs) {
+        hand_back(&r, r.jobs[0]->run_id);
+        job_remove(&r, 0);
+    }
+    if (abandoned) log_info("runner %s: handed back %zu runs", r.id, abandoned);
+    free(r.jobs);
+    curl_multi_cleanup(r.multi);
+    arena_free(&r.tmp);
+    db_free(r.db);
+    log_info("runner %s: stopped", r.id);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the master */
+
+struct work {
+    const char *etc_dir;
+    struct config *cfg;
+    struct engine_conf *ec;
+};
+
+static int work_child(void *ctx)
+{
+    const struct work *w = ctx;
+    return runner_loop(w->cfg, w->ec);
+}
+
+static void work_spec(const void *ctx, struct supervise_spec *out)
+{
+    const struct work *w = ctx;
+    out->children = w->ec->workers;
+    /* the runner itself gives up on steps after shutdown_timeout; the margin is for the
+     * hand-back that follows */
+    out->drain_seconds = w->ec->shutdown_timeout + 5;
+}
+
+static int work_reload(void *ctx)
+{
+    struct work *w = ctx;
+    struct config_error err = {{0}};
+    struct config *cfg = config_load_base(w->etc_dir, &err);
+    if (!cfg) {
+        log_error("reload refused, keeping the running config: %s", err.msg);
+        return -1;
+    }
+    char ypath[4096];
+    if (w->etc_dir) snprintf(ypath, sizeof ypath, "%s/engine.yaml", w->etc_dir);
+    struct engine_conf *ec = engine_conf_load(w->etc_dir ? ypath : NULL, &err);
+    if (!ec) {
+        log_error("reload refused, keeping the running config: %s", err.msg);
+        config_free(cfg);
+        return -1;
+    }
+    config_free(w->cfg);
+    engine_conf_free(w->ec);
+    w->cfg = cfg;
+    w->ec = ec;
+    return 0;
+}
+
+int runner_work(const char *etc_dir, struct config *cfg, struct engine_conf *ec)
+{
+    log_set_role("master");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        log_error("libcurl failed to initialise");
+        config_free(cfg);
+        engine_conf_free(ec);
+        return 1;
+    }
+    struct work w = {.etc_dir = etc_dir, .cfg = cfg, .ec = ec};
+    static const struct supervise_ops ops = {
+        .child_role = "runner",
+        .child_main = work_child,
+        .spec = work_spec,
+        .reload = work_reload,
+        .stopping = NULL,
+    };
+    log_info("work: %d runners, %d steps in flight each", ec->workers, ec->concurrency);
+    int rc = supervise_run(&ops, &w);
+    log_info("stopped");
+    config_free(w.cfg);
+    engine_conf_free(w.ec);
+    curl_global_cleanup();
+    return rc;
+}
