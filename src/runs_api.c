@@ -123,7 +123,7 @@ static int fetch_runs(struct ctx *c, const struct resource *r, const struct runs
     if (rc->n == 0) return 0;
     struct sqlb q;
     sqlb_init(&q, c->arena);
-    sqlb_printf(&q, "SELECT %s FROM `%s` WHERE `%s` IN ", r->select_list, r->table, r->id->name);
+    sqlb_printf(&q, "SELECT %s FROM `%s` WHERE `%s`", r->select_list, r->table, r->id->name);
     struct db_param *p = arena_calloc(c->arena, rc->n * sizeof *p);
     for (size_t i = 0; i < rc->n; i++) p[i] = db_uint(rc->ids[i]);
     sqlb_in_list(&q, p, rc->n);
