@@ -226,8 +226,8 @@ static void resource_schemas(struct buf *o, const struct resource *r,
     for (size_t k = 0; k < set->n; k++)
         for (size_t i = 0; i < set->items[k].nrelations; i++) {
             const struct relation *rel = &set->items[k].relations[i];
-            other |= rel->kind == REL_HAS_MANY && rel->target == r &&
-                     rel->pagination != r->pagination;
+            other |=
+                rel->kind == REL_HAS_MANY && rel->target == r && rel->pagination != r->pagination;
         }
     if (other) {
         enum pagination pg = r->pagination == PAGINATE_CURSOR ? PAGINATE_PAGE : PAGINATE_CURSOR;
@@ -498,12 +498,12 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
 
 void openapi_write(const struct config *cfg, struct buf *o)
 {
-    buf_puts(o,
-             "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"aiengine\",\"version\":\"1.0.0\","
-             "\"description\":\"AI Automation Engine API: workflows, prompts, workflow steps, "
-             "execution logs and workflow runs. Generated from etc/routes.yaml and etc/resources.yaml.\","
-             "\"license\":{\"name\":\"Proprietary\",\"identifier\":\"LicenseRef-Proprietary\"}},"
-             "\"servers\":[{\"url\":\"/\"}],");
+    buf_puts(o, "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"aiengine\",\"version\":\"1.0.0\","
+                "\"description\":\"AI Automation Engine API: workflows, prompts, workflow steps, "
+                "execution logs and workflow runs. Generated from etc/routes.yaml and "
+                "etc/resources.yaml.\","
+                "\"license\":{\"name\":\"Proprietary\",\"identifier\":\"LicenseRef-Proprietary\"}},"
+                "\"servers\":[{\"url\":\"/\"}],");
     buf_puts(o, "\"tags\":[");
     for (size_t i = 0; i < cfg->resources->n; i++)
         buf_printf(o, "%s{\"name\":\"%s\"}", i ? "," : "", cfg->resources->items[i].name);

@@ -177,8 +177,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
         }
     }
     if (f->hidden && (f->fillable || f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
-        yconf_error(y, key, err, "field '%s': a hidden field cannot be fillable, an id or automatic",
-                    name);
+        yconf_error(y, key, err,
+                    "field '%s': a hidden field cannot be fillable, an id or automatic", name);
         return -1;
     }
     if (f->fillable && (f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
@@ -439,8 +439,10 @@ static int load_relation_limits(struct yconf *y, yaml_node_t *v, const struct re
     if (pg) {
         const char *s = yconf_scalar(pg);
         if (rel->kind != REL_HAS_MANY || !s || (strcmp(s, "page") && strcmp(s, "cursor"))) {
-            yconf_error(y, pg, err, "relation '%s': pagination (page or cursor) only applies to "
-                        "has_many", rel->name);
+            yconf_error(y, pg, err,
+                        "relation '%s': pagination (page or cursor) only applies to "
+                        "has_many",
+                        rel->name);
             return -1;
         }
         rel->pagination = !strcmp(s, "page") ? PAGINATE_PAGE : PAGINATE_CURSOR;

@@ -14,11 +14,18 @@ static const struct {
     const char *name;
     enum handler_kind kind;
 } handler_names[] = {
-    {"health", HANDLER_HEALTH},     {"index", HANDLER_INDEX},     {"store", HANDLER_STORE},
-    {"show", HANDLER_SHOW},         {"update", HANDLER_UPDATE},   {"destroy", HANDLER_DESTROY},
-    {"relation", HANDLER_RELATION}, {"openapi", HANDLER_OPENAPI},
-    {"trigger_event", HANDLER_TRIGGER_EVENT}, {"start_run", HANDLER_START_RUN},
-    {"cancel_run", HANDLER_CANCEL_RUN}, {"retry_run", HANDLER_RETRY_RUN},
+    {"health", HANDLER_HEALTH},
+    {"index", HANDLER_INDEX},
+    {"store", HANDLER_STORE},
+    {"show", HANDLER_SHOW},
+    {"update", HANDLER_UPDATE},
+    {"destroy", HANDLER_DESTROY},
+    {"relation", HANDLER_RELATION},
+    {"openapi", HANDLER_OPENAPI},
+    {"trigger_event", HANDLER_TRIGGER_EVENT},
+    {"start_run", HANDLER_START_RUN},
+    {"cancel_run", HANDLER_CANCEL_RUN},
+    {"retry_run", HANDLER_RETRY_RUN},
 };
 
 const char *router_handler_name(enum handler_kind h)
@@ -183,7 +190,8 @@ static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *n
     yaml_node_t *only = yconf_get(y, item, "only");
     if (only) {
         if (only->type != YAML_SEQUENCE_NODE) {
-            yconf_error(y, only, err, "only: expected a list of index, store, show, update, destroy");
+            yconf_error(y, only, err,
+                        "only: expected a list of index, store, show, update, destroy");
             return -1;
         }
         memset(keep, 0, sizeof keep);
@@ -195,8 +203,10 @@ static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *n
             for (size_t k = 0; a && k < 5; k++)
                 if (!strcmp(a, actions[k])) keep[k] = known = true;
             if (!known) {
-                yconf_error(y, v, err, "only: unknown action '%s' (index, store, show, update, "
-                            "destroy)", a ? a : "?");
+                yconf_error(y, v, err,
+                            "only: unknown action '%s' (index, store, show, update, "
+                            "destroy)",
+                            a ? a : "?");
                 return -1;
             }
         }
