@@ -270,6 +270,33 @@ def test_same_key_from_several_threads_creates_one_run(api, stack):
     assert count(stack, "workflow_runs", f"workflow_id = {w['id']}") == 1
 
 
+def test_same_key_on_an_event_from_several_threads_starts_each_run_once(api, stack):
+    ev = uniq("race")
+    a = new_workflow(api, trigger=ev)
+    b = new_workflow(api, trigger=ev)
+    key = "race-" + uuid.uuid4().hex
+    results = []
+    lock = threading.Lock()
+    go = threading.Barrier(5)
+
+    def worker():
+        client = api.with_token(api.token)
+        go.wait()
+        r = event(client, ev, key, object_id="race", context={"n": 1})
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert [r.status_code for r in results] == [202] * 5, [r.text for r in results]
+    answers = {tuple(x["id"] for x in r.json()["data"]) for r in results}
+    assert len(answers) == 1 and len(next(iter(answers))) == 2
+    assert count(stack, "workflow_runs", f"workflow_id IN ({a['id']}, {b['id']})") == 2
+
+
 def test_cancel_and_retry(api, stack):
     w = new_workflow(api)
     run = ok_data(start(api, w["id"]), 201)
