@@ -11,9 +11,11 @@
 #include "resource.h"
 
 /* Write one listing of r into c->out: every row, or with scope_fk the rows whose scope_fk
- * equals scope_id (a relation route). `order` is the sort used when ?sort= is absent.
+ * equals scope_id (a relation route). `pg_kind` is how it pages (the resource's own, or a
+ * relation's `pagination:`); `order` is the sort used when ?sort= is absent.
  * Returns 0, or -1 with the error set. */
-int list_write(struct ctx *c, const struct resource *r, const struct sort_key *order, size_t norder,
-               const struct field *scope_fk, unsigned long long scope_id);
+int list_write(struct ctx *c, const struct resource *r, enum pagination pg_kind,
+               const struct sort_key *order, size_t norder, const struct field *scope_fk,
+               unsigned long long scope_id);
 
 #endif

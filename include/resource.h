@@ -39,6 +39,7 @@ struct field {
     struct rule_set rules;
     const struct rule *unique; /* into rules, or NULL */
     bool filterable, sortable;
+    bool hidden; /* YAML `hidden: true`: only while compiling; hidden fields are dropped */
 };
 
 struct resource;
@@ -49,6 +50,8 @@ struct sort_key {
     const struct field *field;
     bool desc;
 };
+
+enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
 
 struct relation {
     char *name; /* JSON key, e.g. "parent_log" */
@@ -66,13 +69,13 @@ struct relation {
     /* belongs_to `same: workflow_id`: the referenced record's same_target must equal this
      * record's same_local (a log's step belongs to the log's workflow); NULL when unset */
     const struct field *same_local, *same_target;
+    /* has_many: how its relation route pages (YAML `pagination:`, default the target's) */
+    enum pagination pagination;
     /* belongs_to `not_self: true` (target is this resource): a record may not refer to itself */
     bool not_self;
 };
 
 #define RESOURCE_INCLUDE_LIMIT 1000
-
-enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
 
 struct resource {
     char *name;           /* URL name: "workflow-steps" */

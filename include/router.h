@@ -22,6 +22,10 @@ enum handler_kind {
     HANDLER_DESTROY,
     HANDLER_RELATION,
     HANDLER_OPENAPI,
+    HANDLER_TRIGGER_EVENT, /* POST /api/events: runs of every matching workflow (runs_api.c) */
+    HANDLER_START_RUN,     /* POST /api/workflows/{id}/runs: one run of a workflow */
+    HANDLER_CANCEL_RUN,    /* POST /api/workflow-runs/{id}/cancel */
+    HANDLER_RETRY_RUN,     /* POST /api/workflow-runs/{id}/retry */
 };
 
 #define ROUTE_MAX_SEGMENTS 8

@@ -28,7 +28,8 @@ enum runs_status {
     RUNS_E_DB = -6,          /* anything else the database refused (logged) */
 };
 
-/* Longest Idempotency-Key, event and object_id, in bytes (the columns' varchar(255)). */
+/* Longest Idempotency-Key in bytes; event and object_id may have this many characters (the
+ * columns' varchar(255)). */
 #define RUNS_MAX_KEY 255
 
 /* What starts runs: the body of POST /api/events or POST /api/workflows/{id}/runs. */

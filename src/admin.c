@@ -173,7 +173,7 @@ int admin_token_create(const struct config *cfg, int argc, char **argv)
     const char *abil = opt(argc, argv, "--abilities"), *exp = opt(argc, argv, "--expires-in");
     if (!email || !name || !*name) {
         fprintf(stderr, "usage: aiengine token:create --email EMAIL --name NAME "
-                        "[--abilities read,write] [--expires-in 30d]\n");
+                        "[--abilities read,write,trigger] [--expires-in 30d]\n");
         return 2;
     }
     char abilities[1024];

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "query.h"
 #include "openapi.h"
+#include "runs_api.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +54,7 @@ const char *app_status_text(int status)
     switch (status) {
     case 200: return "OK";
     case 201: return "Created";
+    case 202: return "Accepted";
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -178,7 +180,8 @@ static int dispatch(struct ctx *c)
     if (rt->auth && !auth_can(c->token, rt->ability))
         return req_failf(c, REQ_E_FORBIDDEN, "This token does not have the '%s' ability.",
                          rt->ability);
-    bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE;
+    bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE ||
+                 rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN;
     if (write && parse_body(c)) return -1;
     switch (rt->handler) {
     case HANDLER_HEALTH: return handle_health(c);
@@ -189,6 +192,10 @@ static int dispatch(struct ctx *c)
     case HANDLER_DESTROY: return crud_destroy(c);
     case HANDLER_RELATION: return crud_relation(c);
     case HANDLER_OPENAPI: return handle_openapi(c);
+    case HANDLER_TRIGGER_EVENT: return runs_api_trigger_event(c);
+    case HANDLER_START_RUN: return runs_api_start_run(c);
+    case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
+    case HANDLER_RETRY_RUN: return runs_api_retry(c);
     }
     return req_fail(c, REQ_E_INTERNAL, NULL);
 }

@@ -28,7 +28,7 @@ static int path_id(struct ctx *c, const struct resource *r, unsigned long long *
 int crud_index(struct ctx *c)
 {
     const struct resource *r = c->match.route->resource;
-    if (list_write(c, r, r->default_sort, r->ndefault_sort, NULL, 0)) return -1;
+    if (list_write(c, r, r->pagination, r->default_sort, r->ndefault_sort, NULL, 0)) return -1;
     c->status = 200;
     return 0;
 }
@@ -46,7 +46,7 @@ int crud_relation(struct ctx *c)
     if (s != DB_OK) return req_db_fail(c, s);
     if (res.nrows == 0) return record_not_found(c, parent, c->match.params[0]);
     const struct resource *t = rel->target;
-    if (list_write(c, t, rel->norder ? rel->order : t->default_sort,
+    if (list_write(c, t, rel->pagination, rel->norder ? rel->order : t->default_sort,
                    rel->norder ? rel->norder : t->ndefault_sort, rel->foreign_key, id))
         return -1;
     c->status = 200;

@@ -85,7 +85,7 @@ static int parse_filter_value(struct ctx *c, const struct field *f, const struct
     }
 }
 
-static void parse_paging(struct ctx *c, const struct resource *r, struct list_opts *o)
+static void parse_paging(struct ctx *c, enum pagination pg_kind, struct list_opts *o)
 {
     const struct query *q = &o->q;
     o->page = 1;
@@ -102,7 +102,7 @@ static void parse_paging(struct ctx *c, const struct resource *r, struct list_op
         else
             o->per_page = v;
     }
-    if (r->pagination == PAGINATE_PAGE) {
+    if (pg_kind == PAGINATE_PAGE) {
         const struct query_param *pg = query_get(q, "page");
         if (pg) {
             long long v;
@@ -177,13 +177,13 @@ static int parse_sort(struct ctx *c, const struct resource *r, const struct sort
     return 0;
 }
 
-static int parse_opts(struct ctx *c, const struct resource *r, const struct sort_key *order,
-                      size_t norder, struct list_opts *o)
+static int parse_opts(struct ctx *c, const struct resource *r, enum pagination pg_kind,
+                      const struct sort_key *order, size_t norder, struct list_opts *o)
 {
     memset(o, 0, sizeof *o);
     if (query_parse(c->arena, c->req->query, &o->q))
         return req_fail(c, REQ_E_BAD_REQUEST, "The query string is malformed.");
-    parse_paging(c, r, o);
+    parse_paging(c, pg_kind, o);
     if (c->err.kind == REQ_E_INVALID) return -1;
     if (parse_filters(c, r, o) || parse_sort(c, r, order, norder, o)) return -1;
     return eager_parse(c, r, &o->q, &o->inc);
@@ -435,11 +435,12 @@ static int list_cursor(struct ctx *c, const struct resource *r, struct list_opts
     return 0;
 }
 
-int list_write(struct ctx *c, const struct resource *r, const struct sort_key *order, size_t norder,
-               const struct field *scope_fk, unsigned long long scope_id)
+int list_write(struct ctx *c, const struct resource *r, enum pagination pg_kind,
+               const struct sort_key *order, size_t norder, const struct field *scope_fk,
+               unsigned long long scope_id)
 {
     struct list_opts *o = arena_alloc(c->arena, sizeof *o);
-    if (parse_opts(c, r, order, norder, o)) return -1;
-    if (r->pagination == PAGINATE_CURSOR) return list_cursor(c, r, o, scope_fk, scope_id);
+    if (parse_opts(c, r, pg_kind, order, norder, o)) return -1;
+    if (pg_kind == PAGINATE_CURSOR) return list_cursor(c, r, o, scope_fk, scope_id);
     return list_pages(c, r, o, scope_fk, scope_id);
 }

@@ -35,8 +35,10 @@ static const struct command commands[] = {
     {"user:create", "user:create --name NAME --email EMAIL",
      "Create a user (the owner of tokens). Prints the new user's id.", false},
     {"token:create",
-     "token:create --email EMAIL --name NAME [--abilities read,write] [--expires-in 30d]",
-     "Create a personal access token; prints it once, alone on stdout.", false},
+     "token:create --email EMAIL --name NAME [--abilities read,write,trigger] [--expires-in 30d]",
+     "Create a personal access token (abilities: * by default, or read, write and trigger — "
+     "trigger alone starts runs and can do nothing else); prints it once, alone on stdout.",
+     false},
     {"token:list", "token:list [--email EMAIL]", "List tokens (never their secrets).", false},
     {"work", "work",
      "Run the engine: a master and engine.workers runner processes that execute due "
@@ -72,14 +74,14 @@ static void usage(FILE *f)
 
 static int print_routes(const struct config *cfg)
 {
-    printf("%-7s %-36s %-9s %-16s %-6s %s\n", "METHOD", "PATH", "HANDLER", "RESOURCE", "AUTH",
+    printf("%-7s %-36s %-13s %-18s %-6s %s\n", "METHOD", "PATH", "HANDLER", "RESOURCE", "AUTH",
            "ABILITY");
     for (size_t i = 0; i < cfg->router->n; i++) {
         const struct route *r = &cfg->router->routes[i];
         char res[80];
         snprintf(res, sizeof res, "%s%s%s", r->resource ? r->resource->name : "-",
                  r->relation ? "." : "", r->relation ? r->relation->name : "");
-        printf("%-7s %-36s %-9s %-16s %-6s %s\n", r->method, r->path,
+        printf("%-7s %-36s %-13s %-18s %-6s %s\n", r->method, r->path,
                router_handler_name(r->handler), res, r->auth ? "token" : "none",
                r->ability ? r->ability : "-");
     }

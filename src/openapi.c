@@ -4,6 +4,7 @@
  * route with its parameters, responses and required ability. Run once per worker. */
 #include "openapi.h"
 #include "rules.h"
+#include "runs.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -146,7 +147,20 @@ static void input_schema(struct buf *o, const struct field *f)
     buf_putc(o, '}');
 }
 
-static void resource_schemas(struct buf *o, const struct resource *r)
+/* "<Name>List" (the resource's own paging) or "<Name>PageList"/"<Name>CursorList". */
+static void list_schema(struct buf *o, const char *name, const char *suffix, enum pagination pg)
+{
+    buf_printf(o,
+               "\"%s%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
+               "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
+               "\"#/components/schemas/%sLinks\"},\"meta\":{\"$ref\":"
+               "\"#/components/schemas/%sMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
+               name, suffix, name, pg == PAGINATE_CURSOR ? "Cursor" : "Page",
+               pg == PAGINATE_CURSOR ? "Cursor" : "Page");
+}
+
+static void resource_schemas(struct buf *o, const struct resource *r,
+                             const struct resource_set *set)
 {
     char name[96];
     schema_name(r, name, sizeof name);
@@ -206,22 +220,20 @@ static void resource_schemas(struct buf *o, const struct resource *r)
                "\"%sItem\":{\"type\":\"object\",\"properties\":{\"data\":{\"$ref\":"
                "\"#/components/schemas/%s\"}},\"required\":[\"data\"]},",
                name, name);
-    if (r->pagination == PAGINATE_CURSOR)
-        buf_printf(
-            o,
-            "\"%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
-            "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
-            "\"#/components/schemas/CursorLinks\"},\"meta\":{\"$ref\":"
-            "\"#/components/schemas/CursorMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
-            name, name);
-    else
-        buf_printf(
-            o,
-            "\"%sList\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":\"array\","
-            "\"items\":{\"$ref\":\"#/components/schemas/%s\"}},\"links\":{\"$ref\":"
-            "\"#/components/schemas/PageLinks\"},\"meta\":{\"$ref\":"
-            "\"#/components/schemas/PageMeta\"}},\"required\":[\"data\",\"links\",\"meta\"]}",
-            name, name);
+    list_schema(o, name, "", r->pagination);
+    /* a has_many relation that lists r but pages otherwise (a run's logs by page) */
+    bool other = false;
+    for (size_t k = 0; k < set->n; k++)
+        for (size_t i = 0; i < set->items[k].nrelations; i++) {
+            const struct relation *rel = &set->items[k].relations[i];
+            other |=
+                rel->kind == REL_HAS_MANY && rel->target == r && rel->pagination != r->pagination;
+        }
+    if (other) {
+        enum pagination pg = r->pagination == PAGINATE_CURSOR ? PAGINATE_PAGE : PAGINATE_CURSOR;
+        buf_putc(o, ',');
+        list_schema(o, name, pg == PAGINATE_CURSOR ? "Cursor" : "Page", pg);
+    }
 }
 
 static const char *common_components =
@@ -244,6 +256,14 @@ static const char *common_components =
     "\"CursorLinks\":{\"type\":\"object\",\"properties\":{\"first\":{\"type\":\"null\"},\"last\":"
     "{\"type\":\"null\"},\"prev\":{\"type\":[\"string\",\"null\"]},\"next\":{\"type\":[\"string\","
     "\"null\"]}},\"required\":[\"first\",\"last\",\"prev\",\"next\"]},"
+    "\"EventInput\":{\"type\":\"object\",\"properties\":{\"event\":{\"type\":\"string\","
+    "\"maxLength\":255,\"description\":\"Laravel rules: required|string|max:255\"},"
+    "\"object_id\":{\"type\":[\"string\",\"null\"],\"maxLength\":255},\"context\":{\"type\":"
+    "[\"object\",\"null\"],\"description\":\"The run's input (context.input); {} when absent\"}},"
+    "\"required\":[\"event\"]},"
+    "\"RunInput\":{\"type\":\"object\",\"properties\":{\"object_id\":{\"type\":[\"string\","
+    "\"null\"],\"maxLength\":255},\"context\":{\"type\":[\"object\",\"null\"],\"description\":"
+    "\"The run's input (context.input); {} when absent\"}}},"
     "\"CursorMeta\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
     "\"per_page\":{\"type\":\"integer\"},\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
     "\"prev_cursor\":{\"type\":[\"string\",\"null\"]}},\"required\":[\"path\",\"per_page\","
@@ -262,9 +282,10 @@ static void error_response(struct buf *o, int status, const char *desc, const ch
                schema);
 }
 
-static void list_params(struct buf *o, const struct config *cfg, const struct resource *r)
+static void list_params(struct buf *o, const struct config *cfg, const struct resource *r,
+                        enum pagination pg)
 {
-    if (r->pagination == PAGINATE_CURSOR)
+    if (pg == PAGINATE_CURSOR)
         buf_puts(o, ",{\"name\":\"cursor\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
                     "\"description\":\"Opaque cursor from links.next/prev or meta.next_cursor\"}");
     else
@@ -333,19 +354,30 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
     struct buf params;
     buf_init(&params, 0);
     bool has_id = rt->handler == HANDLER_SHOW || rt->handler == HANDLER_UPDATE ||
-                  rt->handler == HANDLER_DESTROY || rt->handler == HANDLER_RELATION;
+                  rt->handler == HANDLER_DESTROY || rt->handler == HANDLER_RELATION ||
+                  rt->handler == HANDLER_START_RUN || rt->handler == HANDLER_CANCEL_RUN ||
+                  rt->handler == HANDLER_RETRY_RUN;
+    bool starts_runs = rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN;
     if (has_id)
         buf_puts(&params, ",{\"name\":\"id\",\"in\":\"path\",\"required\":true,\"schema\":"
                           "{\"type\":\"integer\",\"minimum\":1}}");
     if (rt->handler == HANDLER_INDEX) {
-        list_params(&params, cfg, r);
+        list_params(&params, cfg, r, r->pagination);
         include_param(&params, r);
     } else if (rt->handler == HANDLER_RELATION) {
-        list_params(&params, cfg, rt->relation->target);
+        list_params(&params, cfg, rt->relation->target, rt->relation->pagination);
         include_param(&params, rt->relation->target);
     } else if (rt->handler == HANDLER_SHOW) {
         include_param(&params, r);
     }
+    if (starts_runs)
+        buf_printf(&params,
+                   ",{\"name\":\"Idempotency-Key\",\"in\":\"header\",\"schema\":{\"type\":"
+                   "\"string\",\"minLength\":1,\"maxLength\":%d},\"description\":\"Names the runs: "
+                   "the same key and body again answers the same runs as they are now, with "
+                   "Idempotent-Replayed: true, and starts none; another body is a 422. One "
+                   "namespace per workflow, across both routes and all tokens.\"}",
+                   RUNS_MAX_KEY);
     buf_puts(o, "\"parameters\":[");
     if (params.len) buf_append(o, params.data + 1, params.len - 1);
     buf_puts(o, "],");
@@ -355,6 +387,11 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
                    "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":"
                    "{\"schema\":{\"$ref\":\"#/components/schemas/%s%s\"}}}},",
                    name, rt->handler == HANDLER_STORE ? "Create" : "Input");
+    if (starts_runs)
+        buf_printf(o,
+                   "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":"
+                   "{\"schema\":{\"$ref\":\"#/components/schemas/%s\"}}}},",
+                   rt->handler == HANDLER_TRIGGER_EVENT ? "EventInput" : "RunInput");
     buf_puts(o, "\"responses\":{");
     switch (rt->handler) {
     case HANDLER_HEALTH:
@@ -372,8 +409,12 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
     case HANDLER_RELATION:
         buf_printf(o,
                    "\"200\":{\"description\":\"A page\",\"content\":{\"application/json\":"
-                   "{\"schema\":{\"$ref\":\"#/components/schemas/%sList\"}}}}",
-                   name);
+                   "{\"schema\":{\"$ref\":\"#/components/schemas/%s%sList\"}}}}",
+                   name,
+                   rt->handler == HANDLER_RELATION &&
+                           rt->relation->pagination != rt->relation->target->pagination
+                       ? (rt->relation->pagination == PAGINATE_CURSOR ? "Cursor" : "Page")
+                       : "");
         error_response(o, 400, "Unknown filter, sort or include; bad cursor", "Error", false);
         error_response(o, 422, "Bad page, per_page or filter value", "ValidationError", false);
         break;
@@ -401,6 +442,45 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
         error_response(o, 415, "Content-Type is not JSON", "Error", false);
         error_response(o, 422, "Validation failed", "ValidationError", false);
         break;
+    case HANDLER_TRIGGER_EVENT:
+    case HANDLER_START_RUN:
+        if (rt->handler == HANDLER_TRIGGER_EVENT)
+            buf_printf(o,
+                       "\"202\":{\"description\":\"One run per active workflow whose "
+                       "trigger_event equals event (case-sensitive), by workflow id; a replay "
+                       "carries Idempotent-Replayed: true\",\"content\":{\"application/json\":"
+                       "{\"schema\":{\"type\":\"object\",\"properties\":{\"data\":{\"type\":"
+                       "\"array\",\"items\":{\"$ref\":\"#/components/schemas/%s\"}}},"
+                       "\"required\":[\"data\"]}}}}",
+                       name);
+        else
+            buf_printf(o,
+                       "\"201\":{\"description\":\"The run (of any workflow, active or not); a "
+                       "replay carries Idempotent-Replayed: true\",\"headers\":{\"Location\":"
+                       "{\"schema\":{\"type\":\"string\"}}},\"content\":{\"application/json\":"
+                       "{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}",
+                       name);
+        error_response(o, 400,
+                       "Body is not a JSON object, not UTF-8, or nested too deep; Idempotency-Key "
+                       "over 255 bytes",
+                       "Error", false);
+        error_response(o, 413, "Body over the size limit", "Error", false);
+        error_response(o, 415, "Content-Type is not JSON", "Error", false);
+        error_response(o, 422, "Validation failed, or the Idempotency-Key names another request",
+                       "ValidationError", false);
+        break;
+    case HANDLER_CANCEL_RUN:
+    case HANDLER_RETRY_RUN:
+        buf_printf(o,
+                   "\"200\":{\"description\":\"The run as it is now\",\"content\":{"
+                   "\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}",
+                   name);
+        error_response(o, 409,
+                       rt->handler == HANDLER_CANCEL_RUN
+                           ? "The run is already succeeded, failed or cancelled"
+                           : "The run is neither failed nor cancelled",
+                       "Error", false);
+        break;
     case HANDLER_DESTROY:
         buf_puts(o, "\"204\":{\"description\":\"Deleted\"}");
         if (r->nrestrict_delete) error_response(o, 409, "Still in use", "Error", false);
@@ -418,12 +498,12 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
 
 void openapi_write(const struct config *cfg, struct buf *o)
 {
-    buf_puts(o,
-             "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"aiengine\",\"version\":\"1.0.0\","
-             "\"description\":\"AI Automation Engine API: workflows, prompts, workflow steps and "
-             "execution logs. Generated from etc/routes.yaml and etc/resources.yaml.\","
-             "\"license\":{\"name\":\"Proprietary\",\"identifier\":\"LicenseRef-Proprietary\"}},"
-             "\"servers\":[{\"url\":\"/\"}],");
+    buf_puts(o, "{\"openapi\":\"3.1.0\",\"info\":{\"title\":\"aiengine\",\"version\":\"1.0.0\","
+                "\"description\":\"AI Automation Engine API: workflows, prompts, workflow steps, "
+                "execution logs and workflow runs. Generated from etc/routes.yaml and "
+                "etc/resources.yaml.\","
+                "\"license\":{\"name\":\"Proprietary\",\"identifier\":\"LicenseRef-Proprietary\"}},"
+                "\"servers\":[{\"url\":\"/\"}],");
     buf_puts(o, "\"tags\":[");
     for (size_t i = 0; i < cfg->resources->n; i++)
         buf_printf(o, "%s{\"name\":\"%s\"}", i ? "," : "", cfg->resources->items[i].name);
@@ -458,7 +538,7 @@ void openapi_write(const struct config *cfg, struct buf *o)
     buf_puts(o, common_components);
     for (size_t i = 0; i < cfg->resources->n; i++) {
         buf_putc(o, ',');
-        resource_schemas(o, &cfg->resources->items[i]);
+        resource_schemas(o, &cfg->resources->items[i], cfg->resources);
     }
     buf_puts(o, "}}}");
 }

@@ -138,6 +138,8 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
         if (!strcmp(ks, "type")) {
         } else if (!strcmp(ks, "fillable")) {
             if (yconf_bool(y, v, &f->fillable, err)) return -1;
+        } else if (!strcmp(ks, "hidden")) {
+            if (yconf_bool(y, v, &f->hidden, err)) return -1;
         } else if (!strcmp(ks, "null_means_default")) {
             if (yconf_bool(y, v, &f->null_means_default, err)) return -1;
         } else if (!strcmp(ks, "default")) {
@@ -173,6 +175,11 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
             yconf_error(y, k, err, "field '%s': unknown key '%s'", name, ks);
             return -1;
         }
+    }
+    if (f->hidden && (f->fillable || f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
+        yconf_error(y, key, err,
+                    "field '%s': a hidden field cannot be fillable, an id or automatic", name);
+        return -1;
     }
     if (f->fillable && (f->type == FIELD_ID || f->autoset != AUTO_NONE)) {
         yconf_error(y, key, err, "field '%s': ids and automatic timestamps cannot be fillable",
@@ -307,6 +314,17 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
         struct field *f = &r->fields[r->nfields];
         r->nfields++;
         if (load_field(y, YCONF_NODE(y, pair->key), YCONF_NODE(y, pair->value), f, err)) return -1;
+        if (f->hidden) {
+            /* a hidden column (Laravel's $hidden) is never selected, so nothing can serialise,
+             * filter, sort or write it: it is checked and dropped here */
+            free(f->name);
+            free(f->label);
+            free(f->default_value);
+            rules_free(&f->rules);
+            memset(f, 0, sizeof *f);
+            r->nfields--;
+            continue;
+        }
         for (size_t i = 0; i + 1 < r->nfields; i++)
             if (!strcmp(r->fields[i].name, f->name)) {
                 yconf_error(y, YCONF_NODE(y, pair->key), err, "field '%s' declared twice", f->name);
@@ -415,6 +433,19 @@ static int load_relation_limits(struct yconf *y, yaml_node_t *v, const struct re
         }
         if (yconf_int(y, lim, 1, 100000, &n, err)) return -1;
         rel->include_limit = (long)n;
+    }
+    rel->pagination = rel->target->pagination;
+    yaml_node_t *pg = yconf_get(y, v, "pagination");
+    if (pg) {
+        const char *s = yconf_scalar(pg);
+        if (rel->kind != REL_HAS_MANY || !s || (strcmp(s, "page") && strcmp(s, "cursor"))) {
+            yconf_error(y, pg, err,
+                        "relation '%s': pagination (page or cursor) only applies to "
+                        "has_many",
+                        rel->name);
+            return -1;
+        }
+        rel->pagination = !strcmp(s, "page") ? PAGINATE_PAGE : PAGINATE_CURSOR;
     }
     yaml_node_t *same = yconf_get(y, v, "same");
     if (same) {

@@ -14,9 +14,18 @@ static const struct {
     const char *name;
     enum handler_kind kind;
 } handler_names[] = {
-    {"health", HANDLER_HEALTH},     {"index", HANDLER_INDEX},     {"store", HANDLER_STORE},
-    {"show", HANDLER_SHOW},         {"update", HANDLER_UPDATE},   {"destroy", HANDLER_DESTROY},
-    {"relation", HANDLER_RELATION}, {"openapi", HANDLER_OPENAPI},
+    {"health", HANDLER_HEALTH},
+    {"index", HANDLER_INDEX},
+    {"store", HANDLER_STORE},
+    {"show", HANDLER_SHOW},
+    {"update", HANDLER_UPDATE},
+    {"destroy", HANDLER_DESTROY},
+    {"relation", HANDLER_RELATION},
+    {"openapi", HANDLER_OPENAPI},
+    {"trigger_event", HANDLER_TRIGGER_EVENT},
+    {"start_run", HANDLER_START_RUN},
+    {"cancel_run", HANDLER_CANCEL_RUN},
+    {"retry_run", HANDLER_RETRY_RUN},
 };
 
 const char *router_handler_name(enum handler_kind h)
@@ -141,7 +150,9 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
         return -1;
     }
     bool needs_id = rt->handler == HANDLER_SHOW || rt->handler == HANDLER_UPDATE ||
-                    rt->handler == HANDLER_DESTROY || rt->handler == HANDLER_RELATION;
+                    rt->handler == HANDLER_DESTROY || rt->handler == HANDLER_RELATION ||
+                    rt->handler == HANDLER_START_RUN || rt->handler == HANDLER_CANCEL_RUN ||
+                    rt->handler == HANDLER_RETRY_RUN;
     size_t nparams = 0;
     for (size_t i = 0; i < rt->nsegments; i++)
         if (!rt->segments[i]) nparams++;
@@ -172,17 +183,56 @@ static int expand_api_resource(struct yconf *y, yaml_node_t *item, const char *n
             return -1;
         }
     }
+    /* only: [index, show, ...] keeps some of the five actions (a read-only resource); the
+     * others are not routes, so their methods answer 405 with the Allow list */
+    bool keep[5] = {true, true, true, true, true};
+    static const char *const actions[] = {"index", "store", "show", "update", "destroy"};
+    yaml_node_t *only = yconf_get(y, item, "only");
+    if (only) {
+        if (only->type != YAML_SEQUENCE_NODE) {
+            yconf_error(y, only, err,
+                        "only: expected a list of index, store, show, update, destroy");
+            return -1;
+        }
+        memset(keep, 0, sizeof keep);
+        YCONF_SEQ_EACH(y, only, it)
+        {
+            yaml_node_t *v = YCONF_NODE(y, *it);
+            const char *a = yconf_scalar(v);
+            bool known = false;
+            for (size_t k = 0; a && k < 5; k++)
+                if (!strcmp(a, actions[k])) keep[k] = known = true;
+            if (!known) {
+                yconf_error(y, v, err,
+                            "only: unknown action '%s' (index, store, show, update, "
+                            "destroy)",
+                            a ? a : "?");
+                return -1;
+            }
+        }
+    }
+    YCONF_MAP_EACH(y, item, pair)
+    {
+        const char *k = yconf_scalar(YCONF_NODE(y, pair->key));
+        if (!k || (strcmp(k, "api_resource") && strcmp(k, "abilities") && strcmp(k, "only"))) {
+            yconf_error(y, YCONF_NODE(y, pair->key), err,
+                        "api_resource: unknown key '%s' (abilities, only)", k ? k : "?");
+            return -1;
+        }
+    }
     static const struct {
         const char *method;
         bool member;
         enum handler_kind h;
         bool write;
+        size_t action;
     } five[] = {
-        {"GET", false, HANDLER_INDEX, false},  {"POST", false, HANDLER_STORE, true},
-        {"GET", true, HANDLER_SHOW, false},    {"PUT", true, HANDLER_UPDATE, true},
-        {"PATCH", true, HANDLER_UPDATE, true}, {"DELETE", true, HANDLER_DESTROY, true},
+        {"GET", false, HANDLER_INDEX, false, 0},  {"POST", false, HANDLER_STORE, true, 1},
+        {"GET", true, HANDLER_SHOW, false, 2},    {"PUT", true, HANDLER_UPDATE, true, 3},
+        {"PATCH", true, HANDLER_UPDATE, true, 3}, {"DELETE", true, HANDLER_DESTROY, true, 4},
     };
     for (size_t i = 0; i < sizeof five / sizeof five[0]; i++) {
+        if (!keep[five[i].action]) continue;
         struct route *rt = add_route(r, cap);
         rt->method = mem_strdup(five[i].method);
         char path[160];

@@ -2,6 +2,7 @@
  * touches a run's lease except to clear it; the runner owns the rest of the lifecycle. */
 #include "runs.h"
 #include "log.h"
+#include "value.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +40,16 @@ static bool same_str(const struct db_cell *c, const char *s, size_t n)
     return c->s && c->len == n && memcmp(c->s, s, n) == 0;
 }
 
+/* varchar(255) holds 255 characters (Laravel's max:255 counts them too), not bytes */
+static bool fits_varchar(const char *s, size_t n)
+{
+    return n <= RUNS_MAX_KEY || (value_utf8_valid(s, n) && value_utf8_len(s, n) <= RUNS_MAX_KEY);
+}
+
 static int check_request(const struct runs_request *req, bool event)
 {
-    if (event && (!req->event || req->event_len > RUNS_MAX_KEY)) return RUNS_E_INVALID;
-    if (req->object_id && req->object_id_len > RUNS_MAX_KEY) return RUNS_E_INVALID;
+    if (event && (!req->event || !fits_varchar(req->event, req->event_len))) return RUNS_E_INVALID;
+    if (req->object_id && !fits_varchar(req->object_id, req->object_id_len)) return RUNS_E_INVALID;
     if (req->idempotency_key && req->key_len > RUNS_MAX_KEY) return RUNS_E_INVALID;
     if (req->input && !json_object_is_type(req->input, json_type_object)) return RUNS_E_INVALID;
     return RUNS_OK;

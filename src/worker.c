@@ -131,6 +131,7 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
     if (!hr->query) hr->query = "";
     hr->content_type = param(fr, "CONTENT_TYPE");
     hr->authorization = param(fr, "HTTP_AUTHORIZATION");
+    hr->idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
     if (c->cfg->app_url && *c->cfg->app_url) {
         hr->base_url = c->cfg->app_url;
         return;

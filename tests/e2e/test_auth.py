@@ -49,7 +49,8 @@ WRITE_BODY = {"name": "must-not-be-written", "trigger_event": "x", "system_promp
 
 
 def test_route_table_is_complete():
-    """The matrix below covers the whole table: 4 apiResources × 6, 4 relation routes, health."""
+    """The matrix below covers the whole table: 4 apiResources × 6, 4 relation routes, health,
+    and the engine's routes."""
     paths = {(m, p) for m, p, _ in PROTECTED}
     for res in ("workflows", "prompts", "workflow-steps", "execution-logs"):
         for m, p in (("GET", f"/api/{res}"), ("POST", f"/api/{res}"), ("GET", f"/api/{res}/{{id}}"),
@@ -59,8 +60,13 @@ def test_route_table_is_complete():
     for p in ("/api/workflows/{id}/steps", "/api/workflows/{id}/logs", "/api/prompts/{id}/steps",
               "/api/execution-logs/{id}/children"):
         assert ("GET", p) in paths, p
+    for m, p in (("POST", "/api/events"), ("POST", "/api/workflows/{id}/runs"),
+                 ("GET", "/api/workflow-runs"), ("GET", "/api/workflow-runs/{id}"),
+                 ("GET", "/api/workflow-runs/{id}/logs"), ("POST", "/api/workflow-runs/{id}/cancel"),
+                 ("POST", "/api/workflow-runs/{id}/retry")):
+        assert (m, p) in paths, (m, p)
     assert ("GET", "/api/health") in PUBLIC
-    assert len(PROTECTED) >= 28
+    assert len(PROTECTED) >= 35
 
 
 # ---------------------------------------------------------------- helpers
@@ -144,11 +150,16 @@ def records(api):
     lg = api.post("/api/execution-logs", {"workflow_id": wf.json()["data"]["id"],
                                           "step_id": st.json()["data"]["id"], "status": "SUCCESS"})
     assert lg.status_code == 201, lg.text
+    run = api.post(f"/api/workflows/{wf.json()['data']['id']}/runs", {})
+    assert run.status_code == 201, run.text
     return {"workflows": wf.json()["data"], "prompts": pr.json()["data"],
-            "workflow-steps": st.json()["data"], "execution-logs": lg.json()["data"]}
+            "workflow-steps": st.json()["data"], "execution-logs": lg.json()["data"],
+            "workflow-runs": run.json()["data"]}
 
 
 def concrete(path, records):
+    if "{id}" not in path:
+        return path
     res = path.split("/")[2]
     return path.replace("{id}", str(records[res]["id"]))
 
@@ -321,12 +332,14 @@ def test_whitespace_inside_token_is_rejected(stack, tokens):
 
 def _status_matrix(stack, records, tok, methods):
     out = {}
-    for method, path, _ in PROTECTED:
+    for method, path, ability in PROTECTED:
         if method not in methods:
             continue
         body = WRITE_BODY if method in ("POST", "PUT", "PATCH") else None
         url = concrete(path, records)
-        out[(method, url)] = call(stack, method, url, auth="Bearer " + tok, body=body)
+        r = call(stack, method, url, auth="Bearer " + tok, body=body)
+        r.ability = ability
+        out[(method, url)] = r
     return out
 
 
@@ -341,11 +354,32 @@ def test_reader_cannot_write(stack, api, records, tokens):
     bad = []
     for (m, u), r in _status_matrix(stack, records, tokens["reader"],
                                     {"POST", "PUT", "PATCH", "DELETE"}).items():
+        # write routes need 'write'; the two that start runs need 'trigger'
         ok = (r.status_code == 403 and r.headers.get("Content-Type", "").startswith("application/json")
-              and r.json() == {"message": "This token does not have the 'write' ability."})
+              and r.json() == {"message": f"This token does not have the '{r.ability}' ability."}
+              and r.ability in ("write", "trigger"))
         if not ok:
             bad.append(f"{m} {u} -> {r.status_code} {r.text[:150]}")
     assert not bad, "expected 403 JSON:\n" + "\n".join(bad)
+    assert_records_untouched(api, records)
+
+
+def test_trigger_token_can_only_start_runs(stack, api, records):
+    """A token with only `trigger` starts runs (202/201) and gets 403 everywhere else."""
+    tok = fresh_token(stack, abilities="trigger")
+    bad = []
+    for (m, u), r in _status_matrix(stack, records, tok,
+                                    {"GET", "POST", "PUT", "PATCH", "DELETE"}).items():
+        if r.ability == "trigger":
+            if r.status_code not in (201, 202, 422):  # WRITE_BODY has no event: 422 on /events
+                bad.append(f"{m} {u} -> {r.status_code} {r.text[:150]}")
+        elif not (r.status_code == 403 and r.json() ==
+                  {"message": f"This token does not have the '{r.ability}' ability."}):
+            bad.append(f"{m} {u} -> {r.status_code} {r.text[:150]}")
+    assert not bad, "\n".join(bad)
+    r = call(stack, "POST", "/api/events", auth="Bearer " + tok, body={"event": "lead.created"})
+    assert r.status_code == 202, r.text
+    assert records["workflows"]["id"] in [x["workflow_id"] for x in r.json()["data"]]
     assert_records_untouched(api, records)
 
 

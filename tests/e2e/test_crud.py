@@ -35,13 +35,19 @@ RESOURCES = list(TABLES)
 # ---------------------------------------------------------------- helpers
 
 def migration_columns(table):
-    """Column names of `table` in the order its CREATE TABLE declares them."""
+    """Column names of `table` in the order its CREATE TABLE declares them, then the columns
+    later migrations ADD (at the end, as 0008 adds execution_logs.workflow_run_id)."""
+    cols = None
     for fn in sorted(glob.glob(os.path.join(ROOT, "db", "migrations", "*.up.sql"))):
         text = open(fn, encoding="utf-8").read()
         m = re.search(r"CREATE TABLE[^`]*`%s`\s*\((.*?)\n\)" % re.escape(table), text, re.S)
         if m:
-            return re.findall(r"^\s*`(\w+)`", m.group(1), re.M)
-    raise AssertionError(f"no migration creates {table}")
+            cols = re.findall(r"^\s*`(\w+)`", m.group(1), re.M)
+        for alter in re.findall(r"ALTER TABLE `%s`(.*?);" % re.escape(table), text, re.S):
+            assert cols is not None, f"{fn} alters {table} before it is created"
+            cols += re.findall(r"ADD COLUMN `(\w+)`", alter)
+    assert cols is not None, f"no migration creates {table}"
+    return cols
 
 
 def parse_ts(s):

@@ -120,6 +120,40 @@ def test_live_responses_match_schemas(doc, api, anon, tokens):
     run("GET", "/api/prompts/{id}/steps", path=f"/api/prompts/{pr['id']}/steps")
     run("GET", "/api/execution-logs/{id}/children", path=f"/api/execution-logs/{lg['id']}/children")
     run("GET", "/api/workflows/{id}/steps", path="/api/workflows/999999999/steps")  # 404
+    # the engine's routes
+    rwf = run("POST", "/api/workflows", body={"name": "oa run " + tag,
+                                              "trigger_event": "oa.run." + tag}).json()["data"]
+    [er] = run("POST", "/api/events", body={"event": "oa.run." + tag, "context": {"a": 1}}).json()["data"]
+    run("POST", "/api/events", body={"event": "x"}, headers={"Idempotency-Key": "k" * 256})  # 400
+    run("POST", "/api/events", body={"context": []})                                         # 422
+    run("POST", "/api/events", data="{}", headers={"Content-Type": "text/plain"})            # 415
+    run("POST", "/api/events", client=reader, body={"event": "x"})                           # 403
+    run("POST", "/api/events", client=anon, body={"event": "x"})                             # 401
+    runs = "/api/workflows/{id}/runs"
+    mr = run("POST", runs, path=f"/api/workflows/{rwf['id']}/runs", body={"object_id": "o"}).json()["data"]
+    run("POST", runs, path="/api/workflows/999999999/runs", body={})                         # 404
+    run("POST", runs, path=f"/api/workflows/{rwf['id']}/runs", body={"context": [1]})        # 422
+    run("POST", "/api/execution-logs", body={"workflow_id": wf["id"], "step_id": st["id"], "status": "SUCCESS",
+                                             "workflow_run_id": er["id"]})               # 422: other workflow
+    rst = run("POST", "/api/workflow-steps", body={"workflow_id": rwf["id"], "step_order": 1,
+                                                   "name": "s"}).json()["data"]
+    run("POST", "/api/execution-logs", body={"workflow_id": rwf["id"], "step_id": rst["id"],
+                                             "status": "SUCCESS", "workflow_run_id": er["id"]})
+    run("GET", "/api/execution-logs/{id}", path=f"/api/execution-logs/{lg['id']}?include=run")
+    run("GET", "/api/workflow-runs", path="/api/workflow-runs?include=workflow,logs&per_page=2")
+    run("GET", "/api/workflow-runs", path="/api/workflow-runs?filter[locked_by]=x")          # 400
+    run("GET", "/api/workflow-runs", path="/api/workflow-runs?per_page=0")                   # 422
+    run("GET", "/api/workflow-runs/{id}", path=f"/api/workflow-runs/{er['id']}?include=logs,workflow")
+    run("GET", "/api/workflow-runs/{id}", path="/api/workflow-runs/999999999")               # 404
+    run("GET", "/api/workflow-runs/{id}/logs", path=f"/api/workflow-runs/{er['id']}/logs?per_page=1")
+    run("GET", "/api/workflow-runs/{id}/logs", path="/api/workflow-runs/999999999/logs")     # 404
+    for action in ("cancel", "retry"):
+        tpl = "/api/workflow-runs/{id}/" + action
+        run("POST", tpl, path=f"/api/workflow-runs/{mr['id']}/{action}")
+        run("POST", tpl, path=f"/api/workflow-runs/{mr['id']}/{action}")                    # 409
+        run("POST", tpl, path=f"/api/workflow-runs/999999999/{action}")                     # 404
+        run("POST", tpl, path=f"/api/workflow-runs/{mr['id']}/{action}", client=reader)     # 403
+    run("DELETE", "/api/workflows/{id}", path=f"/api/workflows/{rwf['id']}")
     run("DELETE", "/api/prompts/{id}", path=f"/api/prompts/{pr['id']}")             # 409
     run("DELETE", "/api/execution-logs/{id}", path=f"/api/execution-logs/{child['id']}")
     run("DELETE", "/api/workflow-steps/{id}", path=f"/api/workflow-steps/{st['id']}")

@@ -157,7 +157,7 @@ static void test_real_etc(void **state)
     assert_string_equal(c->resources_path, "etc/resources.yaml");
     assert_string_equal(c->migrations_dir, "etc/../db/migrations");
     assert_non_null(c->resources);
-    assert_int_equal(c->resources->n, 4);
+    assert_int_equal(c->resources->n, 5);
     assert_non_null(resource_find(c->resources, "workflow-steps"));
     assert_non_null(c->router);
     assert_true(c->router->n > 0);
@@ -541,6 +541,46 @@ static void test_resource_other_errors(void **state)
     resource_set_free(set);
 }
 
+/* hidden: true drops the column (never selected); pagination: on a has_many relation */
+static void test_resource_hidden_and_relation_pagination(void **state)
+{
+    (void)state;
+    const char *text = "resources:\n  things:\n    table: things\n    pagination: cursor\n"
+                       "    fields:\n      id: { type: id }\n"
+                       "      lease: { type: string, hidden: true }\n"
+                       "      parent_id: { type: fk }\n"
+                       "      until: { type: timestamp, hidden: true }\n"
+                       "    relations:\n      kids: { has_many: things, foreign_key: parent_id, "
+                       "pagination: page }\n      all: { has_many: things, foreign_key: "
+                       "parent_id }\n";
+    struct config_error err = {{0}};
+    struct resource_set *set = resource_set_load(write_file(tmpdir, "hidden.yaml", text), &err);
+    if (!set) fail_msg("%s", err.msg);
+    const struct resource *r = resource_find(set, "things");
+    assert_int_equal(r->nfields, 2);
+    assert_string_equal(r->select_list, "`id`,`parent_id`");
+    assert_null(resource_field(r, "lease"));
+    assert_int_equal(resource_relation(r, "kids")->pagination, PAGINATE_PAGE);
+    assert_int_equal(resource_relation(r, "all")->pagination, PAGINATE_CURSOR);
+    resource_set_free(set);
+    resource_fails("hidfill.yaml",
+                   RES_HEAD "      lease: { type: string, hidden: true, fillable: true }\n", 6,
+                   "lease", "hidden");
+    resource_fails("hidfilter.yaml",
+                   RES_HEAD "      lease: { type: string, hidden: true }\n    filters: [lease]\n",
+                   7, "lease", NULL);
+    resource_fails("hidbool.yaml", RES_HEAD "      lease: { type: string, hidden: maybe }\n", 6, "",
+                   NULL);
+    resource_fails("relpg.yaml",
+                   RES_HEAD "      parent_id: { type: fk }\n    relations:\n      parent: { "
+                            "belongs_to: things, foreign_key: parent_id, pagination: page }\n",
+                   8, "pagination", NULL);
+    resource_fails("relpg2.yaml",
+                   RES_HEAD "      parent_id: { type: fk }\n    relations:\n      kids: { "
+                            "has_many: things, foreign_key: parent_id, pagination: pages }\n",
+                   8, "pagination", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +595,7 @@ int main(void)
         cmocka_unit_test_setup(test_resource_unknown_filter_field, setup),
         cmocka_unit_test_setup(test_resource_bad_rule, setup),
         cmocka_unit_test_setup(test_resource_other_errors, setup),
+        cmocka_unit_test_setup(test_resource_hidden_and_relation_pagination, setup),
     };
     return cmocka_run_group_tests_name("config", tests, setup_all, teardown_all);
 }

@@ -54,7 +54,7 @@ static void refused(const char *resource, const char *qs, enum req_error_kind ki
     c.headers = &headers;
     const struct resource *r = resource_find(cfg->resources, resource);
     assert_non_null(r);
-    if (list_write(&c, r, r->default_sort, r->ndefault_sort, NULL, 0) != -1)
+    if (list_write(&c, r, r->pagination, r->default_sort, r->ndefault_sort, NULL, 0) != -1)
         fail_msg("%s?%s: accepted", resource, qs);
     if (c.err.kind != kind) fail_msg("%s?%s: kind %d, not %d", resource, qs, c.err.kind, kind);
     const char *msg = kind == REQ_E_INVALID ? c.err.fields[0].messages[0] : c.err.message;

@@ -92,8 +92,9 @@ static void test_real_routes_load(void **state)
     struct config_error err = {{0}};
     struct router *r = router_load("etc/routes.yaml", resources, &err);
     if (!r) fail_msg("%s", err.msg);
-    /* health, openapi, 4 x 6 api_resource routes, 4 relation routes */
-    assert_int_equal(r->n, 2 + 4 * 6 + 4);
+    /* health, openapi, 4 x 6 api_resource routes, 4 relation routes; the engine's: runs
+     * (index, show), their logs, events, a workflow's runs, cancel, retry */
+    assert_int_equal(r->n, 2 + 4 * 6 + 4 + 2 + 1 + 4);
     char buf[256];
     struct route_match m;
     assert_int_equal(match(r, "GET", "/api/workflows", &m, buf, sizeof buf), ROUTER_FOUND);
@@ -422,6 +423,68 @@ static void test_unknown_handler_rejected(void **state)
                5, "unknown handler 'pong'");
 }
 
+/* only: keeps some of the five actions; the others answer 405 with what is left */
+static void test_api_resource_only(void **state)
+{
+    (void)state;
+    struct router *r = load_ok("only.yaml", "routes:\n  - api_resource: workflow-runs\n"
+                                            "    only: [index, show]\n");
+    assert_int_equal(r->n, 2);
+    char buf[256];
+    struct route_match m;
+    assert_int_equal(match(r, "GET", "/api/workflow-runs/4", &m, buf, sizeof buf), ROUTER_FOUND);
+    assert_int_equal(m.route->handler, HANDLER_SHOW);
+    assert_int_equal(match(r, "PATCH", "/api/workflow-runs/4", &m, buf, sizeof buf),
+                     ROUTER_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "GET, HEAD");
+    assert_int_equal(match(r, "POST", "/api/workflow-runs", &m, buf, sizeof buf),
+                     ROUTER_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "GET, HEAD");
+    router_free(r);
+    load_fails("only-bad.yaml", "routes:\n  - api_resource: workflows\n    only: [index, edit]\n",
+               3, "unknown action 'edit'");
+    load_fails("only-map.yaml", "routes:\n  - api_resource: workflows\n    only: index\n", 3,
+               "only:");
+    load_fails("ar-key.yaml", "routes:\n  - api_resource: workflows\n    except: [index]\n", 3,
+               "unknown key 'except'");
+}
+
+/* the engine's routes in etc/routes.yaml: handlers, abilities, {id} */
+static void test_engine_routes(void **state)
+{
+    (void)state;
+    struct config_error err = {{0}};
+    struct router *r = router_load("etc/routes.yaml", resources, &err);
+    assert_non_null(r);
+    char buf[256];
+    struct route_match m;
+    assert_int_equal(match(r, "POST", "/api/events", &m, buf, sizeof buf), ROUTER_FOUND);
+    assert_int_equal(m.route->handler, HANDLER_TRIGGER_EVENT);
+    assert_string_equal(m.route->ability, "trigger");
+    assert_int_equal(match(r, "POST", "/api/workflows/7/runs", &m, buf, sizeof buf), ROUTER_FOUND);
+    assert_int_equal(m.route->handler, HANDLER_START_RUN);
+    assert_string_equal(m.route->ability, "trigger");
+    assert_string_equal(m.params[0], "7");
+    assert_int_equal(match(r, "POST", "/api/workflow-runs/8/cancel", &m, buf, sizeof buf),
+                     ROUTER_FOUND);
+    assert_int_equal(m.route->handler, HANDLER_CANCEL_RUN);
+    assert_string_equal(m.route->ability, "write");
+    assert_int_equal(match(r, "POST", "/api/workflow-runs/8/retry", &m, buf, sizeof buf),
+                     ROUTER_FOUND);
+    assert_int_equal(m.route->handler, HANDLER_RETRY_RUN);
+    assert_int_equal(match(r, "DELETE", "/api/workflow-runs/8", &m, buf, sizeof buf),
+                     ROUTER_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "GET, HEAD");
+    assert_int_equal(match(r, "GET", "/api/events", &m, buf, sizeof buf),
+                     ROUTER_METHOD_NOT_ALLOWED);
+    assert_string_equal(m.allow, "POST");
+    router_free(r);
+    load_fails("ev-id.yaml",
+               "routes:\n  - method: POST\n    path: /api/workflows/runs\n    handler: start_run\n"
+               "    resource: workflow-runs\n",
+               2, "needs an {id}");
+}
+
 static void test_other_load_errors(void **state)
 {
     (void)state;
@@ -488,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_duplicate_route_rejected),
         cmocka_unit_test(test_unknown_handler_rejected),
         cmocka_unit_test(test_other_load_errors),
+        cmocka_unit_test(test_api_resource_only),
+        cmocka_unit_test(test_engine_routes),
     };
     return cmocka_run_group_tests_name("router", tests, setup_all, teardown_all);
 }
