@@ -54,6 +54,8 @@ def eng(fake):
         yield s
     finally:
         s.stop()
+        from conftest import _keep_logs  # SANITIZE=1: the runners' reports are checked
+        _keep_logs(s, "engine-ai")
         shutil.rmtree(base, ignore_errors=True)
 
 
