@@ -1,40 +1,16 @@
-/* handler.c — the step handler table and what every call shares. The `ai` handler is the
- * next issue: until it lands, an ai step fails permanently with a clear message instead of
- * pretending to answer. */
+/* handler.c — the step handler table and what every call shares: `http` (hook.c) and `ai`
+ * (ai.c). */
 #include "handler.h"
+#include "ai.h"
 #include "hook.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int ai_unavailable_start(struct step_call *call)
-{
-    step_call_fail(call, STEP_FAILURE, "the ai handler is not available yet");
-    return 0;
-}
-
-static void ai_unavailable_finish(struct step_call *call, CURLcode rc)
-{
-    (void)rc;
-    step_call_fail(call, STEP_FAILURE, "the ai handler is not available yet");
-}
-
-static void ai_unavailable_release(struct step_call *call)
-{
-    (void)call;
-}
-
-static const struct step_handler ai_unavailable = {
-    .name = "ai",
-    .start = ai_unavailable_start,
-    .finish = ai_unavailable_finish,
-    .release = ai_unavailable_release,
-};
-
 const struct step_handler *handler_for(enum engine_handler h)
 {
-    return h == ENGINE_HANDLER_HTTP ? &hook_handler : &ai_unavailable;
+    return h == ENGINE_HANDLER_HTTP ? &hook_handler : &ai_handler;
 }
 
 void step_call_init(struct step_call *call)

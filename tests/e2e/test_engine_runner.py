@@ -222,7 +222,7 @@ def test_host_not_allowed_fails_before_any_connection(eng, fake):
 def test_steps_that_cannot_run_fail_with_their_reason(eng, fake):
     cases = [
         ({"type": "NOPE"}, 'unknown step type "NOPE"'),
-        ({"type": "AI_PROMPT"}, "the ai handler is not available yet"),
+        ({"type": "AI_PROMPT"}, "no prompt (prompt_id is null)"),
         ({"config": {"url": hook(fake, "x"), "note": "{{company}}"}},
          'template variable "company" is missing'),
         ({"config": {}}, "step_config.url is missing"),
