@@ -15,8 +15,11 @@ struct supervise_spec {
 
 struct supervise_ops {
     const char *child_role; /* the children's log role, e.g. "worker" */
-    /* Runs in a freshly forked child (signals unblocked, SIGCHLD default); its return value
-     * is the child's exit status. */
+    /* Runs in a freshly forked child, SIGCHLD back to its default action and the master's
+     * mask still in place (SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT blocked): the child
+     * installs its handlers and unblocks what it wants to receive, and when (the FastCGI
+     * worker only while it waits for a connection). Its return value is the child's exit
+     * status. */
     int (*child_main)(void *ctx);
     void (*spec)(const void *ctx, struct supervise_spec *out);
     /* SIGHUP: update ctx in place and return 0 to start a new generation, or return -1 to

@@ -329,7 +329,9 @@ def test_cancel_and_retry(eng, fake):
     assert again.returncode == 1 and "cannot be cancelled" in again.stderr
     # retry: queued at once at the step after the cursor (step 2's delay is not re-applied)
     r = json.loads(eng.cli("run:retry", str(d["id"])).stdout)[0]
-    assert r["status"] == "queued" and r["finished_at"] is None and r["attempt"] == 0
+    # the answer is the run as read back after the change: a runner may have claimed it
+    # in between (seen on a loaded machine), but never finished it yet
+    assert r["status"] in ("queued", "running") and r["finished_at"] is None and r["attempt"] == 0
     failed = wait_status(eng, d["id"], "failed")
     assert [int(l["step_id"]) for l in logs(eng, d["id"])] == [s1, s2]
     assert len(fake.requests(p + "/a")) == 1
@@ -337,7 +339,7 @@ def test_cancel_and_retry(eng, fake):
     eng.sql(f"UPDATE workflow_steps SET step_config = '{json.dumps({'url': hook(fake, p + '/c')})}' "
             f"WHERE id = {s2}")
     r = json.loads(eng.cli("run:retry", str(d["id"])).stdout)[0]
-    assert r["error_message"] is None and r["status"] == "queued"
+    assert r["error_message"] is None and r["status"] in ("queued", "running")
     wait_status(eng, d["id"], "succeeded")
     assert [l["status"] for l in logs(eng, d["id"])] == ["SUCCESS", "FAILURE", "SUCCESS"]
     no = eng.cli("run:retry", str(d["id"]), check=False)

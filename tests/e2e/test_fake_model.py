@@ -289,8 +289,9 @@ def test_reset_count_and_many_concurrent_calls(f):
         codes = list(ex.map(lambda i: openai(f, openai_body(f"call {i}")).status_code,
                             range(200)))
     assert codes == [200] * 200
-    # 200 calls of 0.5 s each, all in flight together
-    assert time.monotonic() - t < 3
+    # 200 calls of 0.5 s each, all in flight together: far less than the 100 s they would
+    # take one after another (the bound is loose: the machine may be busy)
+    assert time.monotonic() - t < 20
     assert requests.get(f + "/_count", timeout=5).json() == {"count": 200, "total": 200}
     requests.delete(f + "/_requests", timeout=5)
     assert requests.get(f + "/_count", timeout=5).json() == {"count": 0, "total": 0}
