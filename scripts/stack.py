@@ -459,8 +459,8 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
   API token : {token}   (also in var/token)
   try       : curl -s -H 'Authorization: Bearer {token}' {stack.url}/api/workflows
   health    : curl -s {stack.url}/api/health
-  fire      : AIENGINE_DB_SOCKET={stack.db_socket} AIENGINE_DB_PASSWORD={stack.db_password} \\
-              build/aiengine event:fire lead.created --object lead-1 --context '{{"lead_name":"Ana"}}'
+  fire      : curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
+                -d '{{"event":"lead.created","object_id":"lead-1","context":{{"lead_name":"Ana"}}}}' {stack.url}/api/events
   runners   : aiengine work (log: var/log/work.log); workflows:check lists steps that cannot run
   logs      : var/log/   config: etc/   database socket: {stack.db_socket}
 """, flush=True)
