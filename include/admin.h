@@ -14,6 +14,12 @@ int admin_token_create(const struct config *cfg, int argc, char **argv);
 int admin_token_list(const struct config *cfg, int argc, char **argv);
 int admin_token_revoke(const struct config *cfg, int argc, char **argv);
 
+/* Shared by the CLI's commands (engine_cli.c too): the value of option `name` given as
+ * "--name value" or "--name=value" (a pointer into argv, or NULL), and a connected
+ * database handle (the caller frees it with db_free) or NULL after a message on stderr. */
+const char *admin_opt(int argc, char **argv, const char *name);
+struct db *admin_open_db(const struct config *cfg);
+
 /* "30d", "12h", "15m", "90s" → seconds; -1 when malformed or over ten years. */
 long long admin_parse_duration(const char *s);
 /* Sanctum's plain-text secret: 40 random [A-Za-z0-9] + crc32b hex. out needs 49 bytes. */

@@ -60,6 +60,18 @@ struct step_handler {
     void (*release)(struct step_call *call);
 };
 
+/* The transfer every handler makes: `method` (NULL: POST) with `body` and `headers` to `url`,
+ * http(s) only, redirects never followed, no signals, `timeout_seconds` for all of it, the
+ * answer's body and headers to the callbacks with `state`. Returns a new easy handle for
+ * call->easy (aborts on out of memory); body and headers must outlive it. */
+CURL *handler_easy(const char *url, const char *method, const char *body,
+                   struct curl_slist *headers, long timeout_seconds, curl_write_callback on_body,
+                   curl_write_callback on_header, void *state);
+
+/* A transfer that ended with rc != CURLE_OK: a timeout or a connection error, retryable or
+ * not as hook_classify_transport says, with the message every handler uses. */
+void handler_transport_failed(struct step_call *call, CURLcode rc, int timeout_seconds);
+
 /* The handler of a step type's `handler:`; never NULL. */
 const struct step_handler *handler_for(enum engine_handler h);
 

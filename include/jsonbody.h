@@ -17,6 +17,7 @@
 #include "arena.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Parse body[0..n) as one JSON object. Returns 0 and *out (the caller owns it: free with
@@ -33,5 +34,11 @@ int jsonbody_member(const char *body, size_t n, const char *key, const char **st
 /* Copy JSON text without whitespace outside strings into out (needs n + 1 bytes); returns
  * the length written. */
 size_t jsonbody_minify(const char *s, size_t n, char *out);
+
+/* One JSON value of any kind and nothing but whitespace after it, by json-c's strict
+ * tokener with UTF-8 checked: for answers from other servers (webhook receivers, model
+ * providers), which are read, never stored verbatim. Returns true with *out set (the
+ * caller's to json_object_put; NULL for a JSON null), or false with *out NULL. */
+bool jsonbody_value(const char *s, size_t n, json_object **out);
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *opt(int argc, char **argv, const char *name)
+const char *admin_opt(int argc, char **argv, const char *name)
 {
     for (int i = 0; i < argc; i++) {
         size_t n = strlen(name);
@@ -24,7 +24,7 @@ static const char *opt(int argc, char **argv, const char *name)
     return NULL;
 }
 
-static struct db *open_db(const struct config *cfg)
+struct db *admin_open_db(const struct config *cfg)
 {
     struct db *db = db_new(&cfg->db);
     if (db_connect(db) != DB_OK) {
@@ -115,7 +115,7 @@ int admin_abilities_json(const char *csv, char *out, size_t outlen)
 
 int admin_user_create(const struct config *cfg, int argc, char **argv)
 {
-    const char *name = opt(argc, argv, "--name"), *email = opt(argc, argv, "--email");
+    const char *name = admin_opt(argc, argv, "--name"), *email = admin_opt(argc, argv, "--email");
     if (!name || !email || !*name || !*email) {
         fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL\n");
         return 2;
@@ -140,7 +140,7 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "error: bcrypt is not available\n");
         return 1;
     }
-    struct db *db = open_db(cfg);
+    struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
     arena_init(&a, 0);
@@ -169,8 +169,9 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
 
 int admin_token_create(const struct config *cfg, int argc, char **argv)
 {
-    const char *email = opt(argc, argv, "--email"), *name = opt(argc, argv, "--name");
-    const char *abil = opt(argc, argv, "--abilities"), *exp = opt(argc, argv, "--expires-in");
+    const char *email = admin_opt(argc, argv, "--email"), *name = admin_opt(argc, argv, "--name");
+    const char *abil = admin_opt(argc, argv, "--abilities"),
+               *exp = admin_opt(argc, argv, "--expires-in");
     if (!email || !name || !*name) {
         fprintf(stderr, "usage: aiengine token:create --email EMAIL --name NAME "
                         "[--abilities read,write,trigger] [--expires-in 30d]\n");
@@ -187,7 +188,7 @@ int admin_token_create(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "error: --expires-in takes a duration like 30d, 12h, 15m or 90s\n");
         return 2;
     }
-    struct db *db = open_db(cfg);
+    struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
     arena_init(&a, 0);
@@ -232,8 +233,8 @@ out:
 
 int admin_token_list(const struct config *cfg, int argc, char **argv)
 {
-    const char *email = opt(argc, argv, "--email");
-    struct db *db = open_db(cfg);
+    const char *email = admin_opt(argc, argv, "--email");
+    struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
     arena_init(&a, 0);
@@ -271,7 +272,7 @@ int admin_token_revoke(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "usage: aiengine token:revoke ID\n");
         return 2;
     }
-    struct db *db = open_db(cfg);
+    struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
     arena_init(&a, 0);

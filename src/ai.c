@@ -236,22 +236,8 @@ static int ai_start(struct step_call *call)
         free(kline);
     }
 
-    CURL *e = curl_easy_init();
-    if (!e) mem_oom_abort();
-    curl_easy_setopt(e, CURLOPT_URL, st->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)st->timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, st->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(st->body));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, st->headers);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "aiengine");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, st);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, st);
+    CURL *e = handler_easy(st->url, NULL, st->body, st->headers, (long)st->timeout_seconds, on_body,
+                           on_header, st);
     call->easy = e;
     call->state = st;
     return 1;
@@ -261,11 +247,7 @@ static void ai_finish(struct step_call *call, CURLcode rc)
 {
     struct ai_state *st = call->state;
     if (rc != CURLE_OK) {
-        if (rc == CURLE_OPERATION_TIMEDOUT)
-            step_call_fail(call, STEP_RETRY, "timed out after %d s", st->timeout_seconds);
-        else
-            step_call_fail(call, hook_classify_transport(rc), "connection failed: %s",
-                           curl_easy_strerror(rc));
+        handler_transport_failed(call, rc, st->timeout_seconds);
         return;
     }
     long status = 0;

@@ -3,6 +3,7 @@
  * depends on a run's context (a missing template variable, a templated url's host) can
  * only be found then. */
 #include "engine_cli.h"
+#include "admin.h"
 #include "arena.h"
 #include "buf.h"
 #include "cond.h"
@@ -13,28 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *opt(int argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 0; i < argc; i++)
-        if (!strncmp(argv[i], name, n)) {
-            if (argv[i][n] == '=') return argv[i] + n + 1;
-            if (argv[i][n] == '\0' && i + 1 < argc) return argv[i + 1];
-        }
-    return NULL;
-}
-
-static struct db *open_db(const struct config *cfg)
-{
-    struct db *db = db_new(&cfg->db);
-    if (db_connect(db) != DB_OK) {
-        fprintf(stderr, "error: cannot connect to the database: %s\n", db_error_message(db));
-        db_free(db);
-        return NULL;
-    }
-    return db;
-}
 
 int engine_cli_fire(const struct config *cfg, int argc, char **argv)
 {
@@ -51,9 +30,9 @@ int engine_cli_fire(const struct config *cfg, int argc, char **argv)
                         "[--idempotency-key KEY]\n");
         return 2;
     }
-    const char *object = opt(argc, argv, "--object");
-    const char *context = opt(argc, argv, "--context");
-    const char *key = opt(argc, argv, "--idempotency-key");
+    const char *object = admin_opt(argc, argv, "--object");
+    const char *context = admin_opt(argc, argv, "--context");
+    const char *key = admin_opt(argc, argv, "--idempotency-key");
     struct json_object *input = NULL;
     if (context) {
         struct json_tokener *tok = json_tokener_new();
@@ -68,7 +47,7 @@ int engine_cli_fire(const struct config *cfg, int argc, char **argv)
             return 2;
         }
     }
-    struct db *db = open_db(cfg);
+    struct db *db = admin_open_db(cfg);
     if (!db) {
         json_object_put(input);
         return 1;
@@ -118,7 +97,7 @@ int engine_cli_run_change(const struct config *cfg, bool retry, int argc, char *
         fprintf(stderr, "usage: aiengine run:%s ID\n", retry ? "retry" : "cancel");
         return 2;
     }
-    struct db *db = open_db(cfg);
+    struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
     arena_init(&a, 16 * 1024);
@@ -211,7 +190,7 @@ int engine_cli_check(const struct config *cfg, const struct engine_conf *ec, int
 {
     (void)argc;
     (void)argv;
-    struct db *db = open_db(cfg);
+    struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
     arena_init(&a, 64 * 1024);

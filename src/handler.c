@@ -3,6 +3,7 @@
 #include "handler.h"
 #include "ai.h"
 #include "hook.h"
+#include "mem.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,4 +40,39 @@ void step_call_release(struct step_call *call, const struct step_handler *h)
     json_object_put(call->raw_output);
     json_object_put(call->parsed_output);
     call->input_context = call->raw_output = call->parsed_output = NULL;
+}
+
+CURL *handler_easy(const char *url, const char *method, const char *body,
+                   struct curl_slist *headers, long timeout_seconds, curl_write_callback on_body,
+                   curl_write_callback on_header, void *state)
+{
+    CURL *e = curl_easy_init();
+    if (!e) mem_oom_abort();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout_seconds);
+    if (method)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    else
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "aiengine");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, state);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, state);
+    return e;
+}
+
+void handler_transport_failed(struct step_call *call, CURLcode rc, int timeout_seconds)
+{
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        step_call_fail(call, STEP_RETRY, "timed out after %d s", timeout_seconds);
+    else
+        step_call_fail(call, hook_classify_transport(rc), "connection failed: %s",
+                       curl_easy_strerror(rc));
 }

@@ -3,6 +3,7 @@
  * allowed_hosts before any connection, and never follows a redirect. The signature covers
  * exactly the bytes sent. */
 #include "hook.h"
+#include "jsonbody.h"
 #include "buf.h"
 
 #include <ctype.h>
@@ -107,24 +108,8 @@ static const char *config_string(const struct json_object *config, const char *k
  * NULL with *is_json false. */
 static struct json_object *parse_body(const char *s, size_t n, bool *is_json)
 {
-    *is_json = false;
-    if (n == 0) return NULL;
-    struct json_tokener *tok = json_tokener_new();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *v = json_tokener_parse_ex(tok, s, (int)n);
-    enum json_tokener_error e = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (e != json_tokener_success) {
-        json_object_put(v);
-        return NULL;
-    }
-    for (size_t i = used; i < n; i++)
-        if (!isspace((unsigned char)s[i])) {
-            json_object_put(v);
-            return NULL;
-        }
-    *is_json = true;
+    struct json_object *v;
+    *is_json = jsonbody_value(s, n, &v);
     return v;
 }
 
@@ -215,22 +200,8 @@ static int hook_start(struct step_call *call)
     }
     if (!st->headers) mem_oom_abort();
 
-    CURL *e = curl_easy_init();
-    if (!e) mem_oom_abort();
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)st->timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, st->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(st->body));
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, st->headers);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "aiengine");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, st);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, st);
+    CURL *e = handler_easy(url, method, st->body, st->headers, (long)st->timeout_seconds, on_body,
+                           on_header, st);
     call->easy = e;
     call->state = st;
     return 1;
@@ -240,11 +211,7 @@ static void hook_finish(struct step_call *call, CURLcode rc)
 {
     struct hook_state *st = call->state;
     if (rc != CURLE_OK) {
-        if (rc == CURLE_OPERATION_TIMEDOUT)
-            step_call_fail(call, STEP_RETRY, "timed out after %d s", st->timeout_seconds);
-        else
-            step_call_fail(call, hook_classify_transport(rc), "connection failed: %s",
-                           curl_easy_strerror(rc));
+        handler_transport_failed(call, rc, st->timeout_seconds);
         return;
     }
     long status = 0;

@@ -5,9 +5,12 @@
  * It must never accept a body MariaDB's json_valid would refuse, nor answer with anything
  * but a reason a client can act on. */
 #include "jsonbody.h"
+#include "mem.h"
 #include "value.h"
 
+#include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 static int hex4(const char *p)
@@ -353,4 +356,26 @@ size_t jsonbody_minify(const char *s, size_t n, char *out)
     }
     out[k] = '\0';
     return k;
+}
+
+bool jsonbody_value(const char *s, size_t n, json_object **out)
+{
+    *out = NULL;
+    if (n == 0 || n > (size_t)INT32_MAX) return false;
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok) mem_oom_abort();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    json_object *v = json_tokener_parse_ex(tok, s, (int)n);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    bool ok = e == json_tokener_success;
+    for (size_t i = used; ok && i < n; i++)
+        if (!isspace((unsigned char)s[i])) ok = false;
+    if (!ok) {
+        json_object_put(v);
+        return false;
+    }
+    *out = v;
+    return true;
 }

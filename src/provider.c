@@ -3,6 +3,7 @@
  * The answer is classified here and nowhere else, so the e2e tests, the unit fixtures and
  * the fuzzers all exercise the same decisions. Never sees an API key. */
 #include "provider.h"
+#include "jsonbody.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -40,31 +41,6 @@ static long long get_count(const struct json_object *o, const char *key)
     if (!json_object_is_type(v, json_type_int)) return -1;
     int64_t n = json_object_get_int64(v);
     return n < 0 ? -1 : (long long)n;
-}
-
-/* One JSON value and nothing but whitespace after it. Returns true with *out set (NULL for
- * a JSON null) or false. */
-static bool parse_strict(const char *s, size_t n, struct json_object **out)
-{
-    *out = NULL;
-    if (n == 0 || n > (size_t)INT32_MAX) return false;
-    struct json_tokener *tok = json_tokener_new();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *v = json_tokener_parse_ex(tok, s, (int)n);
-    enum json_tokener_error e = json_tokener_get_error(tok);
-    size_t used = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (e != json_tokener_success) {
-        json_object_put(v);
-        return false;
-    }
-    for (size_t i = used; i < n; i++)
-        if (!isspace((unsigned char)s[i])) {
-            json_object_put(v);
-            return false;
-        }
-    *out = v;
-    return true;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -300,7 +276,7 @@ void provider_parse(enum engine_api api, long status, const char *body, size_t n
     if (!body) n = 0;
 
     struct json_object *doc = NULL;
-    bool is_json = parse_strict(body, n, &doc);
+    bool is_json = jsonbody_value(body, n, &doc);
     if (is_json)
         a->raw = doc;
     else if (n > 0)
@@ -341,7 +317,7 @@ void provider_parse(enum engine_api api, long status, const char *body, size_t n
     }
     if (json_output) {
         struct json_object *v = NULL;
-        if (!parse_strict(text.data, text.len, &v)) {
+        if (!jsonbody_value(text.data, text.len, &v)) {
             set_error(a, STEP_RETRY, "the model's answer is not valid JSON");
             buf_free(&text);
             return;
