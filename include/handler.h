@@ -9,6 +9,7 @@
 #define AIENGINE_HANDLER_H
 
 #include "arena.h"
+#include "buf.h"
 #include "db.h"
 #include "engine_conf.h"
 
@@ -60,13 +61,21 @@ struct step_handler {
     void (*release)(struct step_call *call);
 };
 
+/* What a transfer brought back: the body in a capped buffer (overflow latches, the rest is
+ * dropped) and the answer's Retry-After in seconds (-1: none; a 1xx's headers do not count).
+ * Embedded in a handler's state; the handler frees `body` with buf_free. */
+struct handler_answer {
+    struct buf body;
+    long long retry_after;
+};
+void handler_answer_init(struct handler_answer *ans, size_t cap);
+
 /* The transfer every handler makes: `method` (NULL: POST) with `body` and `headers` to `url`,
  * http(s) only, redirects never followed, no signals, `timeout_seconds` for all of it, the
- * answer's body and headers to the callbacks with `state`. Returns a new easy handle for
- * call->easy (aborts on out of memory); body and headers must outlive it. */
+ * answer into `ans`. Returns a new easy handle for call->easy (aborts on out of memory);
+ * body, headers and ans must outlive it. */
 CURL *handler_easy(const char *url, const char *method, const char *body,
-                   struct curl_slist *headers, long timeout_seconds, curl_write_callback on_body,
-                   curl_write_callback on_header, void *state);
+                   struct curl_slist *headers, long timeout_seconds, struct handler_answer *ans);
 
 /* A transfer that ended with rc != CURLE_OK: a timeout or a connection error, retryable or
  * not as hook_classify_transport says, with the message every handler uses. */

@@ -18,13 +18,12 @@
 #include <time.h>
 
 struct ai_state {
-    struct buf response;
+    struct handler_answer answer; /* the body (capped) and Retry-After */
     struct curl_slist *headers;
     char *body, *url;
     const char *model;
     enum engine_api api;
     bool json_output;
-    long long retry_after;
     int timeout_seconds;
 };
 
@@ -41,26 +40,6 @@ void ai_account(struct step_call *call, const char *model, long long input_token
         engine_cost_micros(price, (uint64_t)input_tokens, (uint64_t)output_tokens, &micros) == 0 &&
         micros <= (uint64_t)INT64_MAX)
         call->cost_micros = (long long)micros;
-}
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct ai_state *st = ud;
-    size_t n = size * nmemb;
-    buf_append(&st->response, ptr, n); /* capped: the overflow latches */
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct ai_state *st = ud;
-    size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
-    if (n > sizeof name - 1 && !strncasecmp(ptr, name, sizeof name - 1))
-        st->retry_after =
-            hook_retry_after(ptr + sizeof name - 1, n - (sizeof name - 1), (long long)time(NULL));
-    if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) st->retry_after = -1;
-    return n;
 }
 
 /* A JSON column's value, or NULL for SQL NULL / an unparsable cell. */
@@ -212,11 +191,10 @@ static int ai_start(struct step_call *call)
     provider_url(prov->api, prov->base_url, model, &url);
     st->url = mem_strdup(url.data);
     buf_free(&url);
-    buf_init(&st->response, AI_MAX_RESPONSE);
+    handler_answer_init(&st->answer, AI_MAX_RESPONSE);
     st->model = model; /* in call->arena, alive until release */
     st->api = prov->api;
     st->json_output = json_output;
-    st->retry_after = -1;
     st->timeout_seconds = call->conf->step_timeout_seconds;
 
     char line[1024];
@@ -236,8 +214,8 @@ static int ai_start(struct step_call *call)
         free(kline);
     }
 
-    CURL *e = handler_easy(st->url, NULL, st->body, st->headers, (long)st->timeout_seconds, on_body,
-                           on_header, st);
+    CURL *e =
+        handler_easy(st->url, NULL, st->body, st->headers, (long)st->timeout_seconds, &st->answer);
     call->easy = e;
     call->state = st;
     return 1;
@@ -252,14 +230,14 @@ static void ai_finish(struct step_call *call, CURLcode rc)
     }
     long status = 0;
     curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
-    call->retry_after = st->retry_after;
-    if (st->response.overflow) {
+    call->retry_after = st->answer.retry_after;
+    if (st->answer.body.overflow) {
         step_call_fail(call, STEP_FAILURE, "the provider's answer is larger than %d bytes",
                        AI_MAX_RESPONSE);
         return;
     }
     struct provider_answer a;
-    provider_parse(st->api, status, st->response.data, st->response.len, st->json_output, &a);
+    provider_parse(st->api, status, st->answer.body.data, st->answer.body.len, st->json_output, &a);
     call->raw_output = a.raw;
     call->outcome = a.outcome;
     if (a.outcome == STEP_SUCCESS) {
@@ -282,7 +260,7 @@ static void ai_release(struct step_call *call)
     struct ai_state *st = call->state;
     if (call->easy) curl_easy_cleanup(call->easy);
     if (!st) return;
-    buf_free(&st->response);
+    buf_free(&st->answer.body);
     wipe_headers(st->headers);
     curl_slist_free_all(st->headers);
     free(st->body);

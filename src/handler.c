@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <strings.h>
 
 const struct step_handler *handler_for(enum engine_handler h)
 {
@@ -42,9 +44,35 @@ void step_call_release(struct step_call *call, const struct step_handler *h)
     call->input_context = call->raw_output = call->parsed_output = NULL;
 }
 
+void handler_answer_init(struct handler_answer *ans, size_t cap)
+{
+    buf_init(&ans->body, cap);
+    ans->retry_after = -1;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct handler_answer *ans = ud;
+    size_t n = size * nmemb;
+    buf_append(&ans->body, ptr, n); /* capped: the overflow latches and the rest is dropped */
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct handler_answer *ans = ud;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name - 1 && !strncasecmp(ptr, name, sizeof name - 1))
+        ans->retry_after =
+            hook_retry_after(ptr + sizeof name - 1, n - (sizeof name - 1), (long long)time(NULL));
+    /* a new response (after a 1xx) starts its headers again */
+    if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) ans->retry_after = -1;
+    return n;
+}
+
 CURL *handler_easy(const char *url, const char *method, const char *body,
-                   struct curl_slist *headers, long timeout_seconds, curl_write_callback on_body,
-                   curl_write_callback on_header, void *state)
+                   struct curl_slist *headers, long timeout_seconds, struct handler_answer *ans)
 {
     CURL *e = curl_easy_init();
     if (!e) mem_oom_abort();
@@ -62,9 +90,9 @@ CURL *handler_easy(const char *url, const char *method, const char *body,
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "aiengine");
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, state);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, ans);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, state);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, ans);
     return e;
 }
 

@@ -15,10 +15,9 @@
 #include <time.h>
 
 struct hook_state {
-    struct buf response;
+    struct handler_answer answer; /* the body (capped) and Retry-After */
     struct curl_slist *headers;
     char *body;
-    long long retry_after;
     int timeout_seconds;
 };
 
@@ -74,27 +73,6 @@ long long hook_retry_after(const char *value, size_t n, long long now)
     time_t t = curl_getdate(tmp, NULL);
     if (t < 0) return -1;
     return t > now ? (long long)t - now : 0;
-}
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct hook_state *st = ud;
-    size_t n = size * nmemb;
-    buf_append(&st->response, ptr, n); /* capped: the overflow latches and is ignored */
-    return n;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct hook_state *st = ud;
-    size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
-    if (n > sizeof name - 1 && !strncasecmp(ptr, name, sizeof name - 1))
-        st->retry_after =
-            hook_retry_after(ptr + sizeof name - 1, n - (sizeof name - 1), (long long)time(NULL));
-    /* a new response (after a 1xx) starts its headers again */
-    if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) st->retry_after = -1;
-    return n;
 }
 
 static const char *config_string(const struct json_object *config, const char *key)
@@ -178,9 +156,8 @@ static int hook_start(struct step_call *call)
     }
 
     struct hook_state *st = mem_calloc(1, sizeof *st);
-    buf_init(&st->response, HOOK_MAX_RESPONSE);
+    handler_answer_init(&st->answer, HOOK_MAX_RESPONSE);
     st->body = body_text;
-    st->retry_after = -1;
     st->timeout_seconds = call->conf->step_timeout_seconds;
 
     char line[512], ts[32];
@@ -200,8 +177,8 @@ static int hook_start(struct step_call *call)
     }
     if (!st->headers) mem_oom_abort();
 
-    CURL *e = handler_easy(url, method, st->body, st->headers, (long)st->timeout_seconds, on_body,
-                           on_header, st);
+    CURL *e =
+        handler_easy(url, method, st->body, st->headers, (long)st->timeout_seconds, &st->answer);
     call->easy = e;
     call->state = st;
     return 1;
@@ -217,16 +194,16 @@ static void hook_finish(struct step_call *call, CURLcode rc)
     long status = 0;
     curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
     bool is_json = false;
-    const char *data = st->response.data ? st->response.data : "";
-    size_t len = st->response.len;
-    struct json_object *parsed = st->response.overflow ? NULL : parse_body(data, len, &is_json);
+    const char *data = st->answer.body.data ? st->answer.body.data : "";
+    size_t len = st->answer.body.len;
+    struct json_object *parsed = st->answer.body.overflow ? NULL : parse_body(data, len, &is_json);
     struct json_object *text = is_json ? NULL : json_object_new_string_len(data, (int)len);
 
     struct json_object *raw = json_object_new_object();
     json_object_object_add(raw, "status", json_object_new_int((int)status));
     json_object_object_add(raw, "body", is_json ? json_object_get(parsed) : json_object_get(text));
     call->raw_output = raw;
-    call->retry_after = st->retry_after;
+    call->retry_after = st->answer.retry_after;
     call->outcome = hook_classify(status);
     if (call->outcome == STEP_SUCCESS) {
         if (is_json) {
@@ -251,7 +228,7 @@ static void hook_release(struct step_call *call)
     struct hook_state *st = call->state;
     if (call->easy) curl_easy_cleanup(call->easy);
     if (!st) return;
-    buf_free(&st->response);
+    buf_free(&st->answer.body);
     curl_slist_free_all(st->headers);
     free(st->body);
     free(st);
