@@ -175,3 +175,29 @@ def keep_logs(stack, name):
     dst = os.environ.get("AIENGINE_TEST_LOGDIR")
     if dst:
         shutil.copytree(stack.logdir, os.path.join(dst, name), dirs_exist_ok=True)
+
+
+def engine_stack(prefix, runner_env):
+    """A private stack (one worker) with `aiengine work` running under runner_env, for a
+    module-scoped `eng` fixture: `yield from engine_stack("aiengine-x-", env)`. Its logs are
+    kept for scripts/test.sh, so a SANITIZE=1 run checks the runners' reports too."""
+    import tempfile
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    from stack import Stack
+    base = tempfile.mkdtemp(prefix=prefix)
+    s = Stack(base, workers=1)
+    try:
+        s.start()
+        s.start_work(runner_env)
+        yield s
+    finally:
+        s.stop()
+        keep_logs(s, prefix.strip("-"))
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def fake_server():
+    """The fake model / webhook receiver for a module-scoped `fake` fixture."""
+    f = Fake()
+    yield f
+    f.stop()

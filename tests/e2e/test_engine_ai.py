@@ -7,16 +7,13 @@ comes from `[[fake: …]]` markers in the prompt text. One stack and one `aiengi
 module; short backoff and step timeout; generous polling deadlines (shared machine)."""
 import json
 import os
-import shutil
-import tempfile
 import time
 from decimal import Decimal
 
 import pytest
 import requests
 
-from engine_helpers import Fake, engine_env, fire, logs, mkflow, q, uniq, wait_for, wait_status
-from stack import Stack
+from engine_helpers import engine_stack, fake_server, engine_env, fire, logs, mkflow, q, uniq, wait_status
 
 GEMINI_KEY = "gk-test-0123456789-secret"
 OPENAI_KEY = "sk-test-abcdef-secret"
@@ -39,24 +36,12 @@ def runner_env(fake, **kw):
 
 @pytest.fixture(scope="module")
 def fake():
-    f = Fake()
-    yield f
-    f.stop()
+    yield from fake_server()
 
 
 @pytest.fixture(scope="module")
 def eng(fake):
-    base = tempfile.mkdtemp(prefix="aiengine-ai-")
-    s = Stack(base, workers=1)
-    try:
-        s.start()
-        s.start_work(runner_env(fake))
-        yield s
-    finally:
-        s.stop()
-        from conftest import _keep_logs  # SANITIZE=1: the runners' reports are checked
-        _keep_logs(s, "engine-ai")
-        shutil.rmtree(base, ignore_errors=True)
+    yield from engine_stack("aiengine-ai-", runner_env(fake))
 
 
 def mkprompt(stack, text, model=PRICED, gc=None, tv=None, status="active"):

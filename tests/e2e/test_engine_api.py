@@ -4,16 +4,13 @@ retry, abilities, 405s, and the run representation. No runner runs on the sessio
 so runs stay where the API put them; the last test starts one on a private stack and
 watches a run fired through the API succeed."""
 import json
-import shutil
-import tempfile
 import threading
 import uuid
 
 import pytest
 
-from engine_helpers import Fake, engine_env, mkflow, wait_status
+from engine_helpers import engine_stack, fake_server, engine_env, mkflow, wait_status
 from helpers import count, err, new_log, new_step, new_workflow, ok, ok_data, uniq
-from stack import Stack
 
 RUN_KEYS = ["id", "workflow_id", "event", "triggering_object_id", "idempotency_key", "status",
             "context", "last_step_order", "last_step_id", "attempt", "run_at", "error_message",
@@ -415,22 +412,12 @@ def test_logs_of_a_run_oldest_first(api, stack):
 
 @pytest.fixture(scope="module")
 def fake():
-    f = Fake()
-    yield f
-    f.stop()
+    yield from fake_server()
 
 
 @pytest.fixture(scope="module")
 def eng(fake):
-    base = tempfile.mkdtemp(prefix="aiengine-api-")
-    s = Stack(base, workers=1)
-    try:
-        s.start()
-        s.start_work(engine_env(fake))
-        yield s
-    finally:
-        s.stop()
-        shutil.rmtree(base, ignore_errors=True)
+    yield from engine_stack("aiengine-api-", engine_env(fake))
 
 
 def test_event_through_the_api_runs_to_success(eng, fake):

@@ -4,36 +4,22 @@ webhook receiver, checked in MariaDB (runs, log rows, context) and at the receiv
 signature, Idempotency-Key). One stack and one `aiengine work` for the module; every test
 uses its own event name and receiver path. Deadlines are generous: the machine is shared."""
 import json
-import shutil
-import tempfile
 import time
 
 import pytest
 
-from engine_helpers import (Fake, SECRET, engine_env, fire, keep_logs, logs, mkflow, run, uniq,
+from engine_helpers import (engine_stack, fake_server, SECRET, engine_env, fire, logs, mkflow, run, uniq,
                             verify_signature, wait_for, wait_status)
-from stack import Stack
 
 
 @pytest.fixture(scope="module")
 def fake():
-    f = Fake()
-    yield f
-    f.stop()
+    yield from fake_server()
 
 
 @pytest.fixture(scope="module")
 def eng(fake):
-    base = tempfile.mkdtemp(prefix="aiengine-runner-")
-    s = Stack(base, workers=1)
-    try:
-        s.start()
-        s.start_work(engine_env(fake))
-        yield s
-    finally:
-        s.stop()
-        keep_logs(s, "engine-runner")
-        shutil.rmtree(base, ignore_errors=True)
+    yield from engine_stack("aiengine-runner-", engine_env(fake))
 
 
 def hook(fake, path, **query):
