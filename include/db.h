@@ -23,6 +23,7 @@ enum db_status {
     DB_ERROR = -5,        /* anything else: a bug or a schema mismatch, logged */
     DB_DEADLOCK = -6,     /* 1213: this transaction was chosen as the victim; retry it */
     DB_LOCK_TIMEOUT = -7, /* 1205: a lock was held too long; retrying would wait as long again */
+    DB_TOO_LARGE = -8,    /* db_query_capped: the rows passed the caller's byte bound */
 };
 
 /* Connection settings (the `database:` block of aiengine.yaml). */
@@ -75,10 +76,24 @@ void db_disconnect(struct db *db);
 int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
              size_t nparams, struct db_result *res);
 
+/* db_query, but the rows are read as they arrive and reading stops at DB_TOO_LARGE as soon as
+ * their cells (a NULL counted as 4 bytes) pass max_bytes: the worker never holds a result
+ * larger than that. max_bytes 0 means no bound (db_query). */
+int db_query_capped(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+                    size_t nparams, struct db_result *res, size_t max_bytes);
+
+/* db_query without the transparent retry on a fresh connection: for a write in autocommit,
+ * which the server may have applied before the connection was lost (DB_UNAVAILABLE then). */
+int db_query_once(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+                  size_t nparams, struct db_result *res);
+
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 bool db_in_transaction(const struct db *db);
+/* Whether the server runs INSERT ... RETURNING (MariaDB 10.5+), as found at connect time
+ * (connects first if needed; false when it cannot). MySQL takes the portable path. */
+bool db_has_returning(struct db *db);
 
 /* Non-prepared execution of trusted text (migration files only). */
 int db_exec_script(struct db *db, const char *sql, size_t len);

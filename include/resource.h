@@ -96,9 +96,6 @@ struct resource {
      * (and FOR UPDATE), "SELECT 1 ..." (and FOR UPDATE), "DELETE FROM `t` WHERE `id` = ?" */
     char *select_by_id, *select_by_id_for_update;
     char *exists_by_id, *lock_by_id, *delete_by_id;
-    /* SQL expression estimating a row's size in a response (column lengths plus keys), for
-     * bounding includes before they are transferred */
-    char *row_size_expr;
     /* for 400 messages: "steps, prompt", "trigger_event, is_active", "id, name, ..." */
     char *include_names, *filter_names, *sort_names;
 };

@@ -37,6 +37,10 @@ void sqlb_order(struct sqlb *q, const struct sort_key *keys, size_t n, bool reve
 void sqlb_in_list(struct sqlb *q, const struct db_param *vals, size_t n);
 /* Run the statement (db_query). DB_ERROR without running it when the text overflowed. */
 int sqlb_run(struct sqlb *q, struct db *db, struct db_result *res);
+/* The same through db_query_capped: DB_TOO_LARGE once the rows pass max_bytes. */
+int sqlb_run_capped(struct sqlb *q, struct db *db, struct db_result *res, size_t max_bytes);
+/* The same through db_query_once: no retry after a lost connection (autocommit writes). */
+int sqlb_run_once(struct sqlb *q, struct db *db, struct db_result *res);
 
 /* A value read back from the database (or a cursor) bound with its column's type: ids and
  * integers as numbers when they parse, else as text (copied into `a`). NULL s is SQL NULL. */

@@ -27,6 +27,7 @@ struct db {
     struct config_db cfg; /* strings borrowed from the config, which outlives the handle */
     MYSQL *conn;
     bool in_tx;
+    bool returning; /* INSERT/DELETE ... RETURNING: MariaDB 10.5 and later */
     struct stmt_entry cache[STMT_CACHE];
     size_t cap; /* entries [0, cap) are used; shrinks when the server runs out */
     unsigned long clock;
@@ -107,6 +108,9 @@ int db_connect(struct db *db)
     db->round_trips++;
     db->conn = c;
     db->in_tx = false;
+    /* MySQL has no RETURNING; its version numbers overlap MariaDB's, so check the name */
+    const char *info = mysql_get_server_info(c);
+    db->returning = info && strstr(info, "MariaDB") && mysql_get_server_version(c) >= 100500;
     return DB_OK;
 }
 
@@ -320,17 +324,24 @@ static size_t format_time(char *o, const MYSQL_TIME *t)
     return n;
 }
 
-static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_result *res)
+/* Every row of the result into the arena. With max_bytes 0 the result is stored whole
+ * first (exact buffer sizes, one read); otherwise rows are read one at a time off the wire
+ * and reading stops with DB_TOO_LARGE once their cells pass max_bytes, so the worker never
+ * holds more than that (the rest is discarded unread by mysql_stmt_free_result). */
+static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_result *res,
+                     size_t max_bytes)
 {
     MYSQL_RES *meta = mysql_stmt_result_metadata(st);
     if (!meta) return DB_OK;
-    if (mysql_stmt_store_result(st)) {
+    bool streaming = max_bytes != 0;
+    if (!streaming && mysql_stmt_store_result(st)) {
         mysql_free_result(meta);
         return map_error(db, mysql_stmt_errno(st), mysql_stmt_error(st));
     }
     size_t ncols = mysql_num_fields(meta);
     MYSQL_FIELD *fields = mysql_fetch_fields(meta);
-    size_t nrows = (size_t)mysql_stmt_num_rows(st);
+    size_t nrows = streaming ? 16 : (size_t)mysql_stmt_num_rows(st);
+    size_t bytes = 0;
     MYSQL_BIND *bind = arena_calloc(a, ncols * sizeof *bind);
     unsigned long *lengths = arena_calloc(a, ncols * sizeof *lengths);
     my_bool *nulls = arena_calloc(a, ncols * sizeof *nulls);
@@ -355,8 +366,8 @@ static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_r
             bind[c].buffer = arena_alloc(a, sizeof(MYSQL_TIME));
             continue;
         }
-        unsigned long cap = fields[c].max_length;
-        if (cap < 64) cap = 64;
+        unsigned long cap = fields[c].max_length; /* 0 when streaming */
+        if (cap < (streaming ? 256 : 64)) cap = streaming ? 256 : 64;
         bind[c].buffer_type = MYSQL_TYPE_STRING;
         bind[c].buffer = arena_alloc(a, cap + 1);
         bind[c].buffer_length = cap + 1;
@@ -370,7 +381,22 @@ static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_r
     res->cells = arena_alloc(a, (nrows ? nrows : 1) * ncols * sizeof *res->cells);
     int rc;
     while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-        if (res->nrows >= nrows) break;
+        if (res->nrows >= nrows) {
+            if (!streaming) break;
+            struct db_cell *more = arena_alloc(a, 2 * nrows * ncols * sizeof *more);
+            memcpy(more, res->cells, nrows * ncols * sizeof *more);
+            res->cells = more;
+            nrows *= 2;
+        }
+        if (streaming) {
+            for (size_t c = 0; c < ncols; c++) bytes += nulls[c] ? 4 : lengths[c];
+            if (bytes > max_bytes) {
+                mysql_free_result(meta);
+                mysql_stmt_free_result(st);
+                set_err(db, 0, "result larger than the bound");
+                return DB_TOO_LARGE;
+            }
+        }
         struct db_cell *row = &res->cells[res->nrows * ncols];
         for (size_t c = 0; c < ncols; c++) {
             if (nulls[c]) {
@@ -422,7 +448,7 @@ static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_r
 }
 
 static int run_once(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
-                    size_t nparams, struct db_result *res)
+                    size_t nparams, struct db_result *res, size_t max_bytes)
 {
     int status = DB_ERROR;
     if (!db->conn && db_connect(db) != DB_OK) return DB_UNAVAILABLE;
@@ -474,15 +500,15 @@ static int run_once(struct db *db, struct arena *a, const char *sql, const struc
     memset(res, 0, sizeof *res);
     res->affected = mysql_stmt_affected_rows(st);
     res->insert_id = mysql_stmt_insert_id(st);
-    int s = fetch_all(db, st, a, res);
+    int s = fetch_all(db, st, a, res, max_bytes);
     if (res->affected == (unsigned long long)-1) res->affected = 0;
     return s;
 }
 
-int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
-             size_t nparams, struct db_result *res)
+int db_query_capped(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+                    size_t nparams, struct db_result *res, size_t max_bytes)
 {
-    int s = run_once(db, a, sql, params, nparams, res);
+    int s = run_once(db, a, sql, params, nparams, res, max_bytes);
     if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
         bool was_tx = db->in_tx;
         if (db->conn) {
@@ -491,7 +517,26 @@ int db_query(struct db *db, struct arena *a, const char *sql, const struct db_pa
         }
         /* outside a transaction the statement is simply tried once more on a fresh
          * connection; inside one the transaction is gone and the caller must give up */
-        if (!was_tx) s = run_once(db, a, sql, params, nparams, res);
+        if (!was_tx) s = run_once(db, a, sql, params, nparams, res, max_bytes);
+    }
+    return s;
+}
+
+int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+             size_t nparams, struct db_result *res)
+{
+    return db_query_capped(db, a, sql, params, nparams, res, 0);
+}
+
+int db_query_once(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+                  size_t nparams, struct db_result *res)
+{
+    int s = run_once(db, a, sql, params, nparams, res, 0);
+    if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED && db->conn) {
+        log_warn("database connection lost (%u: %s); not retrying a write that may have been "
+                 "applied",
+                 db->err_code, db->err_msg);
+        db_disconnect(db); /* the next statement reconnects */
     }
     return s;
 }
@@ -530,6 +575,12 @@ void db_rollback(struct db *db)
 {
     if (db->conn) (void)simple(db, "ROLLBACK");
     db->in_tx = false;
+}
+
+bool db_has_returning(struct db *db)
+{
+    if (!db->conn && db_connect(db) != DB_OK) return false;
+    return db->returning;
 }
 
 bool db_in_transaction(const struct db *db)

@@ -254,31 +254,40 @@ static void write_page_link(struct ctx *c, const struct list_opts *o, bool prese
 
 /* ---- page pagination ---- */
 
+/* One statement for a page and meta.total: the count rides along as an uncorrelated scalar
+ * subquery (evaluated once per statement) in an extra last column of every row. Only a page
+ * past the end, which has no row to carry it, costs a second statement for the count. */
 static int list_pages(struct ctx *c, const struct resource *r, struct list_opts *o,
                       const struct field *scope_fk, unsigned long long scope_id)
 {
     struct sqlb q;
-    struct db_result count, rows;
+    struct db_result rows;
+    long long offset = (o->page - 1) * o->per_page;
     sqlb_init(&q, c->arena);
-    sqlb_printf(&q, "SELECT COUNT(*) FROM `%s`", r->table);
+    sqlb_printf(&q, "SELECT %s, (SELECT COUNT(*) FROM `%s`", r->select_list, r->table);
     bool first = true;
     add_where(&q, o, scope_fk, scope_id, &first);
-    int s = sqlb_run(&q, c->db, &count);
+    sqlb_printf(&q, ") FROM `%s`", r->table);
+    first = true;
+    add_where(&q, o, scope_fk, scope_id, &first);
+    sqlb_order(&q, o->sort, o->nsort, false);
+    sqlb_puts(&q, " LIMIT ? OFFSET ?");
+    sqlb_param(&q, db_int(o->per_page));
+    sqlb_param(&q, db_int(offset));
+    int s = sqlb_run(&q, c->db, &rows);
     if (s != DB_OK) return req_db_fail(c, s);
-    long long total = count.nrows ? strtoll(db_cell(&count, 0, 0)->s, NULL, 10) : 0;
-    long long offset = (o->page - 1) * o->per_page;
-    memset(&rows, 0, sizeof rows);
-    if (offset < total) {
+    long long total = 0;
+    if (rows.nrows) {
+        total = strtoll(db_cell(&rows, 0, r->nfields)->s, NULL, 10);
+    } else if (offset > 0) {
+        struct db_result count;
         sqlb_init(&q, c->arena);
-        sqlb_printf(&q, "SELECT %s FROM `%s`", r->select_list, r->table);
+        sqlb_printf(&q, "SELECT COUNT(*) FROM `%s`", r->table);
         first = true;
         add_where(&q, o, scope_fk, scope_id, &first);
-        sqlb_order(&q, o->sort, o->nsort, false);
-        sqlb_puts(&q, " LIMIT ? OFFSET ?");
-        sqlb_param(&q, db_int(o->per_page));
-        sqlb_param(&q, db_int(offset));
-        s = sqlb_run(&q, c->db, &rows);
+        s = sqlb_run(&q, c->db, &count);
         if (s != DB_OK) return req_db_fail(c, s);
+        total = count.nrows ? strtoll(db_cell(&count, 0, 0)->s, NULL, 10) : 0;
     }
     long long last = total ? (total + o->per_page - 1) / o->per_page : 1;
     buf_puts(c->out, "{\"data\":");

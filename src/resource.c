@@ -259,7 +259,6 @@ static void free_resource(struct resource *r)
     free(r->exists_by_id);
     free(r->lock_by_id);
     free(r->delete_by_id);
-    free(r->row_size_expr);
     free(r->include_names);
     free(r->filter_names);
     free(r->sort_names);
@@ -360,14 +359,6 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     buf_reset(&sl);
     buf_printf(&sl, "DELETE FROM `%s` WHERE `%s` = ?", r->table, r->id->name);
     r->delete_by_id = mem_strdup(sl.data);
-    buf_reset(&sl);
-    size_t keys = 2; /* {} */
-    for (size_t i = 0; i < r->nfields; i++) {
-        buf_printf(&sl, "COALESCE(LENGTH(`%s`),4)+", r->fields[i].name);
-        keys += strlen(r->fields[i].name) + 4; /* "name": and a comma */
-    }
-    buf_printf(&sl, "%zu", keys);
-    r->row_size_expr = mem_strdup(sl.data);
     buf_free(&sl);
 
     const char *pg = yconf_scalar(yconf_get(y, def, "pagination"));

@@ -91,13 +91,28 @@ void sqlb_in_list(struct sqlb *q, const struct db_param *vals, size_t n)
     sqlb_puts(q, ")");
 }
 
+static bool refused(const struct sqlb *q)
+{
+    if (q->overflow)
+        log_error("SQL statement longer than %d bytes refused: %.120s...", SQLB_MAX_BYTES, q->s);
+    return q->overflow;
+}
+
+int sqlb_run_capped(struct sqlb *q, struct db *db, struct db_result *res, size_t max_bytes)
+{
+    if (refused(q)) return DB_ERROR;
+    return db_query_capped(db, q->a, q->s, q->params, q->np, res, max_bytes);
+}
+
+int sqlb_run_once(struct sqlb *q, struct db *db, struct db_result *res)
+{
+    if (refused(q)) return DB_ERROR;
+    return db_query_once(db, q->a, q->s, q->params, q->np, res);
+}
+
 int sqlb_run(struct sqlb *q, struct db *db, struct db_result *res)
 {
-    if (q->overflow) {
-        log_error("SQL statement longer than %d bytes refused: %.120s...", SQLB_MAX_BYTES, q->s);
-        return DB_ERROR;
-    }
-    return db_query(db, q->a, q->s, q->params, q->np, res);
+    return sqlb_run_capped(q, db, res, 0);
 }
 
 struct db_param sqlb_bind_text(struct arena *a, const struct field *f, const char *s, size_t n)

@@ -1,7 +1,8 @@
 """?include= of a has-many relation is bounded (issue 15 item 1, docs/decisions.md): at most
 `include_limit` related records per parent and, in all, half of max_response_bytes as the
-database measures them. Past either bound the answer is a 400 naming the relation, before the
-rows are transferred; never a 500 and never a worker holding the whole relation."""
+worker counts them as they arrive. Past either bound the answer is a 400 naming the relation;
+never a 500 and never a worker holding the whole relation (the query asks for at most
+parents × limit + 1 rows and reading stops at the byte budget, issue 17)."""
 import os
 import shutil
 
@@ -96,3 +97,41 @@ def test_belongs_to_includes_are_unaffected(bounded):
     page = ok(api.get("/api/workflow-steps", params={"filter[workflow_id]": wf["id"], "include": "workflow"}))
     assert len(page["data"]) == LIMIT + 1 and all(st["workflow"]["id"] == wf["id"] for st in page["data"])
     s.sql(f"DELETE FROM workflows WHERE id = {wf['id']}")
+
+
+def test_a_page_at_the_limit_is_whole_and_one_parent_over_it_is_400(bounded):
+    """Per parent, not per page: a page of parents that have LIMIT children each is whole,
+    and one parent with LIMIT + 1 is a 400 even when the page's total is under
+    parents × LIMIT (the others have fewer)."""
+    s, api = bounded
+    trigger = "bounds.page"
+    full = [workflow_with_steps(api, LIMIT) for _ in range(3)]
+    for wf in full:
+        s.sql(f"UPDATE workflows SET trigger_event = '{trigger}' WHERE id = {wf['id']}")
+    page = ok(api.get("/api/workflows", params={"include": "steps", "filter[trigger_event]": trigger}))
+    assert len(page["data"]) == 3
+    assert all([st["step_order"] for st in w["steps"]] == list(range(LIMIT)) for w in page["data"])
+    over = workflow_with_steps(api, LIMIT + 1)
+    few = workflow_with_steps(api, 1)
+    for wf in (over, few):
+        s.sql(f"UPDATE workflows SET trigger_event = '{trigger}.mixed' WHERE id = {wf['id']}")
+    body = err(api.get("/api/workflows", params={"include": "steps", "filter[trigger_event]": f"{trigger}.mixed"}), 400)
+    assert "'steps'" in body["message"] and str(LIMIT) in body["message"], body
+    for wf in full + [over, few]:
+        s.sql(f"DELETE FROM workflows WHERE id = {wf['id']}")
+
+
+def test_workers_answer_normally_after_a_read_stopped_at_the_byte_budget(bounded):
+    """The rows left unread on the connection are discarded: every worker's next statements
+    (of any shape) answer correctly."""
+    s, api = bounded
+    big = {"blob": "y" * 60000}
+    heavy = workflow_with_steps(api, 3, big)
+    light = workflow_with_steps(api, 2)
+    for _ in range(6):  # over both workers, alternating with ordinary requests
+        err(api.get(f"/api/workflows/{heavy['id']}", params={"include": "steps"}), 400)
+        got = ok(api.get(f"/api/workflows/{light['id']}", params={"include": "steps"}))["data"]
+        assert [st["name"] for st in got["steps"]] == ["s0", "s1"]
+        assert ok(api.get(f"/api/workflows/{light['id']}"))["data"]["id"] == light["id"]
+        assert ok(api.get("/api/workflow-steps", params={"filter[workflow_id]": light["id"]}))["meta"]["total"] == 2
+    s.sql(f"DELETE FROM workflows WHERE id IN ({heavy['id']}, {light['id']})")

@@ -1,0 +1,110 @@
+"""Round trips per request (issue 17): a create whose validation reads nothing is one
+INSERT ... RETURNING in autocommit on MariaDB 10.5+, a page list is one statement (the count
+rides along), and neither changes what the client gets. Measured with the debug header of a
+one-worker pool, warm (statements prepared)."""
+import pytest
+
+from conftest import Api
+from helpers import err, ok
+
+
+@pytest.fixture(scope="module")
+def debug(tmp_path_factory):
+    import shutil
+    import tempfile
+    from conftest import _keep_logs
+    from stack import Stack
+    base = tempfile.mkdtemp(prefix="aiengine-trips-")
+    s = Stack(base, workers=1, env={"AIENGINE_DEBUG": "1"})
+    try:
+        s.start()
+        yield s, Api(s.url, s.create_token(email="trips@example.com", name="t"))
+    finally:
+        s.stop()
+        _keep_logs(s, "trips")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def returning(s):
+    """What the server is: RETURNING needs MariaDB 10.5 or later."""
+    v = s.sql("SELECT VERSION()")[0][0]
+    major, minor = (int(x) for x in v.split("-")[0].split(".")[:2])
+    return "MariaDB" in v and (major, minor) >= (10, 5)
+
+
+def trips(r):
+    assert "X-DB-Round-Trips" in r.headers, r.headers
+    return int(r.headers["X-DB-Round-Trips"])
+
+
+def test_create_without_database_checks_is_one_statement(debug):
+    s, api = debug
+    # the same columns as the measured one, so its statement is prepared already
+    ok(api.post("/api/workflows", {"name": "warm", "trigger_event": "t", "description": "w"}), 201)
+    r = api.post("/api/workflows", {"name": "one", "trigger_event": "t.one", "description": "d"})
+    body = ok(r, 201)["data"]
+    assert trips(r) == (1 if returning(s) else 4)
+    # the row it returned is the row a read finds, defaults and timestamps included
+    assert ok(api.get(f"/api/workflows/{body['id']}"))["data"] == body
+    assert body["is_active"] is True and body["created_at"] == body["updated_at"]
+    assert r.headers["Location"].endswith(f"/api/workflows/{body['id']}")
+
+
+def test_create_still_validates_and_writes_nothing_on_422(debug):
+    s, api = debug
+    before = s.sql("SELECT COUNT(*) FROM workflows")[0][0]
+    body = err(api.post("/api/workflows", {"name": "x" * 256, "is_active": "maybe"}), 422)
+    assert set(body["errors"]) == {"name", "trigger_event", "is_active"}
+    assert s.sql("SELECT COUNT(*) FROM workflows")[0][0] == before
+
+
+def test_create_with_exists_or_unique_checks_keeps_the_transaction(debug):
+    s, api = debug
+    wf = ok(api.post("/api/workflows", {"name": "p", "trigger_event": "t"}), 201)["data"]
+    ok(api.post("/api/workflow-steps", {"workflow_id": wf["id"], "step_order": 0, "name": "warm"}), 201)
+    r = api.post("/api/workflow-steps", {"workflow_id": wf["id"], "step_order": 1, "name": "s"})
+    ok(r, 201)
+    assert trips(r) >= 4  # BEGIN, the exists check, INSERT, SELECT, COMMIT
+    err(api.post("/api/workflow-steps", {"workflow_id": 999999, "step_order": 1, "name": "s"}), 422)
+    ok(api.post("/api/prompts", {"name": "uniq", "system_prompt_text": "x"}), 201)
+    body = err(api.post("/api/prompts", {"name": "uniq", "system_prompt_text": "x"}), 422)
+    assert "name" in body["errors"]
+
+
+def test_page_list_is_one_statement_with_its_total(debug):
+    s, api = debug
+    for i in range(7):
+        ok(api.post("/api/workflows", {"name": f"pg{i}", "trigger_event": "page.trips"}), 201)
+    q = {"filter[trigger_event]": "page.trips", "per_page": 3}
+    api.get("/api/workflows", params=q)
+    r = api.get("/api/workflows", params=q)
+    page = ok(r)
+    assert trips(r) == 1
+    assert page["meta"]["total"] == 7 and page["meta"]["last_page"] == 3
+    assert [w["name"] for w in page["data"]] == ["pg0", "pg1", "pg2"]
+    assert set(page["data"][0]) == set(ok(api.get(f"/api/workflows/{page['data'][0]['id']}"))["data"])
+    last = ok(api.get("/api/workflows", params={**q, "page": 3}))
+    assert [w["name"] for w in last["data"]] == ["pg6"] and last["meta"]["total"] == 7
+    assert last["links"]["next"] is None
+    # past the end there is no row to carry the count: a second statement answers it
+    api.get("/api/workflows", params={**q, "page": 9})
+    r = api.get("/api/workflows", params={**q, "page": 9})
+    past = ok(r)
+    assert past["data"] == [] and past["meta"]["total"] == 7 and past["meta"]["from"] is None
+    assert trips(r) == 2
+    # an empty first page knows its total is 0 without asking again
+    r = api.get("/api/workflows", params={"filter[trigger_event]": "none.such"})
+    empty = ok(r)
+    assert empty["data"] == [] and empty["meta"]["total"] == 0 and empty["meta"]["last_page"] == 1
+    assert trips(r) == 1
+
+
+def test_include_is_one_statement_per_relation(debug):
+    s, api = debug
+    wf = ok(api.post("/api/workflows", {"name": "inc", "trigger_event": "t"}), 201)["data"]
+    for i in range(3):
+        ok(api.post("/api/workflow-steps", {"workflow_id": wf["id"], "step_order": i, "name": f"s{i}"}), 201)
+    api.get(f"/api/workflows/{wf['id']}", params={"include": "steps"})
+    r = api.get(f"/api/workflows/{wf['id']}", params={"include": "steps"})
+    assert [st["step_order"] for st in ok(r)["data"]["steps"]] == [0, 1, 2]
+    assert trips(r) == 2
