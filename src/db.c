@@ -28,6 +28,9 @@ struct db {
     MYSQL *conn;
     bool in_tx;
     bool returning; /* INSERT/DELETE ... RETURNING: MariaDB 10.5 and later */
+    /* options of the statement being run (db_query_capped, db_query_once), 0 otherwise */
+    size_t max_bytes;
+    bool no_retry;
     struct stmt_entry cache[STMT_CACHE];
     size_t cap; /* entries [0, cap) are used; shrinks when the server runs out */
     unsigned long clock;
@@ -324,13 +327,13 @@ static size_t format_time(char *o, const MYSQL_TIME *t)
     return n;
 }
 
-/* Every row of the result into the arena. With max_bytes 0 the result is stored whole
- * first (exact buffer sizes, one read); otherwise rows are read one at a time off the wire
- * and reading stops with DB_TOO_LARGE once their cells pass max_bytes, so the worker never
- * holds more than that (the rest is discarded unread by mysql_stmt_free_result). */
-static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_result *res,
-                     size_t max_bytes)
+/* Every row of the result into the arena. Without db->max_bytes the result is stored whole
+ * first (exact buffer sizes, one read); with it rows are read one at a time off the wire and
+ * reading stops with DB_TOO_LARGE once their cells pass max_bytes, so the worker never holds
+ * more than that (the rest is discarded unread by mysql_stmt_free_result). */
+static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_result *res)
 {
+    size_t max_bytes = db->max_bytes;
     MYSQL_RES *meta = mysql_stmt_result_metadata(st);
     if (!meta) return DB_OK;
     bool streaming = max_bytes != 0;
@@ -448,7 +451,7 @@ static int fetch_all(struct db *db, MYSQL_STMT *st, struct arena *a, struct db_r
 }
 
 static int run_once(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
-                    size_t nparams, struct db_result *res, size_t max_bytes)
+                    size_t nparams, struct db_result *res)
 {
     int status = DB_ERROR;
     if (!db->conn && db_connect(db) != DB_OK) return DB_UNAVAILABLE;
@@ -500,15 +503,15 @@ static int run_once(struct db *db, struct arena *a, const char *sql, const struc
     memset(res, 0, sizeof *res);
     res->affected = mysql_stmt_affected_rows(st);
     res->insert_id = mysql_stmt_insert_id(st);
-    int s = fetch_all(db, st, a, res, max_bytes);
+    int s = fetch_all(db, st, a, res);
     if (res->affected == (unsigned long long)-1) res->affected = 0;
     return s;
 }
 
-int db_query_capped(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
-                    size_t nparams, struct db_result *res, size_t max_bytes)
+int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+             size_t nparams, struct db_result *res)
 {
-    int s = run_once(db, a, sql, params, nparams, res, max_bytes);
+    int s = run_once(db, a, sql, params, nparams, res);
     if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
         bool was_tx = db->in_tx;
         if (db->conn) {
@@ -516,28 +519,28 @@ int db_query_capped(struct db *db, struct arena *a, const char *sql, const struc
             db_disconnect(db);
         }
         /* outside a transaction the statement is simply tried once more on a fresh
-         * connection; inside one the transaction is gone and the caller must give up */
-        if (!was_tx) s = run_once(db, a, sql, params, nparams, res, max_bytes);
+         * connection; inside one the transaction is gone and the caller must give up, and
+         * so does db_query_once's caller (its write may have been applied) */
+        if (!was_tx && !db->no_retry) s = run_once(db, a, sql, params, nparams, res);
     }
     return s;
 }
 
-int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
-             size_t nparams, struct db_result *res)
+int db_query_capped(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
+                    size_t nparams, struct db_result *res, size_t max_bytes)
 {
-    return db_query_capped(db, a, sql, params, nparams, res, 0);
+    db->max_bytes = max_bytes;
+    int s = db_query(db, a, sql, params, nparams, res);
+    db->max_bytes = 0;
+    return s;
 }
 
 int db_query_once(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
                   size_t nparams, struct db_result *res)
 {
-    int s = run_once(db, a, sql, params, nparams, res, 0);
-    if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED && db->conn) {
-        log_warn("database connection lost (%u: %s); not retrying a write that may have been "
-                 "applied",
-                 db->err_code, db->err_msg);
-        db_disconnect(db); /* the next statement reconnects */
-    }
+    db->no_retry = true;
+    int s = db_query(db, a, sql, params, nparams, res);
+    db->no_retry = false;
     return s;
 }
 
