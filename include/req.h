@@ -30,6 +30,8 @@ enum req_error_kind {
     REQ_E_INVALID,            /* field validation failed: see fields */
     REQ_E_INTERNAL,           /* a bug or a schema mismatch, logged */
     REQ_E_UNAVAILABLE,        /* the database is unreachable or busy: retry later */
+    REQ_E_PRECONDITION_FAILED,   /* If-Match does not match the record's current ETag */
+    REQ_E_PRECONDITION_REQUIRED, /* a write without If-Match while http.require_if_match */
 };
 
 struct req_field_errors {
@@ -55,6 +57,8 @@ struct http_request {
     const char *content_type;
     const char *authorization;
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
+    const char *if_match;        /* If-Match / If-None-Match, NULL when absent (etag.h) */
+    const char *if_none_match;
     const char *base_url;        /* "http://host:port", for links and Location */
     const char *body;
     size_t body_len;
@@ -75,6 +79,7 @@ struct ctx {
     struct route_match match;
     const struct auth_token *token;
     json_object *body_json; /* parsed body of writes; freed by an arena cleanup */
+    bool no_etag;           /* the answer is not the record's representation (etag.h) */
     struct req_error err;
     int status;
     struct buf *out;     /* response body */
