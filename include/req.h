@@ -30,8 +30,10 @@ enum req_error_kind {
     REQ_E_INVALID,            /* field validation failed: see fields */
     REQ_E_INTERNAL,           /* a bug or a schema mismatch, logged */
     REQ_E_UNAVAILABLE,        /* the database is unreachable or busy: retry later */
-    REQ_E_PRECONDITION_FAILED,   /* If-Match does not match the record's current ETag */
-    REQ_E_PRECONDITION_REQUIRED, /* a write without If-Match while http.require_if_match */
+    /* If-Match does not match the record's current ETag (etag.h) */
+    REQ_E_PRECONDITION_FAILED,
+    /* a write without If-Match while http.require_if_match is on */
+    REQ_E_PRECONDITION_REQUIRED,
 };
 
 struct req_field_errors {
@@ -57,9 +59,10 @@ struct http_request {
     const char *content_type;
     const char *authorization;
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
-    const char *if_match;        /* If-Match / If-None-Match, NULL when absent (etag.h) */
-    const char *if_none_match;
     const char *base_url;        /* "http://host:port", for links and Location */
+    /* If-Match / If-None-Match, NULL when absent (etag.h) */
+    const char *if_match;
+    const char *if_none_match;
     const char *body;
     size_t body_len;
 };

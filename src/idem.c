@@ -99,7 +99,8 @@ int idem_begin(struct ctx *c, struct idem_claim *claim)
         return req_failf(c, REQ_E_BAD_REQUEST,
                          "The Idempotency-Key header must be 1 to %d bytes long.", IDEM_MAX_KEY);
     case -2:
-        return req_fail(c, REQ_E_BAD_REQUEST, "The Idempotency-Key header must be printable ASCII.");
+        return req_fail(c, REQ_E_BAD_REQUEST,
+                        "The Idempotency-Key header must be printable ASCII.");
     }
     unsigned char hash[32];
     idem_request_hash(c->req->method, c->req->raw_path, c->req->query, c->req->body,

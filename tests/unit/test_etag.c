@@ -65,19 +65,19 @@ static void test_malformed(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "",           /* no element at all */
-        " , ",        /* only empty elements */
-        "abc",        /* unquoted */
-        "\"abc",      /* unterminated */
+        "",            /* no element at all */
+        " , ",         /* only empty elements */
+        "abc",         /* unquoted */
+        "\"abc",       /* unterminated */
         "\"a\" \"b\"", /* two tags without a comma */
-        "*, \"a\"",   /* "*" is only valid alone */
-        "\"a\",*",    /* the same */
-        "W/ \"a\"",   /* space after W/ */
-        "W\"a\"",     /* no slash */
-        "\"a b\"",    /* space inside (etagc excludes it) */
-        "\"a\x01\"",  /* control character */
-        "\"a\x7f\"",  /* DEL */
-        "\"a\"x",     /* trailing junk */
+        "*, \"a\"",    /* "*" is only valid alone */
+        "\"a\",*",     /* the same */
+        "W/ \"a\"",    /* space after W/ */
+        "W\"a\"",      /* no slash */
+        "\"a b\"",     /* space inside (etagc excludes it) */
+        "\"a\x01\"",   /* control character */
+        "\"a\x7f\"",   /* DEL */
+        "\"a\"x",      /* trailing junk */
         "**",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
