@@ -14,7 +14,7 @@
 #define AI_MAX_PROMPT (1024 * 1024)
 
 /* The prompt columns the handler reads, in this order (struct step_call's `prompt`). */
-#define AI_PROMPT_COLUMNS                                                                      \
+#define AI_PROMPT_COLUMNS                                                                          \
     "system_prompt_text, model_name, generation_config, template_variables, status"
 
 extern const struct step_handler ai_handler;

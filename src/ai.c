@@ -78,8 +78,8 @@ static int ai_start(struct step_call *call)
         }
     } else {
         struct db_param p[] = {db_uint(call->prompt_id)};
-        s = db_query(call->db, call->arena, "SELECT " AI_PROMPT_COLUMNS " FROM prompts WHERE id = ?",
-                     p, 1, &res);
+        s = db_query(call->db, call->arena,
+                     "SELECT " AI_PROMPT_COLUMNS " FROM prompts WHERE id = ?", p, 1, &res);
     }
     if (s != DB_OK) {
         step_call_fail(call, STEP_RETRY, "cannot read prompt %llu: %s", call->prompt_id,

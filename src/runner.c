@@ -130,7 +130,7 @@ struct job {
     bool skipped;
     struct json_object *rendered; /* step_config after templates */
     long long started_ms, duration_ms;
-    unsigned commit_failures; /* logged on the first only */
+    unsigned commit_failures;       /* logged on the first only */
     unsigned long long last_log_id; /* the run's latest execution_logs row; 0: none */
     bool nothing_left;              /* COMMIT with no step left: the run succeeds, no row */
     bool gone;                      /* the run left this runner: freed at the end of the turn */
@@ -276,8 +276,8 @@ static const struct db_result *prompt_get(struct runner *r, unsigned long long i
         if (p->id == id) return &p->res;
     struct prompt_read *p = arena_alloc(&r->turn, sizeof *p);
     struct db_param prm[] = {db_uint(id)};
-    if (db_query(r->db, &r->turn, "SELECT " AI_PROMPT_COLUMNS " FROM prompts WHERE id = ?", prm,
-                 1, &p->res) != DB_OK)
+    if (db_query(r->db, &r->turn, "SELECT " AI_PROMPT_COLUMNS " FROM prompts WHERE id = ?", prm, 1,
+                 &p->res) != DB_OK)
         return NULL;
     p->id = id;
     p->next = r->turn_prompts;
@@ -314,7 +314,8 @@ static void hand_back(struct runner *r, unsigned long long run_id)
 static const char *in_sql(char *out, size_t cap, const char *prefix, size_t n, const char *suffix)
 {
     size_t w = runner_in_width(n), len = (size_t)snprintf(out, cap, "%s", prefix);
-    for (size_t i = 0; i < w && len + 8 < cap; i++) len += (size_t)snprintf(out + len, cap - len, i ? ", ?" : "?");
+    for (size_t i = 0; i < w && len + 8 < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, i ? ", ?" : "?");
     snprintf(out + len, cap - len, "%s", suffix);
     return out;
 }
@@ -514,8 +515,8 @@ static int commit_one(struct runner *r, struct job *j, const char *log_status,
 
     long long wait_us = 0;
     if (mv == RUNNER_WAIT && !strcmp(log_status, "RETRY"))
-        wait_us = 1000 * engine_retry_delay_ms(&j->policy, j->attempt + 1, c->retry_after,
-                                               unit_random());
+        wait_us =
+            1000 * engine_retry_delay_ms(&j->policy, j->attempt + 1, c->retry_after, unit_random());
     else if (mv == RUNNER_WAIT)
         wait_us = (long long)next_delay * 60 * 1000000;
     const char *status = mv == RUNNER_CONTINUE   ? "running"
@@ -626,8 +627,10 @@ static void commit_batch(struct runner *r)
     int s = db_begin(r->db);
     for (size_t k = 0; k < n && s == DB_OK; k++) {
         int w = commit_one(r, batch[k], status[k], &moves[k], &log_ids[k]);
-        if (w < 0) s = w;
-        else written[k] = w;
+        if (w < 0)
+            s = w;
+        else
+            written[k] = w;
     }
     if (s == DB_OK) s = db_commit(r->db);
     arena_reset(&r->tmp);
@@ -665,8 +668,10 @@ static void commit_batch(struct runner *r)
 static void jobs_sweep(struct runner *r)
 {
     for (size_t i = 0; i < r->njobs;)
-        if (r->jobs[i]->gone) job_remove(r, i);
-        else i++;
+        if (r->jobs[i]->gone)
+            job_remove(r, i);
+        else
+            i++;
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -751,7 +756,8 @@ static int job_start(struct runner *r, struct job *j)
         }
     }
     c->config = j->rendered;
-    if (c->type->handler == ENGINE_HANDLER_AI && st->prompt_id) c->prompt = prompt_get(r, st->prompt_id);
+    if (c->type->handler == ENGINE_HANDLER_AI && st->prompt_id)
+        c->prompt = prompt_get(r, st->prompt_id);
     j->handler = handler_for(c->type->handler);
     int started = j->handler->start(c);
     c->prompt = NULL; /* this turn's copy */
