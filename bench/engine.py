@@ -196,9 +196,10 @@ class Bench:
         polls = 0
         while time.time() < t_end:
             polls += 1
-            done = int(self.q("SELECT COUNT(*) FROM workflow_runs WHERE status IN "
-                              "('succeeded','failed')")[0][0])
-            if done >= total:
+            done, left = (int(x or 0) for x in self.q(
+                "SELECT SUM(status IN ('succeeded','failed')), "
+                "SUM(status NOT IN ('succeeded','failed')) FROM workflow_runs")[0])
+            if done >= total and left == 0:
                 return polls
             time.sleep(0.05)
         raise RuntimeError(f"runs not finished after {timeout} s ({done} of {total})")
@@ -254,6 +255,7 @@ class Bench:
         c1, q1 = self.cpu(procs), self.questions()
         self.s.stop_work()
         ok, bad, logs = self.run_stats()
+        total = ok + bad
         cpu = {k: (c1[k] - c0[k]) / max(1, ok) for k in c0}
         cpu["wrk"] = r["cpu_wrk"] / max(1, ok)
         return {"mode": "live", "runs": total, "ok": ok, "bad": bad, "logs": logs,
