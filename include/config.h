@@ -7,6 +7,7 @@
 #define AIENGINE_CONFIG_H
 
 #include "db.h"
+#include "ratelimit.h"
 #include "resource.h"
 #include "router.h"
 #include "yconf.h"
@@ -38,6 +39,9 @@ struct config {
     char **app_hosts; /* Host names accepted for links when app_url is "" (origin.h) */
     size_t napp_hosts;
     char *routes_path, *resources_path, *migrations_dir;
+    struct ratelimit_conf rate_limits; /* rate_limits: (AIENGINE_RATE_LIMITS); n == 0: none */
+    int slow_ms;                       /* log.slow_ms (AIENGINE_SLOW_MS): 0 = off */
+    char *engine_metrics; /* metrics.engine_file (AIENGINE_ENGINE_METRICS): where `work` counts */
     struct resource_set *resources;
     struct router *router;
 };

@@ -30,6 +30,7 @@ enum req_error_kind {
     REQ_E_INVALID,            /* field validation failed: see fields */
     REQ_E_INTERNAL,           /* a bug or a schema mismatch, logged */
     REQ_E_UNAVAILABLE,        /* the database is unreachable or busy: retry later */
+    REQ_E_TOO_MANY,           /* over a rate limit (throttle.c set Retry-After): nothing done */
 };
 
 struct req_field_errors {
@@ -55,6 +56,7 @@ struct http_request {
     const char *content_type;
     const char *authorization;
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
+    const char *remote_addr;     /* REMOTE_ADDR as nginx passes it, NULL when absent */
     const char *base_url;        /* "http://host:port", for links and Location */
     const char *body;
     size_t body_len;
@@ -64,6 +66,7 @@ struct auth_token;
 struct auth_cache;
 struct config;
 struct db;
+struct stats;
 
 struct ctx {
     struct arena *arena;
@@ -79,6 +82,8 @@ struct ctx {
     int status;
     struct buf *out;     /* response body */
     struct buf *headers; /* extra header lines, each ending "\r\n" */
+    const char *content_type; /* NULL: application/json */
+    struct stats *stats;      /* the pool's shared counters (stats.h); NULL in tools/tests */
 };
 
 /* Set the request's error (returns -1 for `return req_fail(...)`). `message` may be a

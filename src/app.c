@@ -8,9 +8,11 @@
 #include "db.h"
 #include "jsonbody.h"
 #include "log.h"
+#include "metrics.h"
 #include "query.h"
 #include "openapi.h"
 #include "runs_api.h"
+#include "throttle.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ static const struct {
     {REQ_E_INVALID, 422, "The given data was invalid."},
     {REQ_E_INTERNAL, 500, "Server error."},
     {REQ_E_UNAVAILABLE, 503, "The service is temporarily unavailable. Please retry."},
+    {REQ_E_TOO_MANY, 429, "Too Many Attempts."},
 };
 
 static int error_status(enum req_error_kind kind)
@@ -65,6 +68,7 @@ const char *app_status_text(int status)
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -168,7 +172,11 @@ static int dispatch(struct ctx *c)
     const struct route *rt = c->match.route;
     bool public = (rs == ROUTER_FOUND && !rt->auth) || (rs != ROUTER_FOUND && c->match.path_public);
     /* authentication first: an anonymous caller learns nothing about which ids exist */
-    if (!public && auth_authenticate(c)) return -1;
+    if (!public && throttle_before_auth(c)) return -1;
+    if (!public && auth_authenticate(c)) {
+        if (c->err.kind == REQ_E_UNAUTHENTICATED) throttle_auth_failed(c);
+        return -1;
+    }
     if (rs == ROUTER_NOT_FOUND)
         return req_failf(c, REQ_E_NOT_FOUND, "The route %s could not be found.", r->raw_path);
     if (rs == ROUTER_METHOD_NOT_ALLOWED) {
@@ -180,6 +188,7 @@ static int dispatch(struct ctx *c)
     if (rt->auth && !auth_can(c->token, rt->ability))
         return req_failf(c, REQ_E_FORBIDDEN, "This token does not have the '%s' ability.",
                          rt->ability);
+    if (rt->auth && throttle_check(c)) return -1;
     bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE ||
                  rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN;
     if (write && parse_body(c)) return -1;
@@ -196,6 +205,7 @@ static int dispatch(struct ctx *c)
     case HANDLER_START_RUN: return runs_api_start_run(c);
     case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
     case HANDLER_RETRY_RUN: return runs_api_retry(c);
+    case HANDLER_METRICS: return metrics_handle(c);
     }
     return req_fail(c, REQ_E_INTERNAL, NULL);
 }
