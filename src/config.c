@@ -243,6 +243,10 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_str(&y, yconf_get(&y, root, "metrics"), "engine_file", NULL,
                 "../var/run/aiengine-work.metrics", &tmp, err))
         goto fail;
+    if (get_int(&y, yconf_get(&y, root, "metrics"), "enabled", "AIENGINE_METRICS", 1, 0, 1, &v,
+                err))
+        goto fail;
+    c->metrics_enabled = v;
     c->engine_metrics = getenv("AIENGINE_ENGINE_METRICS") ? mem_strdup(getenv("AIENGINE_ENGINE_METRICS"))
                                                          : path_join(etc_dir, tmp);
     free(tmp);

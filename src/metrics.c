@@ -262,6 +262,8 @@ static const char sql[] =
 
 int metrics_handle(struct ctx *c)
 {
+    if (!c->cfg->metrics_enabled)
+        return req_fail(c, REQ_E_NOT_FOUND, "Metrics are turned off (metrics.enabled).");
     c->status = 200;
     c->content_type = "text/plain; version=0.0.4; charset=utf-8";
     if (c->stats) metrics_write_pool(c->out, c->stats->seg);

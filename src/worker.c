@@ -219,8 +219,10 @@ static void account(const struct ctx *c, struct stats *stats, unsigned long long
                     unsigned long trips, unsigned long long db_us)
 {
     const struct route *rt = c->match.route;
-    int idx = stats ? stats_route_index(stats, c->cfg, rt) : 0;
-    stats_record(stats, idx, c->req->method, c->status, us, trips, db_us);
+    if (!c->cfg->metrics_enabled) stats = NULL;
+    if (stats)
+        stats_record(stats, stats_route_index(stats, c->cfg, rt), c->req->method, c->status, us,
+                     trips, db_us);
     if (!c->cfg->slow_ms || us < (unsigned long long)c->cfg->slow_ms * 1000) return;
     if (stats) atomic_fetch_add_explicit(&stats->seg->slow_requests, 1, memory_order_relaxed);
     log_warn("slow request: %s %s status %d in %.1f ms (database %.1f ms, %lu round trips)",
