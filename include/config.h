@@ -42,7 +42,7 @@ struct config {
     struct ratelimit_conf rate_limits; /* rate_limits: (AIENGINE_RATE_LIMITS); n == 0: none */
     int slow_ms;                       /* log.slow_ms (AIENGINE_SLOW_MS): 0 = off */
     char *engine_metrics; /* metrics.engine_file (AIENGINE_ENGINE_METRICS): where `work` counts */
-    bool metrics_enabled; /* metrics.enabled (AIENGINE_METRICS): count requests, serve /api/metrics */
+    bool metrics_enabled; /* metrics.enabled (AIENGINE_METRICS): count, serve /api/metrics */
     struct resource_set *resources;
     struct router *router;
 };

@@ -80,8 +80,8 @@ struct ctx {
     json_object *body_json; /* parsed body of writes; freed by an arena cleanup */
     struct req_error err;
     int status;
-    struct buf *out;     /* response body */
-    struct buf *headers; /* extra header lines, each ending "\r\n" */
+    struct buf *out;          /* response body */
+    struct buf *headers;      /* extra header lines, each ending "\r\n" */
     const char *content_type; /* NULL: application/json */
     struct stats *stats;      /* the pool's shared counters (stats.h); NULL in tools/tests */
 };

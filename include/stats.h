@@ -52,9 +52,9 @@ struct stats_segment {
     uint64_t magic;
     _Atomic uint64_t worker_starts;
     _Atomic uint64_t worker_exits_clean, worker_exits_error, worker_exits_signal;
-    _Atomic uint64_t auth_failures;          /* 401s */
-    _Atomic uint64_t ratelimit_table_full;   /* requests let through uncounted */
-    _Atomic uint64_t slow_requests;          /* logged by log.slow_ms */
+    _Atomic uint64_t auth_failures;              /* 401s */
+    _Atomic uint64_t ratelimit_table_full;       /* requests let through uncounted */
+    _Atomic uint64_t slow_requests;              /* logged by log.slow_ms */
     struct stats_route routes[STATS_MAX_ROUTES]; /* [0] is every unmatched path */
     struct stats_ability abilities[RATELIMIT_MAX_RULES * 2];
     struct ratelimit_slot rate[STATS_RATE_SLOTS];

@@ -247,8 +247,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
                 err))
         goto fail;
     c->metrics_enabled = v;
-    c->engine_metrics = getenv("AIENGINE_ENGINE_METRICS") ? mem_strdup(getenv("AIENGINE_ENGINE_METRICS"))
-                                                         : path_join(etc_dir, tmp);
+    c->engine_metrics = getenv("AIENGINE_ENGINE_METRICS")
+                            ? mem_strdup(getenv("AIENGINE_ENGINE_METRICS"))
+                            : path_join(etc_dir, tmp);
     free(tmp);
 
     if (get_str(&y, root, "routes", NULL, "routes.yaml", &tmp, err)) goto fail;

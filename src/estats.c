@@ -50,8 +50,8 @@ struct estats_segment *estats_open(const char *path, const char **why)
     flock(fd, LOCK_EX);
     struct stat st;
     struct estats_segment *seg = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && ((size_t)st.st_size == sizeof *seg ||
-                                ftruncate(fd, (off_t)sizeof *seg) == 0))
+    if (fstat(fd, &st) == 0 &&
+        ((size_t)st.st_size == sizeof *seg || ftruncate(fd, (off_t)sizeof *seg) == 0))
         seg = mmap(NULL, sizeof *seg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (seg != MAP_FAILED && !valid(seg)) estats_init(seg);
     flock(fd, LOCK_UN);
@@ -127,9 +127,12 @@ void estats_label(char *out, size_t n, const char *value)
     if (!n) return;
     size_t o = 0;
     for (const char *p = value ? value : ""; *p && o + 3 < n; p++) {
-        if (*p == '\\' || *p == '"') out[o++] = '\\', out[o++] = *p;
-        else if (*p == '\n') out[o++] = '\\', out[o++] = 'n';
-        else out[o++] = *p;
+        if (*p == '\\' || *p == '"')
+            out[o++] = '\\', out[o++] = *p;
+        else if (*p == '\n')
+            out[o++] = '\\', out[o++] = 'n';
+        else
+            out[o++] = *p;
     }
     out[o] = '\0';
 }

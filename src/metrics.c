@@ -134,9 +134,8 @@ void metrics_write_pool(struct buf *o, const struct stats_segment *seg)
     per_route(o, seg, "aiengine_db_round_trips_total",
               "Round trips to MariaDB (statements, prepares, transaction control), by route.",
               offsetof(struct stats_route, db_round_trips), false);
-    per_route(o, seg, "aiengine_db_time_seconds_total",
-              "Time spent waiting for MariaDB, by route.", offsetof(struct stats_route, db_us),
-              true);
+    per_route(o, seg, "aiengine_db_time_seconds_total", "Time spent waiting for MariaDB, by route.",
+              offsetof(struct stats_route, db_us), true);
     scalar(o, "aiengine_worker_starts_total", "counter", "Workers forked by this pool's master.",
            LOAD(seg->worker_starts));
     family(o, "aiengine_worker_exits_total", "counter",
@@ -221,7 +220,7 @@ void metrics_write_engine_counters(struct buf *o, const struct estats_segment *s
  * (status, run_at) read at most METRICS_RUNS_CAP entries deep, or a MIN on it. */
 static void engine_queue(struct ctx *c, struct buf *o)
 {
-static const char sql[] =
+    static const char sql[] =
         "SELECT "
         "(SELECT COUNT(*) FROM (SELECT 1 FROM workflow_runs WHERE status = 'queued' "
         "LIMIT 100000) q), "

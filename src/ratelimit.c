@@ -13,8 +13,8 @@ static const struct {
     const char *name;
     unsigned seconds;
 } units[] = {
-    {"s", 1},      {"sec", 1},     {"second", 1}, {"m", 60},   {"min", 60},
-    {"minute", 60}, {"h", 3600},   {"hour", 3600}, {"d", 86400}, {"day", 86400},
+    {"s", 1},       {"sec", 1},  {"second", 1},  {"m", 60},    {"min", 60},
+    {"minute", 60}, {"h", 3600}, {"hour", 3600}, {"d", 86400}, {"day", 86400},
 };
 
 int ratelimit_parse_rate(const char *s, unsigned *limit, unsigned *window)
@@ -41,8 +41,8 @@ int ratelimit_parse_rate(const char *s, unsigned *limit, unsigned *window)
     return -1;
 }
 
-static int add_rule(struct ratelimit_conf *out, const char *name, size_t name_len,
-                    const char *rate, char *why, size_t why_len)
+static int add_rule(struct ratelimit_conf *out, const char *name, size_t name_len, const char *rate,
+                    char *why, size_t why_len)
 {
     if (!name_len || name_len >= sizeof out->rules[0].ability) {
         snprintf(why, why_len, "'%.*s' is not an ability name", (int)name_len, name);
@@ -167,8 +167,8 @@ static struct ratelimit_slot *find_slot(struct ratelimit_slot *slots, size_t n, 
                 if (!free_slot) free_slot = s, free_key = 0;
                 break; /* keys are placed at the first room: none lies beyond an unused slot */
             }
-            if (!free_slot && STATE_END(atomic_load_explicit(&s->state, memory_order_relaxed)) <=
-                                  now)
+            if (!free_slot &&
+                STATE_END(atomic_load_explicit(&s->state, memory_order_relaxed)) <= now)
                 free_slot = s, free_key = k;
         }
         if (!free_slot) return NULL;

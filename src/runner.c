@@ -137,9 +137,9 @@ struct runner {
     size_t njobs, cap;
     bool stopping;
     long long stop_deadline_ms, next_claim_ms, next_heartbeat_ms;
-    unsigned claim_failures;   /* consecutive claims that failed (not 1213): logged once */
-    long long next_expired_ms; /* next look for expired leases */
-    bool claim_turn;           /* waiting runs first, or queued ones */
+    unsigned claim_failures;       /* consecutive claims that failed (not 1213): logged once */
+    long long next_expired_ms;     /* next look for expired leases */
+    bool claim_turn;               /* waiting runs first, or queued ones */
     struct estats_segment *estats; /* the engine's counters (estats.h), shared by fork */
 };
 
@@ -651,8 +651,7 @@ static void count_step(struct estats_segment *es, const struct job *j, const cha
                           : j->call.outcome == STEP_RETRY ? "retry"
                                                           : "failure";
     snprintf(name, sizeof name,
-             "aiengine_engine_provider_calls_total{provider=\"%s\",outcome=\"%s\"}", prov,
-             outcome);
+             "aiengine_engine_provider_calls_total{provider=\"%s\",outcome=\"%s\"}", prov, outcome);
     estats_add(es, name, false, 1);
     if (j->call.token_usage > 0) {
         snprintf(name, sizeof name, "aiengine_engine_tokens_total{provider=\"%s\"}", prov);

@@ -142,8 +142,9 @@ void stats_worker_started(struct stats *st)
 void stats_worker_exited(struct stats *st, int wait_status)
 {
     if (!st) return;
-    _Atomic uint64_t *c = WIFSIGNALED(wait_status)                                 ? &st->seg->worker_exits_signal
-                          : WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0 ? &st->seg->worker_exits_clean
-                                                                                  : &st->seg->worker_exits_error;
+    _Atomic uint64_t *c = WIFSIGNALED(wait_status) ? &st->seg->worker_exits_signal
+                          : WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0
+                              ? &st->seg->worker_exits_clean
+                              : &st->seg->worker_exits_error;
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }

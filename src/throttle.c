@@ -67,8 +67,8 @@ void throttle_auth_failed(struct ctx *c)
     const struct ratelimit_rule *r = ratelimit_find(&c->cfg->rate_limits, RATELIMIT_FAILED_AUTH);
     if (!r) return;
     struct ratelimit_verdict v;
-    ratelimit_hit(c->stats->seg->rate, STATS_RATE_SLOTS,
-                  ratelimit_key("addr", c->req->remote_addr), now_seconds(), r, true, &v);
+    ratelimit_hit(c->stats->seg->rate, STATS_RATE_SLOTS, ratelimit_key("addr", c->req->remote_addr),
+                  now_seconds(), r, true, &v);
     table_full(c, &v);
 }
 

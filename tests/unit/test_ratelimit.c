@@ -36,8 +36,9 @@ static void test_parse_rate(void **state)
     assert_int_equal(w, 10);
     assert_int_equal(ratelimit_parse_rate("100/15min", &l, &w), 0);
     assert_int_equal(w, 900);
-    const char *bad[] = {"", "min", "0/min", "-1/min", "10", "10/", "10/fortnight",
-                         "10/0s", "10 /min", "10/min ", "99999999999/min", "1/400day", NULL};
+    const char *bad[] = {
+        "",      "min",     "0/min",   "-1/min",          "10",       "10/", "10/fortnight",
+        "10/0s", "10 /min", "10/min ", "99999999999/min", "1/400day", NULL};
     for (int i = 0; bad[i]; i++) assert_int_equal(ratelimit_parse_rate(bad[i], &l, &w), -1);
     assert_int_equal(ratelimit_parse_rate(NULL, &l, &w), -1);
 }
@@ -138,11 +139,11 @@ static void test_processes_count_together(void **state)
 {
     (void)state;
     size_t n = 256;
-    struct ratelimit_slot *slots = mmap(NULL, n * sizeof *slots, PROT_READ | PROT_WRITE,
-                                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct ratelimit_slot *slots =
+        mmap(NULL, n * sizeof *slots, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(slots != MAP_FAILED);
-    _Atomic unsigned *passed = mmap(NULL, sizeof *passed, PROT_READ | PROT_WRITE,
-                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    _Atomic unsigned *passed =
+        mmap(NULL, sizeof *passed, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(passed != MAP_FAILED);
     struct ratelimit_rule r = {"read", 1000, 86400};
     uint64_t k = ratelimit_key("token:read", "1");
