@@ -153,7 +153,7 @@ uint64_t ratelimit_key(const char *what, const char *id)
  * instant can end up with two slots; the second is then never found again and expires —
  * at most one request per worker goes uncounted, which the ± workers tolerance covers. */
 static struct ratelimit_slot *find_slot(struct ratelimit_slot *slots, size_t n, uint64_t key,
-                                        uint64_t now)
+                                        uint64_t now, bool claim)
 {
     size_t probes = n < RATELIMIT_PROBES ? n : RATELIMIT_PROBES;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -171,7 +171,7 @@ static struct ratelimit_slot *find_slot(struct ratelimit_slot *slots, size_t n, 
                 STATE_END(atomic_load_explicit(&s->state, memory_order_relaxed)) <= now)
                 free_slot = s, free_key = k;
         }
-        if (!free_slot) return NULL;
+        if (!free_slot || !claim) return NULL;
         uint64_t old_state = atomic_load_explicit(&free_slot->state, memory_order_relaxed);
         if (free_key && STATE_END(old_state) > now) continue; /* revived meanwhile */
         if (atomic_compare_exchange_strong(&free_slot->key, &free_key, key)) {
@@ -194,8 +194,12 @@ bool ratelimit_hit(struct ratelimit_slot *slots, size_t n, uint64_t key, uint64_
     v->allowed = true;
     v->counted = false;
     v->remaining = rule->limit;
-    struct ratelimit_slot *s = n ? find_slot(slots, n, key, now) : NULL;
-    if (!s) return true;
+    /* a look never takes room: a key without a slot has used nothing yet */
+    struct ratelimit_slot *s = n ? find_slot(slots, n, key, now, count) : NULL;
+    if (!s) {
+        v->counted = !count;
+        return true;
+    }
     v->counted = true;
     uint64_t old = atomic_load_explicit(&s->state, memory_order_relaxed);
     for (;;) {

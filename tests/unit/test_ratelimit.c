@@ -103,6 +103,8 @@ static void test_peek_counts_nothing(void **state)
     uint64_t k = ratelimit_key("addr", "192.0.2.1");
     for (int i = 0; i < 5; i++) assert_true(ratelimit_hit(slots, 8, k, 10, &r, false, &v));
     assert_int_equal(v.remaining, 2);
+    /* looking took no room */
+    for (int i = 0; i < 8; i++) assert_int_equal(atomic_load(&slots[i].key), 0);
     assert_true(ratelimit_hit(slots, 8, k, 10, &r, true, &v));
     assert_true(ratelimit_hit(slots, 8, k, 10, &r, true, &v));
     assert_false(ratelimit_hit(slots, 8, k, 10, &r, false, &v));
