@@ -69,8 +69,8 @@ uint64_t ratelimit_key(const char *what, const char *id);
 
 /* Count one request for `key` at `now` (monotonic seconds) against `rule` in the table
  * `slots[0..n)`. With `count` false only looks (the request is not counted, e.g. before an
- * authentication whose failure alone is counted), and never takes a slot. Fills *v; returns v->allowed. A request
- * over the limit is not counted. */
+ * authentication whose failure alone is counted), and never takes a slot. Fills *v; returns
+ * v->allowed. A request over the limit is not counted. */
 bool ratelimit_hit(struct ratelimit_slot *slots, size_t n, uint64_t key, uint64_t now,
                    const struct ratelimit_rule *rule, bool count, struct ratelimit_verdict *v);
 
