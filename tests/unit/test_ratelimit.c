@@ -119,7 +119,7 @@ static void test_expired_slots_are_reused_and_a_full_table_fails_open(void **sta
     struct ratelimit_rule r = {"read", 5, 10};
     struct ratelimit_verdict v;
     for (int i = 0; i < 4; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "%d", i);
         assert_true(ratelimit_hit(slots, 4, ratelimit_key("t", id), 100, &r, true, &v));
         assert_true(v.counted);
