@@ -12,6 +12,7 @@
 #include "router.h"
 #include "yconf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Shortest accepted app.key, in bytes. */
@@ -38,6 +39,7 @@ struct config {
     char *app_url;    /* "https://api.example.com": base of links and Location; "" = origin.h */
     char **app_hosts; /* Host names accepted for links when app_url is "" (origin.h) */
     size_t napp_hosts;
+    bool require_if_match; /* http.require_if_match: PUT/PATCH/DELETE need If-Match (etag.h) */
     char *routes_path, *resources_path, *migrations_dir;
     struct ratelimit_conf rate_limits; /* rate_limits: (AIENGINE_RATE_LIMITS); n == 0: none */
     int slow_ms;                       /* log.slow_ms (AIENGINE_SLOW_MS): 0 = off */

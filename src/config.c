@@ -63,6 +63,27 @@ static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const cha
     return yconf_int(y, n, min, max, out, err);
 }
 
+static int get_bool(struct yconf *y, yaml_node_t *map, const char *key, const char *env, bool def,
+                    bool *out, struct config_error *err)
+{
+    const char *e = env ? getenv(env) : NULL;
+    if (e) {
+        bool t = !strcmp(e, "1") || !strcmp(e, "true"), f = !strcmp(e, "0") || !strcmp(e, "false");
+        if (!t && !f) {
+            yconf_errorf(err, "%s: expected true, false, 1 or 0", env);
+            return -1;
+        }
+        *out = t;
+        return 0;
+    }
+    yaml_node_t *n = map ? yconf_get(y, map, key) : NULL;
+    if (!n) {
+        *out = def;
+        return 0;
+    }
+    return yconf_bool(y, n, out, err);
+}
+
 /* Appends a copy of h[0..n) to app.hosts; -1 (nothing kept) when it is not a host name. */
 static int add_host(struct config *c, const char *h, size_t n)
 {
@@ -233,6 +254,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (strlen(c->app_url) > 1 && c->app_url[strlen(c->app_url) - 1] == '/')
         c->app_url[strlen(c->app_url) - 1] = '\0';
     if (load_hosts(&y, app, c, err)) goto fail;
+    if (get_bool(&y, yconf_get(&y, root, "http"), "require_if_match",
+                 "AIENGINE_HTTP_REQUIRE_IF_MATCH", false, &c->require_if_match, err))
+        goto fail;
     if (ratelimit_load(&y, yconf_get(&y, root, "rate_limits"), "AIENGINE_RATE_LIMITS",
                        &c->rate_limits, err))
         goto fail;
@@ -243,10 +267,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_str(&y, yconf_get(&y, root, "metrics"), "engine_file", NULL,
                 "../var/run/aiengine-work.metrics", &tmp, err))
         goto fail;
-    if (get_int(&y, yconf_get(&y, root, "metrics"), "enabled", "AIENGINE_METRICS", 1, 0, 1, &v,
-                err))
+    if (get_bool(&y, yconf_get(&y, root, "metrics"), "enabled", "AIENGINE_METRICS", true,
+                 &c->metrics_enabled, err))
         goto fail;
-    c->metrics_enabled = v;
     c->engine_metrics = getenv("AIENGINE_ENGINE_METRICS")
                             ? mem_strdup(getenv("AIENGINE_ENGINE_METRICS"))
                             : path_join(etc_dir, tmp);

@@ -45,6 +45,7 @@ static const char *const env_vars[] = {
     "AIENGINE_SLOW_MS",
     "AIENGINE_METRICS",
     "AIENGINE_ENGINE_METRICS",
+    "AIENGINE_HTTP_REQUIRE_IF_MATCH",
 };
 
 static void clear_env(void)
@@ -142,6 +143,7 @@ static void test_real_etc(void **state)
     assert_int_equal(c->shutdown_timeout, 30);
     assert_int_equal(c->request_timeout, 10);
     assert_int_equal(c->socket_mode, 0660);
+    assert_false(c->require_if_match);
     assert_int_equal(c->max_body_bytes, 1048576);
     assert_int_equal(c->max_json_depth, 32);
     assert_int_equal(c->default_per_page, 15);
@@ -190,6 +192,7 @@ static void test_env_overrides(void **state)
     setenv("AIENGINE_REQUEST_TIMEOUT", "3", 1);
     setenv("AIENGINE_SOCKET_MODE", "0600", 1);
     setenv("AIENGINE_DB_STATEMENT_CACHE", "16", 1);
+    setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "true", 1);
     struct config_error err = {{0}};
     struct config *c = config_load("etc", &err);
     if (!c) fail_msg("%s", err.msg);
@@ -203,7 +206,17 @@ static void test_env_overrides(void **state)
     assert_int_equal(c->request_timeout, 3);
     assert_int_equal(c->socket_mode, 0600);
     assert_int_equal(c->db.statement_cache, 16);
+    assert_true(c->require_if_match);
     config_free(c);
+    setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "0", 1);
+    c = config_load("etc", &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_false(c->require_if_match);
+    config_free(c);
+    setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "sometimes", 1);
+    assert_null(config_load("etc", &err));
+    assert_non_null(strstr(err.msg, "AIENGINE_HTTP_REQUIRE_IF_MATCH"));
+    unsetenv("AIENGINE_HTTP_REQUIRE_IF_MATCH");
 
     /* a relative or host:port listen from the environment is taken as written */
     setenv("AIENGINE_LISTEN", "127.0.0.1:9001", 1);
@@ -314,6 +327,10 @@ static void test_bad_yaml_values_name_file_and_line(void **state)
     snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
     expect_error(etc, file, 7, "integer");
 
+    etc = make_etc("w5b", "  workers: 2\n", "http:\n  require_if_match: sometimes\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "true or false");
+
     etc = make_etc("w6", "  workers: 2\n  workers: 3\n", "");
     snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
     expect_error(etc, file, 4, "duplicate key 'workers'");
@@ -343,7 +360,7 @@ static void test_rate_limits_slow_log_and_metrics(void **state)
     clear_env();
     const char *etc = make_etc("rl1", "  workers: 2\n",
                                "rate_limits:\n  read: 1200/min\n  failed_auth: 30/hour\n"
-                               "log:\n  slow_ms: 250\nmetrics:\n  enabled: 0\n"
+                               "log:\n  slow_ms: 250\nmetrics:\n  enabled: false\n"
                                "  engine_file: /run/x.metrics\n");
     struct config_error err = {{0}};
     struct config *c = config_load(etc, &err);
