@@ -91,7 +91,7 @@ install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/share/aiengine/migrations $(DESTDIR)$(PREFIX)/share/aiengine/nginx \
 	           $(DESTDIR)$(PREFIX)/etc/aiengine
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
-	install -m 0644 nginx/*.in nginx/limit-req-example.conf $(DESTDIR)$(PREFIX)/share/aiengine/nginx/
+	install -m 0644 nginx/*.in nginx/*.conf $(DESTDIR)$(PREFIX)/share/aiengine/nginx/
 	install -m 0644 etc/aiengine.service $(DESTDIR)$(PREFIX)/share/aiengine/
 	install -m 0644 etc/routes.yaml etc/resources.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
 	sed -e 's|^migrations: .*|migrations: $(PREFIX)/share/aiengine/migrations|' \

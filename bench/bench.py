@@ -70,6 +70,9 @@ WARMUP = env_int("BENCH_WARMUP", 2)
 THREADS = env_int("BENCH_THREADS", 1)
 CONNECTIONS = env_int("BENCH_CONNECTIONS", 16)
 WORKERS = env_int("BENCH_WORKERS", configured_workers())
+ONLY = [k for k in os.environ.get("BENCH_ONLY", "").split(",") if k]
+# pool 3's limits: every ability limited, never reached, so each request does the counting
+OBS_LIMITS = "read=1000000000/min,write=1000000000/min,trigger=1000000000/min,failed_auth=1000/min"
 NGINX_WORKERS = env_int("BENCH_NGINX_WORKERS", 1)
 LOG_ROWS = env_int("BENCH_LOG_ROWS", 1_000_000)
 SMALL_LOG_ROWS = env_int("BENCH_SMALL_LOG_ROWS", 10_000)
@@ -356,6 +359,8 @@ class Bench:
         self.bench_port = free_port()
         self.small_port = free_port()
         self.debug_port = free_port()
+        self.on_port = free_port()   # pool 3: metrics and rate limits on
+        self.off_port = free_port()  # pool 4: both off
         self.baseline_sock = os.path.join(self.stack.rundir, "baseline.sock")
         self.stack.extra_nginx = {"bench.conf": self.nginx_conf()}
         self.baseline = None
@@ -394,6 +399,8 @@ server {{
 }}
 {api_server(self.small_port, s.pool_socket(1))}
 {api_server(self.debug_port, s.pool_socket(2))}
+{api_server(self.on_port, s.pool_socket(3))}
+{api_server(self.off_port, s.pool_socket(4))}
 """
 
     def url(self, port):
@@ -410,6 +417,10 @@ server {{
         s.start_pool(0)
         s.start_pool(1, {"AIENGINE_DB_NAME": "aiengine_small"})
         s.start_pool(2, {"AIENGINE_DEBUG": "1", "AIENGINE_WORKERS": "1"})
+        # the cost of observability: the same GET by id with request metrics and a rate limit
+        # on every ability (high enough never to refuse) against both turned off
+        s.start_pool(3, {"AIENGINE_METRICS": "1", "AIENGINE_RATE_LIMITS": OBS_LIMITS})
+        s.start_pool(4, {"AIENGINE_METRICS": "0", "AIENGINE_RATE_LIMITS": ""})
         env = s.env()
         log_f = open(os.path.join(s.logdir, "baseline.log"), "ab")
         self.baseline = subprocess.Popen([baseline_bin, self.baseline_sock, str(WORKERS)], env=env,
@@ -473,6 +484,10 @@ server {{
         ep("fcgi", "libfcgi + 1 prepared SELECT (baseline)", self.url(self.bench_port),
            [("GET", f"/baseline/workflows/{SHOW_ID}")], token=None)
         ep("show", f"GET /api/workflows/{SHOW_ID}", main, [("GET", f"/api/workflows/{SHOW_ID}")])
+        ep("show_on", f"GET /api/workflows/{SHOW_ID}, metrics + rate limits on",
+           self.url(self.on_port), [("GET", f"/api/workflows/{SHOW_ID}")])
+        ep("show_off", f"GET /api/workflows/{SHOW_ID}, metrics + rate limits off",
+           self.url(self.off_port), [("GET", f"/api/workflows/{SHOW_ID}")])
         ep("include", f"GET /api/workflows/{SHOW_ID}?include=steps", main,
            [("GET", f"/api/workflows/{SHOW_ID}?include=steps")])
         ep("page", "GET /api/workflows?page=10 (15 per page)", main,
@@ -489,9 +504,12 @@ server {{
            f"GET /api/execution-logs?cursor=… ({self.deep_depth:,} rows in), {SMALL} rows",
            small, [("GET", deep(self.deep_small))])
         # interleaving: baselines sit between the app endpoints in every round
-        order = ["fcgi", "show", "include", "static", "page", "post", "fcgi", "patch", "logs",
-                 "deep", "static", "logs_small", "deep_small"]
+        order = ["fcgi", "show", "include", "show_on", "static", "page", "show_off", "post", "fcgi",
+                 "patch", "show_off", "logs", "deep", "show_on", "static", "logs_small",
+                 "deep_small"]
         self.endpoints = {e["key"]: e for e in E}
+        if ONLY:  # e.g. BENCH_ONLY=fcgi,show_on,show_off: more rounds of a few in the same time
+            order = [k for k in order if k in ONLY]
         self.order = order
         for e in E:
             for line in e["lines"]:
@@ -512,6 +530,10 @@ server {{
             return self.stack.worker_pids(0)
         if e["url"] == self.url(self.small_port):
             return self.stack.worker_pids(1)
+        if e["url"] == self.url(self.on_port):
+            return self.stack.worker_pids(3)
+        if e["url"] == self.url(self.off_port):
+            return self.stack.worker_pids(4)
         if e["key"] == "fcgi":
             return children(self.baseline.pid)
         return []
@@ -675,7 +697,11 @@ server {{
         with open(os.path.join(BUILD, "last-run.json"), "w") as f:  # raw numbers, for digging
             json.dump({"results": results, "round_trips": trips, "memory": [mem0, mem1, mem2],
                        "memory_requests": n_mem}, f)
-        report = self.report(results, trips, explains, mem0, mem1, mem2, n_mem, total_before_rounds)
+        if ONLY:
+            report = self.report_only(results)
+        else:
+            report = self.report(results, trips, explains, mem0, mem1, mem2, n_mem,
+                                 total_before_rounds)
         os.makedirs(os.path.dirname(OUT), exist_ok=True)
         with open(OUT, "w") as f:
             f.write(report)
@@ -683,6 +709,30 @@ server {{
         log(f"written to {os.path.relpath(OUT, ROOT)}")
 
     # -- the report
+
+    def report_only(self, results):
+        """BENCH_ONLY: the medians of the endpoints measured, and the observability targets
+        when their three endpoints were among them."""
+        med = {k: {m: statistics.median(r[m] for r in runs)
+                   for m in ("rps", "p50_us", "p99_us", "cpu_app_us", "cpu_nginx_us",
+                             "cpu_db_us", "cpu_wrk_us")}
+               for k, runs in results.items() if runs}
+        L = ["# aiengine benchmark (BENCH_ONLY)", "", machine_lines(self), "",
+             f"Medians of {ROUNDS} interleaved rounds of {DURATION} s (endpoints that appear "
+             "twice in a round count twice).", "",
+             "| endpoint | req/s | p50 ms | p99 ms | CPU µs/req app · nginx · db · wrk |",
+             "|---|--:|--:|--:|--:|"]
+        for k, m in med.items():
+            L.append(f"| {self.endpoints[k]['label']} | {m['rps']:,.0f} | {m['p50_us'] / 1000:.2f} | "
+                     f"{m['p99_us'] / 1000:.2f} | {m['cpu_app_us']:.0f} · {m['cpu_nginx_us']:.0f} · "
+                     f"{m['cpu_db_us']:.0f} · {m['cpu_wrk_us']:.0f} |")
+        if all(k in med for k in ("fcgi", "show_on", "show_off")):
+            on, off, base = med["show_on"]["rps"], med["show_off"]["rps"], med["fcgi"]["rps"]
+            L += ["", f"- metrics + rate limits overhead: {1 - on / off:+.1%} of req/s "
+                      f"({on:,.0f} on vs {off:,.0f} off); app CPU per request "
+                      f"{med['show_on']['cpu_app_us']:.0f} µs vs {med['show_off']['cpu_app_us']:.0f} µs",
+                  f"- GET by id with them on vs the 1-SELECT baseline: {on / base:.0%}"]
+        return "\n".join(L) + "\n"
 
     def report(self, results, trips, explains, mem0, mem1, mem2, n_mem, total_before_rounds):
         med = {}
@@ -710,8 +760,8 @@ server {{
         L.append("")
         L.append("| endpoint | req/s | p50 ms | p99 ms | vs 1-SELECT FastCGI | vs nginx static | CPU µs/req app · nginx · db · wrk | DB round trips | non-2xx/errors |")
         L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
-        for key in ["static", "fcgi", "show", "include", "page", "post", "patch", "logs", "deep",
-                    "logs_small", "deep_small"]:
+        for key in ["static", "fcgi", "show", "show_on", "show_off", "include", "page", "post",
+                    "patch", "logs", "deep", "logs_small", "deep_small"]:
             m = med[key]
             t = trip_of.get(key)
             ts = "—" if not t else (f"{t[0]}" if t[1] is None else f"{t[0]} / {t[1]}")
@@ -770,6 +820,14 @@ server {{
         def cpu_total(k):
             return sum(med[k][f"cpu_{g}_us"] for g in ("app", "nginx", "db", "wrk"))
 
+        on, off = med["show_on"]["rps"], med["show_off"]["rps"]
+        overhead = 1 - on / off
+        L.append(f"| metrics + rate limits cost < 5% of GET by id's req/s | {overhead:+.1%} "
+                 f"({on:,.0f} on vs {off:,.0f} off; CPU {cpu_total('show_on'):.0f} µs vs "
+                 f"{cpu_total('show_off'):.0f} µs per request) | {ok(overhead < 0.05)} |")
+        L.append(f"| GET by id, metrics + rate limits on, ≥ 85% of the 1-SELECT baseline | "
+                 f"{on / base_fcgi:.0%} ({on:,.0f} vs {base_fcgi:,.0f}) | "
+                 f"{ok(on / base_fcgi >= 0.85)} |")
         L.append(f"| GET by id ≥ 70% of the 1-SELECT baseline's req/s | {show_ratio:.0%} "
                  f"({med['show']['rps']:,.0f} vs {base_fcgi:,.0f}); by CPU per request "
                  f"{cpu_total('fcgi') / cpu_total('show'):.0%} ({cpu_total('show'):.0f} µs vs "

@@ -2,7 +2,8 @@
 # bench/run.sh — entry point of `make bench` (docs/benchmarks.md explains the output).
 # Needs AIENGINE_BIN (the Makefile passes build/aiengine); wrk comes from Debian.
 # Overrides: BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_THREADS,
-# BENCH_WORKERS, BENCH_LOG_ROWS, BENCH_MEMORY_REQUESTS, BENCH_KEEP=1 (see bench/bench.py);
+# BENCH_WORKERS, BENCH_LOG_ROWS, BENCH_MEMORY_REQUESTS, BENCH_KEEP=1,
+# BENCH_ONLY=fcgi,show_on,show_off (see bench/bench.py);
 # BENCH_ENGINE=0, BENCH_ENGINE_ROUNDS, BENCH_ENGINE_SECONDS, BENCH_ENGINE_RUNS, BENCH_ENGINE_RUNNERS,
 # BENCH_ENGINE_BIG, BENCH_ENGINE_ONLY (see bench/engine.py); BENCH_ENGINE_AI=0, BENCH_AI_RUNS,
 # BENCH_AI_RUNNERS, BENCH_AI_CONCURRENCY, BENCH_AI_DELAY_MS (see bench/engine_ai.py).

@@ -7,6 +7,7 @@
 #define AIENGINE_CONFIG_H
 
 #include "db.h"
+#include "ratelimit.h"
 #include "resource.h"
 #include "router.h"
 #include "yconf.h"
@@ -40,6 +41,10 @@ struct config {
     size_t napp_hosts;
     bool require_if_match; /* http.require_if_match: PUT/PATCH/DELETE need If-Match (etag.h) */
     char *routes_path, *resources_path, *migrations_dir;
+    struct ratelimit_conf rate_limits; /* rate_limits: (AIENGINE_RATE_LIMITS); n == 0: none */
+    int slow_ms;                       /* log.slow_ms (AIENGINE_SLOW_MS): 0 = off */
+    char *engine_metrics; /* metrics.engine_file (AIENGINE_ENGINE_METRICS): where `work` counts */
+    bool metrics_enabled; /* metrics.enabled (AIENGINE_METRICS): count, serve /api/metrics */
     struct resource_set *resources;
     struct router *router;
 };

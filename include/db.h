@@ -103,6 +103,9 @@ unsigned db_error_code(const struct db *db);
 /* Round trips to the server since db_new (statements, transaction control); for the
  * debug counter the N+1 tests read. */
 unsigned long db_round_trips(const struct db *db);
+/* Microseconds spent in db_query and transaction control since db_new (the slow-request
+ * log's and the metrics' database time). */
+unsigned long long db_busy_us(const struct db *db);
 
 static inline struct db_param db_int(long long v)
 {

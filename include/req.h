@@ -34,6 +34,7 @@ enum req_error_kind {
     REQ_E_PRECONDITION_FAILED,
     /* a write without If-Match while http.require_if_match is on */
     REQ_E_PRECONDITION_REQUIRED,
+    REQ_E_TOO_MANY, /* over a rate limit (throttle.c set Retry-After): nothing done */
 };
 
 struct req_field_errors {
@@ -59,6 +60,7 @@ struct http_request {
     const char *content_type;
     const char *authorization;
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
+    const char *remote_addr;     /* REMOTE_ADDR as nginx passes it, NULL when absent */
     const char *base_url;        /* "http://host:port", for links and Location */
     /* If-Match / If-None-Match, NULL when absent (etag.h) */
     const char *if_match;
@@ -71,6 +73,7 @@ struct auth_token;
 struct auth_cache;
 struct config;
 struct db;
+struct stats;
 
 struct ctx {
     struct arena *arena;
@@ -85,8 +88,10 @@ struct ctx {
     bool no_etag;           /* the answer is not the record's representation (etag.h) */
     struct req_error err;
     int status;
-    struct buf *out;     /* response body */
-    struct buf *headers; /* extra header lines, each ending "\r\n" */
+    struct buf *out;          /* response body */
+    struct buf *headers;      /* extra header lines, each ending "\r\n" */
+    const char *content_type; /* NULL: application/json */
+    struct stats *stats;      /* the pool's shared counters (stats.h); NULL in tools/tests */
 };
 
 /* Set the request's error (returns -1 for `return req_fail(...)`). `message` may be a

@@ -26,6 +26,7 @@ enum handler_kind {
     HANDLER_START_RUN,     /* POST /api/workflows/{id}/runs: one run of a workflow */
     HANDLER_CANCEL_RUN,    /* POST /api/workflow-runs/{id}/cancel */
     HANDLER_RETRY_RUN,     /* POST /api/workflow-runs/{id}/retry */
+    HANDLER_METRICS,       /* GET /api/metrics: Prometheus text (metrics.c) */
 };
 
 #define ROUTE_MAX_SEGMENTS 8

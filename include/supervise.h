@@ -29,6 +29,9 @@ struct supervise_ops {
     /* The first SIGTERM/SIGINT/SIGQUIT, before the children are told (e.g. stop taking
      * new work). May be NULL. */
     void (*stopping)(void *ctx);
+    /* A child was forked / was reaped with wait(2)'s status (metrics). May be NULL. */
+    void (*child_started)(void *ctx);
+    void (*child_exited)(void *ctx, int status);
 };
 
 /* Supervise until a stop signal and every child has exited; returns the exit code (0).

@@ -8,10 +8,12 @@
 #define AIENGINE_WORKER_H
 
 #include "config.h"
+#include "stats.h"
 
 /* Serve on listen_fd (non-blocking, see master_listen) until told to stop. Returns the
  * process exit code. Never returns while a request is half answered; no signal interrupts
- * a request's reads or writes. */
-int worker_run(const struct config *cfg, int listen_fd);
+ * a request's reads or writes. Every answered request is counted in `stats` (the pool's
+ * shared memory, NULL: not counted) and logged when slower than log.slow_ms. */
+int worker_run(const struct config *cfg, int listen_fd, struct stats *stats);
 
 #endif

@@ -4,7 +4,7 @@
 PKGS="gcc make pkg-config libfcgi-dev libmariadb-dev libjson-c-dev libyaml-dev libssl-dev
 libcrypt-dev libcmocka-dev mariadb-server mariadb-client nginx python3 python3-pytest
 python3-requests python3-jsonschema curl wrk valgrind clang libclang-rt-14-dev clang-tidy
-cppcheck clang-format libfaketime libcurl4-openssl-dev"
+cppcheck clang-format libfaketime libcurl4-openssl-dev python3-prometheus-client"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -214,6 +214,8 @@ class Stack:
             "AIENGINE_DB_NAME": "aiengine",
             "AIENGINE_WORKERS": str(self.workers),
             "AIENGINE_APP_KEY": self.app_key,
+            # `work` counts here and `serve` reads it (GET /api/metrics): private per stack
+            "AIENGINE_ENGINE_METRICS": os.path.join(self.rundir, "aiengine-work.metrics"),
         })
         e["AIENGINE_LISTEN"] = listen or self.pool_socket(0)
         e.update(self.extra_env)

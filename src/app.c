@@ -10,9 +10,11 @@
 #include "idem.h"
 #include "jsonbody.h"
 #include "log.h"
+#include "metrics.h"
 #include "query.h"
 #include "openapi.h"
 #include "runs_api.h"
+#include "throttle.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +39,7 @@ static const struct {
     {REQ_E_PRECONDITION_REQUIRED, 428, "Precondition required."},
     {REQ_E_INTERNAL, 500, "Server error."},
     {REQ_E_UNAVAILABLE, 503, "The service is temporarily unavailable. Please retry."},
+    {REQ_E_TOO_MANY, 429, "Too Many Attempts."},
 };
 
 static int error_status(enum req_error_kind kind)
@@ -72,6 +75,7 @@ const char *app_status_text(int status)
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -183,6 +187,7 @@ static int handle(struct ctx *c)
     case HANDLER_START_RUN: return runs_api_start_run(c);
     case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
     case HANDLER_RETRY_RUN: return runs_api_retry(c);
+    case HANDLER_METRICS: return metrics_handle(c);
     }
     return req_fail(c, REQ_E_INTERNAL, NULL);
 }
@@ -194,7 +199,11 @@ static int dispatch(struct ctx *c, struct idem_claim *claim)
     const struct route *rt = c->match.route;
     bool public = (rs == ROUTER_FOUND && !rt->auth) || (rs != ROUTER_FOUND && c->match.path_public);
     /* authentication first: an anonymous caller learns nothing about which ids exist */
-    if (!public && auth_authenticate(c)) return -1;
+    if (!public && throttle_before_auth(c)) return -1;
+    if (!public && auth_authenticate(c)) {
+        if (c->err.kind == REQ_E_UNAUTHENTICATED) throttle_auth_failed(c);
+        return -1;
+    }
     if (rs == ROUTER_NOT_FOUND)
         return req_failf(c, REQ_E_NOT_FOUND, "The route %s could not be found.", r->raw_path);
     if (rs == ROUTER_METHOD_NOT_ALLOWED) {
@@ -206,6 +215,7 @@ static int dispatch(struct ctx *c, struct idem_claim *claim)
     if (rt->auth && !auth_can(c->token, rt->ability))
         return req_failf(c, REQ_E_FORBIDDEN, "This token does not have the '%s' ability.",
                          rt->ability);
+    if (rt->auth && throttle_check(c)) return -1;
     bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE ||
                  rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN;
     if (write && parse_body(c)) return -1;

@@ -257,6 +257,23 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_bool(&y, yconf_get(&y, root, "http"), "require_if_match",
                  "AIENGINE_HTTP_REQUIRE_IF_MATCH", false, &c->require_if_match, err))
         goto fail;
+    if (ratelimit_load(&y, yconf_get(&y, root, "rate_limits"), "AIENGINE_RATE_LIMITS",
+                       &c->rate_limits, err))
+        goto fail;
+    if (get_int(&y, yconf_get(&y, root, "log"), "slow_ms", "AIENGINE_SLOW_MS", 0, 0, 3600000, &v,
+                err))
+        goto fail;
+    c->slow_ms = (int)v;
+    if (get_str(&y, yconf_get(&y, root, "metrics"), "engine_file", NULL,
+                "../var/run/aiengine-work.metrics", &tmp, err))
+        goto fail;
+    if (get_bool(&y, yconf_get(&y, root, "metrics"), "enabled", "AIENGINE_METRICS", true,
+                 &c->metrics_enabled, err))
+        goto fail;
+    c->engine_metrics = getenv("AIENGINE_ENGINE_METRICS")
+                            ? mem_strdup(getenv("AIENGINE_ENGINE_METRICS"))
+                            : path_join(etc_dir, tmp);
+    free(tmp);
 
     if (get_str(&y, root, "routes", NULL, "routes.yaml", &tmp, err)) goto fail;
     c->routes_path = path_join(etc_dir, tmp);
@@ -317,5 +334,6 @@ void config_free(struct config *c)
     free(c->routes_path);
     free(c->resources_path);
     free(c->migrations_dir);
+    free(c->engine_metrics);
     free(c);
 }

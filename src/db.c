@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STMT_CACHE 128 /* the most database.statement_cache may ask for */
 #define STMT_CACHE_MIN 4
@@ -35,6 +36,7 @@ struct db {
     size_t cap; /* entries [0, cap) are used; shrinks when the server runs out */
     unsigned long clock;
     unsigned long round_trips;
+    unsigned long long busy_us; /* time inside db_query and transaction control */
     unsigned err_code;
     char err_msg[512];
 };
@@ -508,8 +510,27 @@ static int run_once(struct db *db, struct arena *a, const char *sql, const struc
     return s;
 }
 
+static unsigned long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+static int query_retrying(struct db *db, struct arena *a, const char *sql,
+                          const struct db_param *params, size_t nparams, struct db_result *res);
+
 int db_query(struct db *db, struct arena *a, const char *sql, const struct db_param *params,
              size_t nparams, struct db_result *res)
+{
+    unsigned long long t0 = mono_us();
+    int s = query_retrying(db, a, sql, params, nparams, res);
+    db->busy_us += mono_us() - t0;
+    return s;
+}
+
+static int query_retrying(struct db *db, struct arena *a, const char *sql,
+                          const struct db_param *params, size_t nparams, struct db_result *res)
 {
     int s = run_once(db, a, sql, params, nparams, res);
     if (s == DB_UNAVAILABLE && db->err_code != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
@@ -548,7 +569,10 @@ static int simple(struct db *db, const char *sql)
 {
     if (!db->conn && db_connect(db) != DB_OK) return DB_UNAVAILABLE;
     db->round_trips++;
-    if (mysql_real_query(db->conn, sql, strlen(sql))) {
+    unsigned long long t0 = mono_us();
+    bool failed = mysql_real_query(db->conn, sql, strlen(sql)) != 0;
+    db->busy_us += mono_us() - t0;
+    if (failed) {
         int s = map_error(db, mysql_errno(db->conn), mysql_error(db->conn));
         if (s == DB_UNAVAILABLE) db_disconnect(db);
         return s;
@@ -618,4 +642,9 @@ unsigned db_error_code(const struct db *db)
 unsigned long db_round_trips(const struct db *db)
 {
     return db->round_trips;
+}
+
+unsigned long long db_busy_us(const struct db *db)
+{
+    return db->busy_us;
 }

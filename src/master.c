@@ -5,6 +5,7 @@
 #include "master.h"
 #include "arena.h"
 #include "log.h"
+#include "stats.h"
 #include "supervise.h"
 #include "worker.h"
 
@@ -57,12 +58,13 @@ struct master {
     struct config *cfg;
     int fd;
     ino_t sock_ino;
+    struct stats *stats; /* the pool's shared counters, mapped before the first fork */
 };
 
 static int master_child(void *ctx)
 {
     const struct master *m = ctx;
-    return worker_run(m->cfg, m->fd);
+    return worker_run(m->cfg, m->fd, m->stats);
 }
 
 static void master_spec(const void *ctx, struct supervise_spec *out)
@@ -92,7 +94,19 @@ static int master_reload(void *ctx)
     fresh->listen = mem_strdup(m->cfg->listen);
     config_free(m->cfg);
     m->cfg = fresh;
+    /* same segment: counters and rate windows carry over; new paths get new slots */
+    stats_bind(m->stats, m->cfg);
     return 0;
+}
+
+static void master_child_started(void *ctx)
+{
+    stats_worker_started(((struct master *)ctx)->stats);
+}
+
+static void master_child_exited(void *ctx, int status)
+{
+    stats_worker_exited(((struct master *)ctx)->stats, status);
 }
 
 /* No new connections from here on (nginx fails over to another pool); the ones already
@@ -113,7 +127,14 @@ int master_run(const char *etc_dir, struct config *cfg)
         return 1;
     }
     struct stat st;
-    struct master m = {.etc_dir = etc_dir, .cfg = cfg, .fd = fd};
+    struct master m = {.etc_dir = etc_dir, .cfg = cfg, .fd = fd, .stats = stats_new()};
+    if (!m.stats) {
+        log_error("cannot map the pool's shared memory: %s", strerror(errno));
+        close(fd);
+        config_free(cfg);
+        return 1;
+    }
+    stats_bind(m.stats, cfg);
     if (!strchr(cfg->listen, ':') && stat(cfg->listen, &st) == 0) m.sock_ino = st.st_ino;
     static const struct supervise_ops ops = {
         .child_role = "worker",
@@ -121,6 +142,8 @@ int master_run(const char *etc_dir, struct config *cfg)
         .spec = master_spec,
         .reload = master_reload,
         .stopping = master_stopping,
+        .child_started = master_child_started,
+        .child_exited = master_child_exited,
     };
     log_info("listening on %s with %d workers", cfg->listen, cfg->workers);
     int rc = supervise_run(&ops, &m);
@@ -128,5 +151,6 @@ int master_run(const char *etc_dir, struct config *cfg)
     unlink_own_socket(m.cfg->listen, m.sock_ino);
     log_info("stopped");
     config_free(m.cfg);
+    stats_free(m.stats);
     return rc;
 }

@@ -364,7 +364,8 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
                       const char *op_id)
 {
     const struct resource *r = rt->resource;
-    bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI;
+    bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
+                          rt->handler != HANDLER_METRICS;
     if ((needs_resource && !r) || (rt->handler == HANDLER_RELATION && !rt->relation))
         return; /* router_load never builds such a route */
     char name[96] = "";
@@ -440,6 +441,10 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
     case HANDLER_OPENAPI:
         buf_puts(o, "\"200\":{\"description\":\"This document\",\"content\":{\"application/json\":"
                     "{\"schema\":{\"type\":\"object\"}}}}");
+        break;
+    case HANDLER_METRICS:
+        buf_puts(o, "\"200\":{\"description\":\"Prometheus text exposition format 0.0.4\","
+                    "\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\"}}}}");
         break;
     case HANDLER_INDEX:
     case HANDLER_RELATION:
@@ -538,9 +543,12 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
     if (rt->auth) {
         error_response(o, 401, "Missing, malformed, expired or revoked token", "Error", false);
         error_response(o, 403, "The token lacks the route's ability", "Error", false);
+        error_response(o, 429, "Over a rate limit of rate_limits (RateLimit-* headers)", "Error",
+                       true);
     }
     if (has_id) error_response(o, 404, "No such record", "Error", false);
-    if (rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI)
+    if (rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
+        rt->handler != HANDLER_METRICS)
         error_response(o, 503, "Database unreachable", "Error", true);
     buf_puts(o, "}}");
 }

@@ -12,6 +12,7 @@
 #include "ai.h"
 #include "cond.h"
 #include "db.h"
+#include "estats.h"
 #include "log.h"
 #include "supervise.h"
 #include "tmpl.h"
@@ -168,9 +169,10 @@ struct runner {
     size_t njobs, cap;
     bool stopping;
     long long stop_deadline_ms, next_claim_ms, next_heartbeat_ms;
-    unsigned claim_failures;   /* consecutive claims that failed (not 1213): logged once */
-    long long next_expired_ms; /* next look for expired leases */
-    bool claim_turn;           /* waiting runs first, or queued ones */
+    unsigned claim_failures;       /* consecutive claims that failed (not 1213): logged once */
+    long long next_expired_ms;     /* next look for expired leases */
+    bool claim_turn;               /* waiting runs first, or queued ones */
+    struct estats_segment *estats; /* the engine's counters (estats.h), shared by fork */
 };
 
 static void step_row_clear(struct step_row *s)
@@ -462,6 +464,38 @@ static size_t claim(struct runner *r, size_t limit)
     return got;
 }
 
+/* A written step result, in the engine's counters: steps by type and status, and for a call
+ * that named a provider (the ai handler) the call's outcome, tokens and cost. */
+static void count_step(struct estats_segment *es, const struct job *j, const char *status)
+{
+    char type[64], name[ESTATS_NAME];
+    estats_label(type, sizeof type, j->step.type ? j->step.type : "");
+    snprintf(name, sizeof name, "aiengine_engine_steps_total{type=\"%s\",status=\"%s\"}", type,
+             status);
+    estats_add(es, name, false, 1);
+    struct json_object *p = NULL;
+    if (j->skipped || !j->call.input_context ||
+        !json_object_object_get_ex(j->call.input_context, "provider", &p) ||
+        !json_object_is_type(p, json_type_string))
+        return;
+    char prov[64];
+    estats_label(prov, sizeof prov, json_object_get_string(p));
+    const char *outcome = j->call.outcome == STEP_SUCCESS ? "success"
+                          : j->call.outcome == STEP_RETRY ? "retry"
+                                                          : "failure";
+    snprintf(name, sizeof name,
+             "aiengine_engine_provider_calls_total{provider=\"%s\",outcome=\"%s\"}", prov, outcome);
+    estats_add(es, name, false, 1);
+    if (j->call.token_usage > 0) {
+        snprintf(name, sizeof name, "aiengine_engine_tokens_total{provider=\"%s\"}", prov);
+        estats_add(es, name, false, (uint64_t)j->call.token_usage);
+    }
+    if (j->call.cost_micros > 0) {
+        snprintf(name, sizeof name, "aiengine_engine_cost_total{provider=\"%s\"}", prov);
+        estats_add(es, name, true, (uint64_t)j->call.cost_micros);
+    }
+}
+
 /* One step result inside the batch's open transaction: the move, the fenced run UPDATE
  * (context, sums, cursor, the move — 0 rows: the run was cancelled or another runner owns
  * it, and the result is discarded), then the log row. Returns 1 written, 0 discarded, or a
@@ -647,6 +681,7 @@ static void commit_batch(struct runner *r)
     }
     for (size_t k = 0; k < n; k++) {
         struct job *j = batch[k];
+        if (written[k] == 1 && status[k]) count_step(r->estats, j, status[k]);
         if (written[k] == 0 || moves[k] != RUNNER_CONTINUE) {
             if (written[k] == 0)
                 log_info("run %llu: result discarded (cancelled or taken over)", j->run_id);
@@ -830,7 +865,8 @@ static void make_id(char out[64])
              rnd[3]);
 }
 
-static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
+static int runner_loop(const struct config *cfg, const struct engine_conf *ec,
+                       struct estats_segment *es)
 {
     struct sigaction sa = {0};
     sa.sa_handler = on_stop;
@@ -850,7 +886,8 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
     sigaddset(&set, SIGHUP);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 
-    struct runner r = {.cfg = cfg, .ec = ec};
+    struct runner r = {.cfg = cfg, .ec = ec, .estats = es};
+    estats_add(es, "aiengine_engine_runner_starts_total", false, 1);
     make_id(r.id);
     srandom((unsigned)(getpid() ^ now_ms()));
     r.db = db_new(&cfg->db);
@@ -943,12 +980,13 @@ struct work {
     const char *etc_dir;
     struct config *cfg;
     struct engine_conf *ec;
+    struct estats_segment *estats;
 };
 
 static int work_child(void *ctx)
 {
     const struct work *w = ctx;
-    return runner_loop(w->cfg, w->ec);
+    return runner_loop(w->cfg, w->ec, w->estats);
 }
 
 static void work_spec(const void *ctx, struct supervise_spec *out)
@@ -994,6 +1032,12 @@ int runner_work(const char *etc_dir, struct config *cfg, struct engine_conf *ec)
         return 1;
     }
     struct work w = {.etc_dir = etc_dir, .cfg = cfg, .ec = ec};
+    /* mapped before the first fork: every runner, and every later one, counts into it; the
+     * file outlives this process, so `serve` reads it and a restart does not reset it */
+    const char *why;
+    w.estats = estats_open(cfg->engine_metrics, &why);
+    if (why) log_warn("%s (%s): the engine's counters are not exported", why, cfg->engine_metrics);
+    if (!w.estats) mem_oom_abort();
     static const struct supervise_ops ops = {
         .child_role = "runner",
         .child_main = work_child,

@@ -74,6 +74,7 @@ static void spawn(struct supervisor *sv, struct child *c)
     c->pid = pid;
     c->restart_at_ms = 0;
     c->started_ms = now_ms();
+    if (sv->ops->child_started) sv->ops->child_started(sv->ctx);
 }
 
 static void start_generation(struct supervisor *sv)
@@ -148,6 +149,7 @@ static void reap(struct supervisor *sv)
     int status;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         bool found = false;
+        if (sv->ops->child_exited) sv->ops->child_exited(sv->ctx, status);
         for (int i = 0; i < sv->nlive && !found; i++)
             if (sv->live[i].pid == pid) {
                 live_exited(sv, &sv->live[i], status);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "origin.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t worker_stop;
@@ -118,8 +120,9 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
 {
     struct arena *a = c->arena;
     memset(hr, 0, sizeof *hr);
-    hr->method = param(fr, "REQUEST_METHOD");
-    if (!hr->method) hr->method = "GET";
+    /* copied: libfcgi frees its params at FCGX_Finish_r, before the request is counted */
+    const char *method = param(fr, "REQUEST_METHOD");
+    hr->method = arena_strdup(a, method ? method : "GET");
     const char *path = param(fr, "DOCUMENT_URI");
     if (!path) path = param(fr, "SCRIPT_NAME");
     if (!path) path = "/";
@@ -132,6 +135,7 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
     hr->content_type = param(fr, "CONTENT_TYPE");
     hr->authorization = param(fr, "HTTP_AUTHORIZATION");
     hr->idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
+    hr->remote_addr = param(fr, "REMOTE_ADDR");
     hr->if_match = param(fr, "HTTP_IF_MATCH");
     hr->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
     if (c->cfg->app_url && *c->cfg->app_url) {
@@ -184,7 +188,9 @@ static void send_response(FCGX_Request *fr, struct ctx *c, long db_trips)
 {
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n", c->status, app_status_text(c->status));
     bool body = c->status != 204 && c->status != 304; /* RFC 9110: neither has content */
-    if (body) FCGX_PutS("Content-Type: application/json\r\n", fr->out);
+    if (body)
+        FCGX_FPrintF(fr->out, "Content-Type: %s\r\n",
+                     c->content_type ? c->content_type : "application/json");
     FCGX_PutS("Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n", fr->out);
     if (db_trips >= 0) FCGX_FPrintF(fr->out, "X-DB-Round-Trips: %ld\r\n", db_trips);
     if (c->headers->len) FCGX_PutStr(c->headers->data, (int)c->headers->len, fr->out);
@@ -204,7 +210,30 @@ static int start_request(FCGX_Request *fr, int fd)
     return FCGX_Accept_r(fr);
 }
 
-int worker_run(const struct config *cfg, int listen_fd)
+static unsigned long long mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
+}
+
+/* Count the answered request in the pool's memory, and log it when it was slow. */
+static void account(const struct ctx *c, struct stats *stats, unsigned long long us,
+                    unsigned long trips, unsigned long long db_us)
+{
+    const struct route *rt = c->match.route;
+    if (!c->cfg->metrics_enabled) stats = NULL;
+    if (stats)
+        stats_record(stats, stats_route_index(stats, c->cfg, rt), c->req->method, c->status, us,
+                     trips, db_us);
+    if (!c->cfg->slow_ms || us < (unsigned long long)c->cfg->slow_ms * 1000) return;
+    if (stats) atomic_fetch_add_explicit(&stats->seg->slow_requests, 1, memory_order_relaxed);
+    log_warn("slow request: %s %s status %d in %.1f ms (database %.1f ms, %lu round trips)",
+             c->req->method, rt ? rt->path : "(unmatched)", c->status, (double)us / 1000,
+             (double)db_us / 1000, trips);
+}
+
+int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
 {
     /* SA_RESTART everywhere: a signal never makes a read or write fail half-way. The stop
      * signals are blocked outside the idle wait anyway; the deadline timer works by
@@ -280,7 +309,9 @@ int worker_run(const struct config *cfg, int listen_fd)
         c.headers = &headers;
         buf_reset(&out);
         buf_reset(&headers);
+        unsigned long long t0 = mono_us(), db_us0 = db_busy_us(db);
         unsigned long trips = db_round_trips(db);
+        c.stats = stats;
         build_request(&fr, &c, &hr);
         int body_rc = read_body(&fr, &c, &hr);
         disarm_deadline(); /* the handler's own time is bounded by the database timeouts */
@@ -300,6 +331,7 @@ int worker_run(const struct config *cfg, int listen_fd)
             log_warn("a FastCGI client did not take its response within %d s; connection closed",
                      cfg->request_timeout);
         if (db_in_transaction(db)) db_rollback(db); /* never carry a transaction over */
+        account(&c, stats, mono_us() - t0, db_round_trips(db) - trips, db_busy_us(db) - db_us0);
         arena_reset(&arena);
         served++;
         if (cfg->max_requests && served >= cfg->max_requests) {

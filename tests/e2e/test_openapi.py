@@ -160,6 +160,9 @@ def test_live_responses_match_schemas(doc, api, anon, tokens):
     run("DELETE", "/api/workflows/{id}", path=f"/api/workflows/{wf['id']}")
     run("DELETE", "/api/workflows/{id}", path=f"/api/workflows/{wf['id']}")         # 404
     run("DELETE", "/api/prompts/{id}", path=f"/api/prompts/{pr['id']}")
+    # metrics answer text/plain (test_observability.py parses it); their errors are JSON
+    run("GET", "/api/metrics", client=reader)                                               # 403
+    run("GET", "/api/metrics", client=anon)                                                 # 401
     # every documented operation was exercised at least once
     ops = {(p, m.upper()) for p, item in doc["paths"].items() for m in item}
     exercised = {(p, m) for p, m, _ in ck.seen}

@@ -41,6 +41,10 @@ static const char *const env_vars[] = {
     "AIENGINE_REQUEST_TIMEOUT",
     "AIENGINE_SOCKET_MODE",
     "AIENGINE_DB_STATEMENT_CACHE",
+    "AIENGINE_RATE_LIMITS",
+    "AIENGINE_SLOW_MS",
+    "AIENGINE_METRICS",
+    "AIENGINE_ENGINE_METRICS",
     "AIENGINE_HTTP_REQUIRE_IF_MATCH",
 };
 
@@ -350,6 +354,52 @@ static void test_bad_yaml_values_name_file_and_line(void **state)
     expect_error(dir, file, 3, "");
 }
 
+static void test_rate_limits_slow_log_and_metrics(void **state)
+{
+    (void)state;
+    clear_env();
+    const char *etc = make_etc("rl1", "  workers: 2\n",
+                               "rate_limits:\n  read: 1200/min\n  failed_auth: 30/hour\n"
+                               "log:\n  slow_ms: 250\nmetrics:\n  enabled: false\n"
+                               "  engine_file: /run/x.metrics\n");
+    struct config_error err = {{0}};
+    struct config *c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->rate_limits.n, 2);
+    assert_string_equal(c->rate_limits.rules[0].ability, "read");
+    assert_int_equal(c->rate_limits.rules[0].limit, 1200);
+    assert_int_equal(c->rate_limits.rules[1].window, 3600);
+    assert_int_equal(c->slow_ms, 250);
+    assert_false(c->metrics_enabled);
+    assert_string_equal(c->engine_metrics, "/run/x.metrics");
+    config_free(c);
+    /* the environment replaces the whole list */
+    setenv("AIENGINE_RATE_LIMITS", "write=5/s", 1);
+    setenv("AIENGINE_SLOW_MS", "0", 1);
+    setenv("AIENGINE_METRICS", "1", 1);
+    c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->rate_limits.n, 1);
+    assert_string_equal(c->rate_limits.rules[0].ability, "write");
+    assert_int_equal(c->slow_ms, 0);
+    assert_true(c->metrics_enabled);
+    config_free(c);
+    setenv("AIENGINE_RATE_LIMITS", "write=5 a second", 1);
+    expect_error(etc, NULL, 0, "AIENGINE_RATE_LIMITS");
+    clear_env();
+
+    char file[600];
+    etc = make_etc("rl2", "  workers: 2\n", "rate_limits:\n  read: 1200/fortnight\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "1200/min");
+    etc = make_etc("rl3", "  workers: 2\n", "rate_limits: [read]\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 6, "mapping");
+    etc = make_etc("rl4", "  workers: 2\n", "log:\n  slow_ms: -1\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "integer");
+}
+
 static void test_broken_routes_fail_full_load_only(void **state)
 {
     (void)state;
@@ -606,6 +656,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_env_values, setup),
         cmocka_unit_test_setup(test_fixture_etc_loads, setup),
         cmocka_unit_test_setup(test_bad_yaml_values_name_file_and_line, setup),
+        cmocka_unit_test_setup(test_rate_limits_slow_log_and_metrics, setup),
         cmocka_unit_test_setup(test_broken_routes_fail_full_load_only, setup),
         cmocka_unit_test_setup(test_resource_good_fixture, setup),
         cmocka_unit_test_setup(test_resource_unknown_type, setup),

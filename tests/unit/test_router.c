@@ -92,9 +92,9 @@ static void test_real_routes_load(void **state)
     struct config_error err = {{0}};
     struct router *r = router_load("etc/routes.yaml", resources, &err);
     if (!r) fail_msg("%s", err.msg);
-    /* health, openapi, 4 x 6 api_resource routes, 4 relation routes; the engine's: runs
-     * (index, show), their logs, events, a workflow's runs, cancel, retry */
-    assert_int_equal(r->n, 2 + 4 * 6 + 4 + 2 + 1 + 4);
+    /* health, openapi, metrics, 4 x 6 api_resource routes, 4 relation routes; the engine's:
+     * runs (index, show), their logs, events, a workflow's runs, cancel, retry */
+    assert_int_equal(r->n, 3 + 4 * 6 + 4 + 2 + 1 + 4);
     char buf[256];
     struct route_match m;
     assert_int_equal(match(r, "GET", "/api/workflows", &m, buf, sizeof buf), ROUTER_FOUND);
@@ -114,6 +114,12 @@ static void test_real_routes_load(void **state)
     assert_string_equal(m.route->relation->name, "child_logs");
     assert_int_equal(m.nparams, 1);
     assert_string_equal(m.params[0], "42");
+
+    assert_int_equal(match(r, "GET", "/api/metrics", &m, buf, sizeof buf), ROUTER_FOUND);
+    assert_int_equal(m.route->handler, HANDLER_METRICS);
+    assert_true(m.route->auth);
+    assert_string_equal(m.route->ability, "metrics");
+    assert_null(m.route->resource);
 
     assert_int_equal(match(r, "GET", "/api/health", &m, buf, sizeof buf), ROUTER_FOUND);
     assert_int_equal(m.route->handler, HANDLER_HEALTH);
