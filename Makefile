@@ -7,6 +7,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Iinclude $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
+# one version, debian/changelog's; `aiengine --version` prints it
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+CFLAGS  += -DAIENGINE_VERSION='"$(VERSION)"'
+# where the binary looks for its config without --etc / $$AIENGINE_ETC (the package: /etc/aiengine)
+ifneq ($(ETC_DEFAULT),)
+CFLAGS  += -DCONFIG_DEFAULT_ETC='"$(ETC_DEFAULT)"'
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
