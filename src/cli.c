@@ -40,12 +40,12 @@ void cli_help(const struct cli_command *cmd, FILE *f)
             char left[64];
             snprintf(left, sizeof left, "--%s%s%s", o->name, o->metavar ? " " : "",
                      o->metavar ? o->metavar : "");
-            fprintf(f, "  %-26s %s%s\n", left, o->help, o->required ? " (required)" : "");
+            fprintf(f, "  %-26s  %s%s\n", left, o->help, o->required ? " (required)" : "");
         }
     }
-    fprintf(f, "\n  %-26s read the configuration from DIR (default: $AIENGINE_ETC, else %s)\n",
+    fprintf(f, "\n  %-26s  read the configuration from DIR (default: $AIENGINE_ETC, else %s)\n",
             "--etc DIR", CONFIG_DEFAULT_ETC);
-    fprintf(f, "  %-26s show this help and do nothing else\n", "-h, --help");
+    fprintf(f, "  %-26s  show this help and do nothing else\n", "-h, --help");
 }
 
 static int refuse(const struct cli_command *cmd, FILE *err, const char *what, const char *opt)
