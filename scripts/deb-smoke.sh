@@ -205,6 +205,8 @@ check "and answers after it" curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT
 kill -TERM "$SERVE"
 for _ in $(seq 100); do kill -0 "$SERVE" 2>/dev/null || break; sleep 0.1; done
 check "serve stopped on SIGTERM and removed its socket" test ! -e /run/aiengine/aiengine.sock
+python3 scripts/deb_smoke_check.py "http://127.0.0.1:$NGINX_PORT" nginx down
+python3 scripts/deb_smoke_check.py "http://127.0.0.1:$APACHE_PORT" apache down
 
 say "purge"
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -221,4 +223,5 @@ if [ -z "${KEEP:-}" ]; then
         bash -c '! test -e /usr/bin/aiengine -o -e /etc/nginx/snippets/aiengine.conf -o -e /etc/apache2/conf-available/aiengine.conf' 
 fi
 echo
-echo "deb-smoke: 1 passed, 0 failed ($(( $(date +%s) - start )) s)"
+echo "deb-smoke took $(( $(date +%s) - start )) s"
+echo "deb: 1 passed, 0 failed"

@@ -5,6 +5,8 @@ run succeeds (a SEND_NOTIFICATION step posting to a local receiver), and the fro
 answers (JSON 404, 413 over the body limit, 401 without a token).
 
 usage: deb_smoke_check.py BASE_URL FRONT RECEIVER_URL
+       deb_smoke_check.py BASE_URL FRONT down   (the workers are stopped: the front's own
+                                                 JSON 502/503 with Retry-After)
 """
 import json
 import subprocess
@@ -52,7 +54,15 @@ def aiengine(*args):
     return r.stdout
 
 
+def down():
+    s, h, doc = call("GET", "/api/health")
+    expect(s in (502, 503) and "message" in doc and h.get("Retry-After") == "5",
+           f"workers down -> {s} JSON with Retry-After ({doc})")
+
+
 def main():
+    s, _, doc = call("GET", "/api")
+    expect(s == 404 and "message" in doc, f"/api alone -> 404 JSON ({s})")
     s, _, doc = call("GET", "/api/health")
     expect(s == 200 and doc == {"status": "ok", "database": "ok"}, f"GET /api/health -> {s} {doc}")
 
@@ -106,4 +116,4 @@ def main():
     expect(s == 413 and "message" in doc, f"a body over 1 MiB -> 413 JSON from the front ({s})")
 
 
-main()
+down() if RECEIVER == "down" else main()
