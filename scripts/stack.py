@@ -412,7 +412,8 @@ class Stack:
 
 def main_run():
     """`make run`: the service on http://127.0.0.1:8080 with its own MariaDB under var/."""
-    base = os.path.join(ROOT, "var")
+    # AIENGINE_RUN_DIR: another folder than the checkout's var/ (tests/e2e/test_checkout.py)
+    base = os.path.abspath(os.environ.get("AIENGINE_RUN_DIR") or os.path.join(ROOT, "var"))
     port = int(os.environ.get("PORT", "8080"))
     key_file = os.path.join(base, "app.key")
     password_file = os.path.join(base, "db.password")
@@ -487,6 +488,8 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
   fire      : curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
                 -d '{{"event":"lead.created","object_id":"lead-1","context":{{"lead_name":"Ana"}}}}' {stack.url}/api/events
   runners   : aiengine work (log: var/log/work.log); workflows:check lists steps that cannot run
+  CLI       : build/aiengine token:list   (from this checkout it finds this database through
+              var/aiengine.env; no exports needed)
   logs      : var/log/   config: etc/   database socket: {stack.db_socket}
 """, flush=True)
         while not stopping:

@@ -143,6 +143,16 @@ static int global_options(int argc, char **argv, const char **etc, int *rc)
     return optind;
 }
 
+extern char **environ;
+
+/* True when any AIENGINE_DB_* variable is set. */
+static bool env_names_database(void)
+{
+    for (char **e = environ; *e; e++)
+        if (!strncmp(*e, "AIENGINE_DB_", 12)) return true;
+    return false;
+}
+
 static int print_routes(const struct config *cfg)
 {
     printf("%-7s %-36s %-13s %-18s %-6s %s\n", "METHOD", "PATH", "HANDLER", "RESOURCE", "AUTH",
@@ -181,7 +191,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (args.etc) etc = args.etc;
-    if (!etc && !getenv("AIENGINE_ETC") && CONFIG_DEFAULT_ETC[0] != '/' &&
+    /* a checkout's CLI reaches `make run`'s database with no exports (envfile.h), unless
+     * the environment names a database itself: the file's socket would otherwise win over
+     * an exported AIENGINE_DB_HOST */
+    if (!etc && !getenv("AIENGINE_ETC") && CONFIG_DEFAULT_ETC[0] != '/' && !env_names_database() &&
         envfile_apply(CONFIG_CHECKOUT_ENV) < 0)
         return 1;
     log_set_role(strcmp(name, "serve") && strcmp(name, "work") ? "cli" : "master");
