@@ -81,6 +81,10 @@ check "the man page is installed" test -s /usr/share/man/man8/aiengine.8.gz
 check "the operations guide is installed" test -s /usr/share/doc/aiengine/operations.md.gz
 aiengine --version
 aiengine config:check
+if command -v systemd-analyze >/dev/null; then
+    check "the systemd units verify" systemd-analyze verify /lib/systemd/system/aiengine.service \
+        /lib/systemd/system/aiengine-work.service
+fi
 
 say "MariaDB (private, 127.0.0.1:$DB_PORT)"
 # a freshly initialised data folder (the tests' template, scripts/stack.py), TCP only
