@@ -25,6 +25,11 @@ check() {   # check WHAT CMD...: CMD must succeed
     if "$@"; then echo "  ok  $what"; else echo "deb-smoke: FAILED: $what" >&2; exit 1; fi
 }
 
+# one at a time on a machine (each installs and purges the same package)
+exec 9>/tmp/aiengine-deb-smoke.lock
+flock -w 900 9 || { echo "deb-smoke: another run holds /tmp/aiengine-deb-smoke.lock" >&2; exit 1; }
+APT="apt-get -o DPkg::Lock::Timeout=300"
+
 if dpkg-query -W -f='${Status}' aiengine 2>/dev/null | grep -q "install ok installed"; then
     echo "deb-smoke: aiengine is installed on this machine already; remove it first" \
          "(apt-get purge aiengine) — this script installs and purges its own" >&2
@@ -59,7 +64,7 @@ cleanup() {
     fi
     rm -rf /run/aiengine /etc/default/aiengine
     if [ -z "${KEEP:-}" ]; then
-        apt-get purge -y -qq aiengine >/dev/null 2>&1
+        $APT purge -y -qq aiengine >/dev/null 2>&1
         rm -rf "$T"
     fi
     exit "$rc"
@@ -71,7 +76,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 DB_PORT=$(free_port); NGINX_PORT=$(free_port); APACHE_PORT=$(free_port); RECV_PORT=$(free_port)
 
 say "install"
-apt-get install -y -qq "$ROOT/$DEB" >"$T/log/apt.log" 2>&1 || { cat "$T/log/apt.log"; exit 1; }
+$APT install -y -qq "$ROOT/$DEB" >"$T/log/apt.log" 2>&1 || { cat "$T/log/apt.log"; exit 1; }
 check "system user aiengine made" getent passwd aiengine
 check "app.key is root:aiengine 0640" test "$(stat -c '%U:%G %a' /etc/aiengine/app.key)" = "root:aiengine 640"
 check "app.key holds 32 random bytes (hex)" grep -Eqx '[0-9a-f]{64}' /etc/aiengine/app.key
@@ -218,7 +223,7 @@ wait 2>/dev/null || true
 PIDS=()
 rm -rf /run/aiengine /etc/default/aiengine
 if [ -z "${KEEP:-}" ]; then
-    apt-get purge -y -qq aiengine >"$T/log/purge.log" 2>&1
+    $APT purge -y -qq aiengine >"$T/log/purge.log" 2>&1
     check "purge removed the user" bash -c '! getent passwd aiengine'
     check "purge removed the group" bash -c '! getent group aiengine'
     check "purge removed /etc/aiengine (app.key included)" test ! -e /etc/aiengine
