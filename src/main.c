@@ -68,9 +68,9 @@ static const struct command commands[] = {
     {&admin_cmd_token_create, false},
     {&admin_cmd_token_list, false},
     {&cmd_work, false},
-    {&engine_cli_cmd_fire, false},
-    {&engine_cli_cmd_cancel, false},
-    {&engine_cli_cmd_retry, false},
+    {&engine_cli_cmd_fire, true},
+    {&engine_cli_cmd_cancel, true},
+    {&engine_cli_cmd_retry, true},
     {&engine_cli_cmd_check, false},
     {&admin_cmd_token_revoke, false},
 };
