@@ -7,6 +7,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Iinclude $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
+# one version, debian/changelog's; `aiengine --version` prints it
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+CFLAGS  += -DAIENGINE_VERSION='"$(VERSION)"'
+# where the binary looks for its config without --etc / $$AIENGINE_ETC (the package: /etc/aiengine)
+ifneq ($(ETC_DEFAULT),)
+CFLAGS  += -DCONFIG_DEFAULT_ETC='"$(ETC_DEFAULT)"'
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -34,7 +41,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .SECONDARY: $(FUZZ_OBJ)
-.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz
+.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz deb
 
 all: $(BIN)
 
@@ -98,6 +105,19 @@ install: $(BIN)
 	    -e 's|^  listen: [^ ]*|  listen: /run/aiengine/aiengine.sock|' \
 	    etc/aiengine.yaml > $(DESTDIR)$(PREFIX)/etc/aiengine/aiengine.yaml
 	sed -i 's|/usr/local|$(PREFIX)|g' $(DESTDIR)$(PREFIX)/share/aiengine/aiengine.service
+
+# The Debian package (debian/, debhelper) into build/deb/: dpkg-buildpackage writes beside
+# the source tree, so it builds from a copy of the committed-or-not files under build/deb/src
+# and only the .deb (and its .buildinfo/.changes) come out.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -co --exclude-standard -z | grep -zv '^tests/openapi/node_modules/' \
+	    | xargs -0 cp --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -j2 >../build.log 2>&1 \
+	    || { tail -30 ../build.log; exit 1; }
+	rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/aiengine_$(VERSION)_amd64.deb
 
 build-fuzz/%.o: src/%.c $(wildcard include/*.h)
 	@mkdir -p build-fuzz

@@ -414,11 +414,28 @@ class Stack:
 
 def main_run():
     """`make run`: the service on http://127.0.0.1:8080 with its own MariaDB under var/."""
-    base = os.path.join(ROOT, "var")
+    # AIENGINE_RUN_DIR: another folder than the checkout's var/ (tests/e2e/test_checkout.py)
+    base = os.path.abspath(os.environ.get("AIENGINE_RUN_DIR") or os.path.join(ROOT, "var"))
     port = int(os.environ.get("PORT", "8080"))
     key_file = os.path.join(base, "app.key")
     password_file = os.path.join(base, "db.password")
     os.makedirs(base, exist_ok=True)
+    # one `make run` per checkout: a second would start MariaDB, the pools and nginx over the
+    # first one's sockets and data. The lock is the kernel's, so it goes with the process
+    # however that ends (no stale pid file to clean up by hand).
+    lock = open(os.path.join(base, "run.lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        pid = lock.read().strip() or "?"
+        print(f"make run is already running in this checkout (pid {pid}, lock {lock.name});\n"
+              f"stop it first (Ctrl-C in its terminal, or kill {pid}).", file=sys.stderr)
+        sys.exit(1)
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
     if not os.path.exists(key_file):
         write_private(key_file, os.urandom(32).hex())
     if not os.path.exists(password_file):
@@ -426,6 +443,15 @@ def main_run():
     stack = Stack(base, port=port, workers=int(os.environ.get("WORKERS", "4")),
                   app_key=open(key_file).read().strip(), access_log=True)
     stack.db_password = open(password_file).read().strip()
+    # the CLI run from this checkout reads this (src/envfile.c) for any AIENGINE_* variable
+    # not already set, so `build/aiengine token:create ...` reaches this private database
+    write_private(os.path.join(base, "aiengine.env"),
+                  "# written by `make run` (scripts/stack.py): its private database, for the CLI\n"
+                  "# in this checkout; the environment wins over these\n"
+                  f"AIENGINE_DB_SOCKET={stack.db_socket}\n"
+                  "AIENGINE_DB_USER=aiengine\n"
+                  f"AIENGINE_DB_PASSWORD={stack.db_password}\n"
+                  "AIENGINE_DB_NAME=aiengine\n")
     stopping = []
 
     def on_signal(signum, frame):
@@ -464,6 +490,8 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
   fire      : curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
                 -d '{{"event":"lead.created","object_id":"lead-1","context":{{"lead_name":"Ana"}}}}' {stack.url}/api/events
   runners   : aiengine work (log: var/log/work.log); workflows:check lists steps that cannot run
+  CLI       : build/aiengine token:list   (from this checkout it finds this database through
+              var/aiengine.env; no exports needed)
   logs      : var/log/   config: etc/   database socket: {stack.db_socket}
 """, flush=True)
         while not stopping:
