@@ -55,6 +55,7 @@ struct http_request {
     const char *content_type;
     const char *authorization;
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
+    const char *remote_addr;     /* REMOTE_ADDR (the client nginx saw), NULL when absent */
     const char *base_url;        /* "http://host:port", for links and Location */
     const char *body;
     size_t body_len;

@@ -117,7 +117,20 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
 {
     const char *name = admin_opt(argc, argv, "--name"), *email = admin_opt(argc, argv, "--email");
     if (!name || !email || !*name || !*email) {
-        fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL\n");
+        fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL [--password -]\n");
+        return 2;
+    }
+    /* "--password -" reads one line from stdin, so the password stays out of ps and shell
+     * history; a literal value is accepted for scripts that already hold it */
+    const char *pwopt = admin_opt(argc, argv, "--password");
+    char pwline[1025];
+    if (pwopt && !strcmp(pwopt, "-")) {
+        if (!fgets(pwline, sizeof pwline, stdin)) pwline[0] = '\0';
+        pwline[strcspn(pwline, "\r\n")] = '\0';
+        pwopt = pwline;
+    }
+    if (pwopt && (strlen(pwopt) < 8 || strlen(pwopt) > 72)) {
+        fprintf(stderr, "error: the password must be 8 to 72 bytes long (bcrypt's limit)\n");
         return 2;
     }
     const char *at = strchr(email, '@');
@@ -126,8 +139,8 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "error: '%s' is not a valid e-mail address\n", email);
         return 2;
     }
-    /* the API authenticates with tokens only; the password is random and unknown, hashed
-     * with bcrypt ($2y$) as Laravel would store it */
+    /* without --password the password is random and unknown (the user signs in with tokens
+     * only); either way it is hashed with bcrypt ($2y$) as Laravel would store it */
     char secret[49], salt[64];
     if (admin_token_secret(secret) || !crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof salt)) {
         fprintf(stderr, "error: no randomness available\n");
@@ -135,7 +148,7 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
     }
     struct crypt_data cd;
     memset(&cd, 0, sizeof cd);
-    const char *hash = crypt_r(secret, salt, &cd);
+    const char *hash = crypt_r(pwopt ? pwopt : secret, salt, &cd);
     if (!hash || hash[0] == '*') {
         fprintf(stderr, "error: bcrypt is not available\n");
         return 1;

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "query.h"
 #include "openapi.h"
+#include "login.h"
 #include "runs_api.h"
 
 #include <stdarg.h>
@@ -65,6 +66,7 @@ const char *app_status_text(int status)
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -181,7 +183,8 @@ static int dispatch(struct ctx *c)
         return req_failf(c, REQ_E_FORBIDDEN, "This token does not have the '%s' ability.",
                          rt->ability);
     bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE ||
-                 rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN;
+                 rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN ||
+                 rt->handler == HANDLER_LOGIN;
     if (write && parse_body(c)) return -1;
     switch (rt->handler) {
     case HANDLER_HEALTH: return handle_health(c);
@@ -196,6 +199,8 @@ static int dispatch(struct ctx *c)
     case HANDLER_START_RUN: return runs_api_start_run(c);
     case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
     case HANDLER_RETRY_RUN: return runs_api_retry(c);
+    case HANDLER_LOGIN: return login_handle_login(c);
+    case HANDLER_LOGOUT: return login_handle_logout(c);
     }
     return req_fail(c, REQ_E_INTERNAL, NULL);
 }

@@ -32,7 +32,7 @@ static const struct command commands[] = {
     {"openapi", "openapi", "Print the OpenAPI 3.1 document generated from etc/ (JSON).", true},
     {"config:check", "config:check",
      "Validate etc/*.yaml; prints file:line and exits 1 on the first error.", true},
-    {"user:create", "user:create --name NAME --email EMAIL",
+    {"user:create", "user:create --name NAME --email EMAIL [--password -]",
      "Create a user (the owner of tokens). Prints the new user's id.", false},
     {"token:create",
      "token:create --email EMAIL --name NAME [--abilities read,write,trigger] [--expires-in 30d]",

@@ -26,6 +26,8 @@ static const struct {
     {"start_run", HANDLER_START_RUN},
     {"cancel_run", HANDLER_CANCEL_RUN},
     {"retry_run", HANDLER_RETRY_RUN},
+    {"login", HANDLER_LOGIN},
+    {"logout", HANDLER_LOGOUT},
 };
 
 const char *router_handler_name(enum handler_kind h)
@@ -144,7 +146,8 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
                         rt->path, r->routes[i].line);
             return -1;
         }
-    bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI;
+    bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
+                          rt->handler != HANDLER_LOGIN && rt->handler != HANDLER_LOGOUT;
     if (needs_resource && !rt->resource) {
         yconf_error(y, at, err, "handler '%s' needs a resource", router_handler_name(rt->handler));
         return -1;

@@ -132,6 +132,7 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
     hr->content_type = param(fr, "CONTENT_TYPE");
     hr->authorization = param(fr, "HTTP_AUTHORIZATION");
     hr->idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
+    hr->remote_addr = param(fr, "REMOTE_ADDR");
     if (c->cfg->app_url && *c->cfg->app_url) {
         hr->base_url = c->cfg->app_url;
         return;
