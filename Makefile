@@ -34,9 +34,15 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .SECONDARY: $(FUZZ_OBJ)
-.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz
+.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz studio
 
-all: $(BIN)
+all: $(BIN) studio
+
+# The Studio's static files (docs/studio.md); npm packages pinned by studio/package-lock.json
+STUDIO_SRC := $(wildcard studio/src/*) studio/index.html studio/vite.config.js studio/package-lock.json
+studio: build/studio/index.html
+build/studio/index.html: $(STUDIO_SRC)
+	@scripts/studio.sh
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -54,7 +60,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 deps:
 	@scripts/deps.sh
 
-run: deps $(BIN)
+run: deps $(BIN) studio
 	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 scripts/stack.py run
 
 unit: $(UNIT_BIN)
@@ -63,7 +69,7 @@ unit: $(UNIT_BIN)
 e2e: $(BIN)
 	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
-test: deps $(BIN) $(UNIT_BIN)
+test: deps $(BIN) $(UNIT_BIN) studio
 	@AIENGINE_BIN=$(abspath $(BIN)) scripts/test.sh $(UNIT_BIN)
 
 bench: deps $(BIN)
