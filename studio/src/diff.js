@@ -13,8 +13,8 @@ export function lineDiff(a, b) {
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) { rows.push([x[i], y[j], 'same']); i++; j++; }
-    else if (j < m && (i >= n || L[i][j + 1] >= L[i + 1][j])) { rows.push([null, y[j], 'add']); j++; }
-    else { rows.push([x[i], null, 'del']); i++; }
+    else if (i < n && (j >= m || L[i + 1][j] >= L[i][j + 1])) { rows.push([x[i], null, 'del']); i++; }
+    else { rows.push([null, y[j], 'add']); j++; }
   }
   // pair a deletion directly followed by an addition into one changed row
   const out = [];

@@ -303,7 +303,7 @@ export function Editor({ id }) {
         }
       }
       const keep = new Set(steps.filter((s) => s.id).map((s) => s.id));
-      for (const o of orig.steps) if (!keep.has(o.id)) { try { await del('/api/workflow-steps/' + o.id); } catch (x) { if (x.status !== 404) throw x; } }
+      for (const o of orig.steps) if (o.id && !keep.has(o.id)) { try { await del('/api/workflow-steps/' + o.id); } catch (x) { if (x.status !== 404) throw x; } }
       const next = steps.slice();
       for (let i = 0; i < next.length; i++) {
         const s = next[i];
@@ -320,7 +320,7 @@ export function Editor({ id }) {
       if (Object.keys(errs).length || Object.keys(wfErr).length) {
         setSteps(next.map((s) => (errs[s.key] ? { ...s, open: true } : s)));
         // what did save is the new baseline for those steps; reload the rest later
-        setOrig({ wf: { ...orig.wf, ...(Object.keys(wfErr).length ? {} : wf) }, steps: next.map((s, i) => { const o = orig.steps.find((x) => x.id === s.id); return { id: s.id, body: errs[s.key] || !s.id ? (o ? o.body : '{}') : JSON.stringify(toBody(s, i, id).body) }; }) });
+        setOrig({ wf: { ...orig.wf, ...(Object.keys(wfErr).length ? {} : wf) }, steps: next.map((s, i) => { const o = orig.steps.find((x) => x.id === s.id); return { id: s.id, body: errs[s.key] || !s.id ? (o ? o.body : '{}') : JSON.stringify(toBody(s, i, id).body) }; }).filter((x) => x.id) });
         setNotice({ kind: 'error', text: 'Some changes could not be saved. The fields marked in red say why.' });
         setTimeout(() => { const el = document.querySelector('.has-error input, .has-error select, .has-error textarea'); if (el) el.focus(); }, 0);
       } else {
@@ -345,7 +345,7 @@ export function Editor({ id }) {
         <div class="head-actions">
           <Badge status={wf.is_active ? 'active' : 'inactive'} />
           <button class="btn" onClick={toggleActive}>{wf.is_active ? 'Deactivate' : 'Activate'}</button>
-          <a class="btn" href={'#/runs?workflow_id=' + id}>Runs</a>
+          <a class="btn" href={'#/runs?workflow_id=' + id}>See its runs</a>
           <button class="btn" onClick={() => setTesting(!testing)} disabled={dirty} title={dirty ? 'Save your changes first' : undefined}>Test run</button>
           <button class="btn btn-primary" onClick={save} disabled={!dirty || saving}>{saving ? 'Saving…' : dirty ? 'Save changes' : 'Saved'}</button>
         </div>

@@ -32,7 +32,8 @@ function VersionForm({ prompt, onSaved }) {
   const [f, setF] = useState(init(prompt));
   const [err, setErr] = useState(null);
   const [ok, setOk] = useState(false);
-  useEffect(() => { setF(init(prompt)); setErr(null); setOk(false); }, [prompt.id, prompt.updated_at]);
+  useEffect(() => { setF(init(prompt)); }, [prompt.id, prompt.updated_at]);
+  useEffect(() => { setErr(null); setOk(false); }, [prompt.id]);
   const varsList = f.vars.split(',').map((s) => s.trim()).filter(Boolean);
   const save = async (e) => {
     e.preventDefault();
@@ -102,14 +103,14 @@ function Diff({ versions }) {
   );
 }
 
-function NewPrompt({ onCancel }) {
+function NewPrompt({ onCancel, onCreated }) {
   const [f, setF] = useState({ name: '', system_prompt_text: '', model_name: 'gemini-2.5-flash-preview-05-20' });
   const [err, setErr] = useState(null);
   const submit = async (e) => {
     e.preventDefault();
     try {
       await post('/api/prompts', { ...f, version: 1, status: 'draft', template_variables: templateVars(f.system_prompt_text) });
-      navigate('#/prompts/' + encodeURIComponent(f.name));
+      onCreated(f.name);
     } catch (x) { setErr(x); }
   };
   const fe = (k) => err && err.errors[k];
@@ -154,7 +155,7 @@ export function Prompts({ name }) {
         <h1 id="pr-h">Prompts</h1>
         {!creating && <button class="btn btn-primary" onClick={() => setCreating(true)}>New prompt</button>}
       </div>
-      {creating && <NewPrompt onCancel={() => setCreating(false)} />}
+      {creating && <NewPrompt onCancel={() => setCreating(false)} onCreated={async (n) => { await reload(); setCreating(false); setSel(null); navigate('#/prompts/' + encodeURIComponent(n)); }} />}
       {state.loading && !state.data ? <Loading /> : state.error ? <Notice>{state.error.message}</Notice> : (
         <div class="split">
           <nav class="card side" aria-label="Prompts by name">

@@ -94,7 +94,7 @@ export function Workflows() {
   const doDelete = async () => {
     const w = deleting;
     setDeleting(null);
-    try { await del('/api/workflows/' + w.id); setMsg({ kind: 'ok', text: `“${w.name}” was deleted.` }); reload(); }
+    try { await del('/api/workflows/' + w.id); await reload(); setMsg({ kind: 'ok', text: `“${w.name}” was deleted.` }); }
     catch (x) { setMsg({ kind: 'error', text: x.message }); }
   };
   return (
