@@ -97,7 +97,7 @@ export function Overview() {
         </figure>
         <figure class="card">
           <figcaption><h2>AI cost per day</h2></figcaption>
-          <Bars title="Cost per day in US dollars" desc={`${fmtCost(cost)} in total`} format={(v) => '$' + v.toFixed(4)}
+          <Bars title="Cost per day in US dollars" desc={`${fmtCost(cost)} in total`} format={(v) => '$' + (v >= 0.01 ? v.toFixed(2) : v.toPrecision(2))}
             series={ds.map((d) => ({ day: d, parts: [{ key: 'cost', value: byDay[d].cost, color: '#2563eb' }] }))} />
         </figure>
       </div>

@@ -69,7 +69,7 @@ export function Runs({ query }) {
                   <td><Badge status={r.status} /></td>
                   <td>{r.triggering_object_id || <span class="muted">—</span>}</td>
                   <td>{fmtDate(r.started_at || r.created_at)}</td>
-                  <td>{fmtMs(runDuration(r))}</td>
+                  <td>{runDuration(r) === null ? '—' : r.finished_at && runDuration(r) < 1000 ? 'under 1 s' : fmtMs(runDuration(r))}</td>
                   <td>{fmtTokens(r.token_usage)}</td>
                   <td>{fmtCost(r.cost)}</td>
                 </tr>
@@ -143,7 +143,7 @@ export function RunDetail({ id }) {
       </div>
       {msg && <Notice kind={msg.kind}>{msg.text}</Notice>}
       <dl class="stats">
-        <div><dt>Duration</dt><dd>{fmtMs(runDuration(run))}</dd></div>
+        <div><dt>Duration</dt><dd>{runDuration(run) === null ? '—' : run.finished_at && runDuration(run) < 1000 ? 'under 1 s' : fmtMs(runDuration(run))}</dd></div>
         <div><dt>Tokens</dt><dd>{fmtTokens(run.token_usage)}</dd></div>
         <div><dt>Cost</dt><dd>{fmtCost(run.cost)}</dd></div>
         <div><dt>Started</dt><dd>{fmtDate(run.started_at)}</dd></div>
@@ -155,7 +155,7 @@ export function RunDetail({ id }) {
           <li class={'tl tl-' + l.status.toLowerCase()} key={l.id}>
             <div class="tl-head">
               <strong>{stepName(l.step_id)}</strong> <Badge status={l.status} />
-              <span class="muted small"> {fmtMs(l.duration_ms)} · {fmtTokens(l.token_usage)} tokens · {fmtCost(l.cost)} · {fmtDate(l.executed_at)}</span>
+              <span class="muted small"> {fmtMs(l.duration_ms)}{l.token_usage !== null && l.token_usage !== undefined ? ` · ${fmtTokens(l.token_usage)} tokens · ${fmtCost(l.cost)}` : ''} · {fmtDate(l.executed_at)}</span>
             </div>
             {l.error_message && <p class="error">{l.error_message}</p>}
             {l.status === 'SKIPPED' && <p class="muted small">Its condition was not met, so it did not run.</p>}
