@@ -99,6 +99,7 @@ install: $(BIN)
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
 	install -m 0644 nginx/*.in nginx/limit-req-example.conf $(DESTDIR)$(PREFIX)/share/aiengine/nginx/
 	install -m 0644 etc/aiengine.service $(DESTDIR)$(PREFIX)/share/aiengine/
+	if [ -d build/studio ]; then cp -r build/studio $(DESTDIR)$(PREFIX)/share/aiengine/; fi
 	install -m 0644 etc/routes.yaml etc/resources.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
 	sed -e 's|^migrations: .*|migrations: $(PREFIX)/share/aiengine/migrations|' \
 	    -e 's|^  listen: [^ ]*|  listen: /run/aiengine/aiengine.sock|' \
