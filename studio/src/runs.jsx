@@ -1,6 +1,6 @@
 // runs.jsx — the runs list (filters, newest first, refreshed every few seconds) and a run's
 // timeline (each step's status, duration, tokens, cost, input and output), retry and cancel.
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { get, getAll, post } from './api.js';
 import { Badge, Field, JsonView, Loading, Notice, fmtCost, fmtDate, fmtMs, fmtTokens, runDuration, useAsync, usePoll } from './ui.jsx';
 
@@ -109,14 +109,16 @@ export function RunDetail({ id }) {
   const [steps, setSteps] = useState([]);
   const [err, setErr] = useState(null);
   const [msg, setMsg] = useState(null);
+  const finished = useRef(false); // a finished run changes only by Retry here: stop polling
   const load = async () => {
     try {
       const r = await get(`/api/workflow-runs/${id}?include=logs,workflow`);
       setRun(r.data); setErr(null);
       if (r.data.workflow) setSteps(await getAll(`/api/workflows/${r.data.workflow_id}/steps`, 2));
+      finished.current = !ACTIVE.includes(r.data.status);
     } catch (x) { setErr(x); }
   };
-  usePoll(load, 1500, [id]);
+  usePoll(() => (finished.current ? null : load()), 1500, [id]);
   if (err && !run) return <Notice>{err.status === 404 ? 'This run does not exist (any more).' : err.message}</Notice>;
   if (!run) return <Loading />;
   const act = async (what) => {

@@ -102,10 +102,9 @@ try {
     await page.getByRole('button', { name: 'Save version 2' }).click();
     await page.getByText('Saved.').waitFor();
     const diff = page.getByRole('table', { name: 'Version 1 compared with version 2' });
-    await diff.waitFor();
+    await page.getByText('2 lines differ.').waitFor(); // once the saved version is reloaded
     assert.equal(await diff.locator('.diff-change').count(), 1);
     assert.equal(await diff.locator('.diff-add').count(), 1);
-    await page.getByText('2 lines differ.').waitFor();
     await axe(page, 'prompts');
     await shot(page, 'prompts');
   });
