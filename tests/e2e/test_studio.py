@@ -45,3 +45,11 @@ def test_studio_in_chromium(eng, fake, tmp_path):
     print(r.stdout)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-4000:]
     assert "scenarios passed" in r.stdout
+
+
+def test_studio_logic():
+    """The condition builder's JSON, template variables and the diff (node --test)."""
+    r = subprocess.run([shutil.which("node") or "node", "--test", os.path.join(STUDIO, "tests", "logic.test.mjs")],
+                       cwd=STUDIO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "# fail 0" in r.stdout
