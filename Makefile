@@ -110,7 +110,7 @@ build-fuzz/%.o: src/%.c $(wildcard include/*.h)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 # Each libFuzzer target for FUZZ_SECONDS under ASan+UBSan, from tests/fuzz/corpus/.

@@ -110,17 +110,26 @@ def main():
             pids = stack.runner_pids()
         samples = {p: [] for p in pids}
         cpu0 = {p: cpu_seconds(p) for p in pids}
+        db_pid = stack.procs["mariadb"].pid
+        db0, fake0 = cpu_seconds(db_pid), cpu_seconds(fake.proc.pid)
+        q0 = int(stack.sql("SHOW GLOBAL STATUS LIKE 'Questions'")[0][1])
+        polls = 0
         deadline = t0 + 600
         done = 0
         while time.time() < deadline:
+            polls += 1
             for p in pids:
                 samples[p].append(rss_kib(p))
-            done = int(stack.sql("SELECT COUNT(*) FROM workflow_runs "
-                                 "WHERE status IN ('succeeded', 'failed')")[0][0])
+            counts = dict(stack.sql("SELECT status, COUNT(*) FROM workflow_runs GROUP BY status"))
+            done = int(counts.get("succeeded", 0)) + int(counts.get("failed", 0))
+            if os.environ.get("BENCH_AI_TRACE") == "1":
+                log(f"{time.time() - t0:5.1f} s {counts}")
             if done >= RUNS:
                 break
             time.sleep(0.5)
         cpu1 = {p: cpu_seconds(p) for p in pids}
+        db1, fake1 = cpu_seconds(db_pid), cpu_seconds(fake.proc.pid)
+        q1 = int(stack.sql("SHOW GLOBAL STATUS LIKE 'Questions'")[0][1])
         first, last, n_ok, n_rows, failed = stack.sql(
             "SELECT UNIX_TIMESTAMP(MIN(started_at)), "
             "(SELECT UNIX_TIMESTAMP(MAX(executed_at)) FROM execution_logs), "
@@ -147,6 +156,13 @@ def main():
             f"| calls in flight (steps/s x {DELAY_MS / 1000:g} s) | {rate * DELAY_MS / 1000:.0f} "
             f"| >= 500 |",
             f"| run sums | {tokens} tokens, USD {cost} | |",
+            f"| statements per step (MariaDB `Questions`, the bench's polling subtracted) | "
+            f"{(q1 - q0 - 1 - polls) / max(1, steps):.2f} | constant |",
+            f"| CPU µs per step: runners / MariaDB / fake model | "
+            f"{1e6 * sum(cpu1[p] - cpu0[p] for p in pids) / max(1, steps):.0f} / "
+            f"{1e6 * (db1 - db0) / max(1, steps):.0f} / {1e6 * (fake1 - fake0) / max(1, steps):.0f} "
+            f"| |",
+            f"| load average at the end | {' / '.join('%.1f' % x for x in os.getloadavg())} | |",
         ]
         for p in pids:
             s = [x for x in samples[p] if x] or [0]

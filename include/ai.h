@@ -13,6 +13,10 @@
 /* Largest rendered system prompt and user text. */
 #define AI_MAX_PROMPT (1024 * 1024)
 
+/* The prompt columns the handler reads, in this order (struct step_call's `prompt`). */
+#define AI_PROMPT_COLUMNS                                                                          \
+    "system_prompt_text, model_name, generation_config, template_variables, status"
+
 extern const struct step_handler ai_handler;
 
 /* The tokens and cost of an answer into call: token_usage = total, cost from the model's

@@ -11,6 +11,7 @@
 #include "router.h"
 #include "yconf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Shortest accepted app.key, in bytes. */
@@ -37,6 +38,7 @@ struct config {
     char *app_url;    /* "https://api.example.com": base of links and Location; "" = origin.h */
     char **app_hosts; /* Host names accepted for links when app_url is "" (origin.h) */
     size_t napp_hosts;
+    bool require_if_match; /* http.require_if_match: PUT/PATCH/DELETE need If-Match (etag.h) */
     char *routes_path, *resources_path, *migrations_dir;
     struct resource_set *resources;
     struct router *router;

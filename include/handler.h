@@ -36,6 +36,10 @@ struct step_call {
     const char *object_id;             /* NULL: none */
     const struct json_object *context; /* the run's context as it was at the claim */
     const struct json_object *config;  /* step_config after templates; NULL when none */
+    /* the prompt's row as the runner read it for this step (AI_PROMPT_COLUMNS; 0 rows: no
+     * such prompt), so that runs sharing a prompt share one look-up; NULL: the handler
+     * reads it itself. Valid during start only. */
+    const struct db_result *prompt;
 
     /* the transfer, when start returns 1 */
     CURL *easy;

@@ -30,6 +30,10 @@ enum req_error_kind {
     REQ_E_INVALID,            /* field validation failed: see fields */
     REQ_E_INTERNAL,           /* a bug or a schema mismatch, logged */
     REQ_E_UNAVAILABLE,        /* the database is unreachable or busy: retry later */
+    /* If-Match does not match the record's current ETag (etag.h) */
+    REQ_E_PRECONDITION_FAILED,
+    /* a write without If-Match while http.require_if_match is on */
+    REQ_E_PRECONDITION_REQUIRED,
 };
 
 struct req_field_errors {
@@ -57,6 +61,9 @@ struct http_request {
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
     const char *remote_addr;     /* REMOTE_ADDR (the client nginx saw), NULL when absent */
     const char *base_url;        /* "http://host:port", for links and Location */
+    /* If-Match / If-None-Match, NULL when absent (etag.h) */
+    const char *if_match;
+    const char *if_none_match;
     const char *body;
     size_t body_len;
 };
@@ -76,6 +83,7 @@ struct ctx {
     struct route_match match;
     const struct auth_token *token;
     json_object *body_json; /* parsed body of writes; freed by an arena cleanup */
+    bool no_etag;           /* the answer is not the record's representation (etag.h) */
     struct req_error err;
     int status;
     struct buf *out;     /* response body */

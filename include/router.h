@@ -46,6 +46,13 @@ struct route {
     char *segments[ROUTE_MAX_SEGMENTS];
     size_t nsegments;
     int line; /* in routes.yaml, for `aiengine routes` */
+    /* `body:` field → Laravel rules, compiled with routes.yaml: the body contract of a
+     * handler that reads JSON outside the CRUD engine (the engine's intake) */
+    struct route_body_rule {
+        char *field;
+        struct rule_set rules;
+    } * body;
+    size_t nbody;
 };
 
 struct router {

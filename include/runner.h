@@ -47,6 +47,10 @@ const char *runner_log_status(enum step_outcome o, int attempt, const struct eng
 /* The move after a step whose log status is `status` ("SUCCESS", "SKIPPED", "RETRY",
  * "FAILURE"); for SUCCESS/SKIPPED, has_next and next_delay_minutes describe the step after
  * it; stopping turns a CONTINUE into a HANDBACK. */
+/* The number of `?` markers a statement over n ids uses: n rounded up to a power of two (the
+ * list is padded with its last id), so that few statement texts reach the statement cache. */
+size_t runner_in_width(size_t n);
+
 enum runner_move runner_move_after(const char *status, bool has_next, int next_delay_minutes,
                                    bool stopping);
 

@@ -80,12 +80,6 @@ int runs_cancel(struct db *db, struct arena *a, unsigned long long run_id);
  * cancelled. */
 int runs_retry(struct db *db, struct arena *a, unsigned long long run_id);
 
-/* The runs `ids` as a JSON array, in the given order (missing ones are left out): every
- * column but the lease, context as JSON, cost as a decimal string, timestamps ISO-8601
- * UTC. For the CLI; the HTTP API serialises through its own resource declaration. */
-int runs_write_json(struct db *db, struct arena *a, const unsigned long long *ids, size_t n,
-                    struct buf *out);
-
 /* A message for a status, for logs and the CLI ("the Idempotency-Key …"). Static. */
 const char *runs_strerror(int status);
 

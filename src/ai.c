@@ -64,11 +64,23 @@ static int ai_start(struct step_call *call)
         return 0;
     }
     struct db_result res;
-    struct db_param p[] = {db_uint(call->prompt_id)};
-    int s = db_query(call->db, call->arena,
-                     "SELECT system_prompt_text, model_name, generation_config, "
-                     "template_variables, status FROM prompts WHERE id = ?",
-                     p, 1, &res);
+    int s = DB_OK;
+    if (call->prompt) {
+        /* the runner's copy lives for this turn only; what the call keeps (the model)
+         * must live until release */
+        res = *call->prompt;
+        size_t n = res.nrows * res.ncols;
+        res.cells = arena_alloc(call->arena, (n ? n : 1) * sizeof *res.cells);
+        for (size_t i = 0; i < n; i++) {
+            const struct db_cell *c = &call->prompt->cells[i];
+            res.cells[i].s = c->s ? arena_strndup(call->arena, c->s, c->len) : NULL;
+            res.cells[i].len = c->len;
+        }
+    } else {
+        struct db_param p[] = {db_uint(call->prompt_id)};
+        s = db_query(call->db, call->arena,
+                     "SELECT " AI_PROMPT_COLUMNS " FROM prompts WHERE id = ?", p, 1, &res);
+    }
     if (s != DB_OK) {
         step_call_fail(call, STEP_RETRY, "cannot read prompt %llu: %s", call->prompt_id,
                        db_error_message(call->db));

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "crud.h"
 #include "db.h"
+#include "etag.h"
+#include "idem.h"
 #include "jsonbody.h"
 #include "log.h"
 #include "query.h"
@@ -32,6 +34,8 @@ static const struct {
     {REQ_E_TOO_LARGE, 413, "The request body is too large."},
     {REQ_E_UNSUPPORTED_MEDIA, 415, "Request bodies must be JSON (Content-Type: application/json)."},
     {REQ_E_INVALID, 422, "The given data was invalid."},
+    {REQ_E_PRECONDITION_FAILED, 412, "Precondition failed."},
+    {REQ_E_PRECONDITION_REQUIRED, 428, "Precondition required."},
     {REQ_E_INTERNAL, 500, "Server error."},
     {REQ_E_UNAVAILABLE, 503, "The service is temporarily unavailable. Please retry."},
 };
@@ -57,15 +61,18 @@ const char *app_status_text(int status)
     case 201: return "Created";
     case 202: return "Accepted";
     case 204: return "No Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 412: return "Precondition Failed";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
@@ -163,7 +170,28 @@ static int handle_openapi(struct ctx *c)
     return 0;
 }
 
-static int dispatch(struct ctx *c)
+static int handle(struct ctx *c)
+{
+    switch (c->match.route->handler) {
+    case HANDLER_HEALTH: return handle_health(c);
+    case HANDLER_INDEX: return crud_index(c);
+    case HANDLER_SHOW: return crud_show(c);
+    case HANDLER_STORE: return crud_store(c);
+    case HANDLER_UPDATE: return crud_update(c);
+    case HANDLER_DESTROY: return crud_destroy(c);
+    case HANDLER_RELATION: return crud_relation(c);
+    case HANDLER_OPENAPI: return handle_openapi(c);
+    case HANDLER_TRIGGER_EVENT: return runs_api_trigger_event(c);
+    case HANDLER_START_RUN: return runs_api_start_run(c);
+    case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
+    case HANDLER_RETRY_RUN: return runs_api_retry(c);
+    case HANDLER_LOGIN: return login_handle_login(c);
+    case HANDLER_LOGOUT: return login_handle_logout(c);
+    }
+    return req_fail(c, REQ_E_INTERNAL, NULL);
+}
+
+static int dispatch(struct ctx *c, struct idem_claim *claim)
 {
     struct http_request *r = c->req;
     enum router_status rs = router_match(c->cfg->router, r->method, r->path, &c->match);
@@ -186,30 +214,18 @@ static int dispatch(struct ctx *c)
                  rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN ||
                  rt->handler == HANDLER_LOGIN;
     if (write && parse_body(c)) return -1;
-    switch (rt->handler) {
-    case HANDLER_HEALTH: return handle_health(c);
-    case HANDLER_INDEX: return crud_index(c);
-    case HANDLER_SHOW: return crud_show(c);
-    case HANDLER_STORE: return crud_store(c);
-    case HANDLER_UPDATE: return crud_update(c);
-    case HANDLER_DESTROY: return crud_destroy(c);
-    case HANDLER_RELATION: return crud_relation(c);
-    case HANDLER_OPENAPI: return handle_openapi(c);
-    case HANDLER_TRIGGER_EVENT: return runs_api_trigger_event(c);
-    case HANDLER_START_RUN: return runs_api_start_run(c);
-    case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
-    case HANDLER_RETRY_RUN: return runs_api_retry(c);
-    case HANDLER_LOGIN: return login_handle_login(c);
-    case HANDLER_LOGOUT: return login_handle_logout(c);
-    }
-    return req_fail(c, REQ_E_INTERNAL, NULL);
+    int replayed = idem_begin(c, claim);
+    if (replayed) return replayed < 0 ? -1 : 0;
+    if (handle(c)) return -1;
+    return etag_respond(c);
 }
 
 void app_handle(struct ctx *c)
 {
     c->status = 200;
     memset(&c->err, 0, sizeof c->err);
-    if (dispatch(c)) {
+    struct idem_claim claim = {0};
+    if (dispatch(c, &claim)) {
         if (c->err.kind == REQ_E_NONE) c->err.kind = REQ_E_INTERNAL;
         if (db_in_transaction(c->db)) db_rollback(c->db);
         app_write_error(c);
@@ -222,4 +238,5 @@ void app_handle(struct ctx *c)
         req_fail(c, REQ_E_INTERNAL, "The response is too large; ask for a smaller page.");
         app_write_error(c);
     }
+    idem_finish(c, &claim);
 }

@@ -63,6 +63,27 @@ static int get_int(struct yconf *y, yaml_node_t *map, const char *key, const cha
     return yconf_int(y, n, min, max, out, err);
 }
 
+static int get_bool(struct yconf *y, yaml_node_t *map, const char *key, const char *env, bool def,
+                    bool *out, struct config_error *err)
+{
+    const char *e = env ? getenv(env) : NULL;
+    if (e) {
+        bool t = !strcmp(e, "1") || !strcmp(e, "true"), f = !strcmp(e, "0") || !strcmp(e, "false");
+        if (!t && !f) {
+            yconf_errorf(err, "%s: expected true, false, 1 or 0", env);
+            return -1;
+        }
+        *out = t;
+        return 0;
+    }
+    yaml_node_t *n = map ? yconf_get(y, map, key) : NULL;
+    if (!n) {
+        *out = def;
+        return 0;
+    }
+    return yconf_bool(y, n, out, err);
+}
+
 /* Appends a copy of h[0..n) to app.hosts; -1 (nothing kept) when it is not a host name. */
 static int add_host(struct config *c, const char *h, size_t n)
 {
@@ -233,6 +254,9 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (strlen(c->app_url) > 1 && c->app_url[strlen(c->app_url) - 1] == '/')
         c->app_url[strlen(c->app_url) - 1] = '\0';
     if (load_hosts(&y, app, c, err)) goto fail;
+    if (get_bool(&y, yconf_get(&y, root, "http"), "require_if_match",
+                 "AIENGINE_HTTP_REQUIRE_IF_MATCH", false, &c->require_if_match, err))
+        goto fail;
 
     if (get_str(&y, root, "routes", NULL, "routes.yaml", &tmp, err)) goto fail;
     c->routes_path = path_join(etc_dir, tmp);

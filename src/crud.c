@@ -8,6 +8,7 @@
 #include "repr.h"
 #include "db.h"
 #include "eager.h"
+#include "etag.h"
 #include "list.h"
 #include "query.h"
 #include "record.h"
@@ -120,6 +121,7 @@ int crud_update(struct ctx *c)
     if (write_update(c, r, id, c->match.params[0], &row)) return -1;
     c->status = 200;
     if (!may_read(c, r)) {
+        c->no_etag = true; /* not the representation, so no tag of it */
         write_sent_fields(c, r, &row);
         return 0;
     }
@@ -166,9 +168,15 @@ int crud_destroy(struct ctx *c)
     if (s != DB_OK) return req_db_fail(c, s);
     struct db_param p = db_uint(id);
     struct db_result res;
-    s = db_query(c->db, c->arena, r->lock_by_id, &p, 1, &res);
-    if (s != DB_OK) return req_db_fail(c, s);
+    /* the whole row only when If-Match names tags: they are compared with its rendering */
+    if (etag_needs_row(c)) {
+        if (record_fetch(c, r, id, true, &res)) return -1;
+    } else {
+        s = db_query(c->db, c->arena, r->lock_by_id, &p, 1, &res);
+        if (s != DB_OK) return req_db_fail(c, s);
+    }
     if (res.nrows == 0) return record_not_found(c, r, c->match.params[0]);
+    if (etag_check_locked(c, r, etag_needs_row(c) ? &res : NULL)) return -1;
     if (check_restrict(c, r, id)) return -1;
     s = db_query(c->db, c->arena, r->delete_by_id, &p, 1, NULL);
     if (s == DB_HAS_CHILDREN)

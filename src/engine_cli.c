@@ -8,12 +8,49 @@
 #include "buf.h"
 #include "cond.h"
 #include "db.h"
+#include "repr.h"
+#include "resource.h"
 #include "runs.h"
 #include "tmpl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The runs `ids` as a JSON array, each exactly as the API shows it: a SELECT of the
+ * workflow-runs resource's columns written by repr (one representation, in resources.yaml,
+ * for the CLI and the API). */
+static int write_runs(const struct config *cfg, struct db *db, struct arena *a,
+                      const unsigned long long *ids, size_t n, struct buf *out)
+{
+    const struct resource *r = resource_find(cfg->resources, "workflow-runs");
+    if (!r) return RUNS_E_DB;
+    struct buf sql;
+    buf_init(&sql, 0);
+    /* identifiers only from resources.yaml; the id travels as a parameter */
+    buf_printf(&sql, "SELECT %s FROM `%s` WHERE `%s` = ?", r->select_list, r->table, r->id->name);
+    int rc = RUNS_OK;
+    buf_putc(out, '[');
+    bool first = true;
+    for (size_t i = 0; i < n && rc == RUNS_OK; i++) {
+        struct db_param p[] = {db_uint(ids[i])};
+        struct db_result row;
+        int s = db_query(db, a, sql.data, p, 1, &row);
+        if (s != DB_OK) {
+            rc = s == DB_UNAVAILABLE ? RUNS_E_UNAVAILABLE : RUNS_E_DB;
+            break;
+        }
+        if (row.nrows == 0) continue; /* deleted with its workflow in between */
+        if (!first) buf_putc(out, ',');
+        first = false;
+        buf_putc(out, '{');
+        repr_fields(out, r, db_cell(&row, 0, 0));
+        buf_putc(out, '}');
+    }
+    buf_putc(out, ']');
+    buf_free(&sql);
+    return rc;
+}
 
 int engine_cli_fire(const struct config *cfg, int argc, char **argv)
 {
@@ -73,7 +110,7 @@ int engine_cli_fire(const struct config *cfg, int argc, char **argv)
         struct buf out;
         buf_init(&out, 0);
         buf_puts(&out, "{\"data\":");
-        s = runs_write_json(db, &a, made.ids, made.n, &out);
+        s = write_runs(cfg, db, &a, made.ids, made.n, &out);
         buf_printf(&out, ",\"replayed\":%s}", made.replayed ? "true" : "false");
         if (s == RUNS_OK) {
             printf("%s\n", out.data);
@@ -104,7 +141,7 @@ int engine_cli_run_change(const struct config *cfg, bool retry, int argc, char *
     int s = retry ? runs_retry(db, &a, id) : runs_cancel(db, &a, id);
     struct buf out;
     buf_init(&out, 0);
-    if (s == RUNS_OK) s = runs_write_json(db, &a, &id, 1, &out);
+    if (s == RUNS_OK) s = write_runs(cfg, db, &a, &id, 1, &out);
     if (s == RUNS_OK)
         printf("%s\n", out.data);
     else if (s == RUNS_E_CONFLICT)

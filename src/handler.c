@@ -89,6 +89,10 @@ CURL *handler_easy(const char *url, const char *method, const char *body,
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "aiengine");
+    /* a runner holds up to engine.concurrency transfers at once: curl's 16 KiB receive
+     * buffer per transfer is most of a runner's memory at 1,000 in flight, and answers
+     * are small (4 KiB reads cost a few more callbacks on a large one, nothing else) */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, ans);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -47,11 +47,11 @@ static const struct command commands[] = {
     {"event:fire", "event:fire EVENT [--object ID] [--context JSON] [--idempotency-key KEY]",
      "Start a run of every active workflow whose trigger_event is EVENT; prints the runs "
      "as JSON.",
-     false},
+     true},
     {"run:cancel", "run:cancel ID",
-     "Cancel a run (not once it succeeded, failed or was cancelled); prints it as JSON.", false},
+     "Cancel a run (not once it succeeded, failed or was cancelled); prints it as JSON.", true},
     {"run:retry", "run:retry ID",
-     "Queue a failed or cancelled run again at the step after its progress cursor.", false},
+     "Queue a failed or cancelled run again at the step after its progress cursor.", true},
     {"workflows:check", "workflows:check",
      "List every workflow step that cannot run (unknown type, invalid condition_rules, "
      "template errors, missing or archived prompt, url host not allowed); exits 1 if any.",

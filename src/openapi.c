@@ -3,6 +3,7 @@
  * request body (from the validation rules), the list envelopes, the error bodies, and every
  * route with its parameters, responses and required ability. Run once per worker. */
 #include "openapi.h"
+#include "idem.h"
 #include "rules.h"
 #include "runs.h"
 
@@ -293,6 +294,16 @@ static void error_response(struct buf *o, int status, const char *desc, const ch
                schema);
 }
 
+/* the strong ETag of a single-record answer (etag.h) */
+#define ETAG_HEADER "\"headers\":{\"ETag\":{\"schema\":{\"type\":\"string\"}}},"
+
+static void precondition_responses(struct buf *o)
+{
+    error_response(o, 412, "If-Match does not match the record's current ETag; nothing changed",
+                   "Error", false);
+    error_response(o, 428, "No If-Match while http.require_if_match is on", "Error", false);
+}
+
 static void list_params(struct buf *o, const struct config *cfg, const struct resource *r,
                         enum pagination pg)
 {
@@ -334,6 +345,30 @@ static void include_param(struct buf *o, const struct resource *r)
                ",{\"name\":\"include\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},"
                "\"description\":\"Comma-separated relations: %s\"}",
                r->include_names);
+}
+
+/* etag.h and idem.h: If-None-Match on a record, If-Match on its writes, Idempotency-Key on
+ * the POSTs whose key is not the engine's own (those say so in their own parameter). */
+static void conditional_params(struct buf *o, const struct route *rt)
+{
+    if (rt->handler == HANDLER_SHOW)
+        buf_puts(o, ",{\"name\":\"If-None-Match\",\"in\":\"header\",\"schema\":{\"type\":"
+                    "\"string\"},\"description\":\"* or a list of ETags (weak comparison): 304 "
+                    "when one matches\"}");
+    if (rt->handler == HANDLER_UPDATE || rt->handler == HANDLER_DESTROY)
+        buf_puts(o, ",{\"name\":\"If-Match\",\"in\":\"header\",\"schema\":{\"type\":"
+                    "\"string\"},\"description\":\"* or a list of ETags (strong comparison; a "
+                    "weak tag never matches), checked under the row lock: 412 unless one "
+                    "matches; required (428) when http.require_if_match is on\"}");
+    if (rt->handler == HANDLER_STORE || rt->handler == HANDLER_CANCEL_RUN ||
+        rt->handler == HANDLER_RETRY_RUN)
+        buf_printf(o,
+                   ",{\"name\":\"Idempotency-Key\",\"in\":\"header\",\"schema\":{\"type\":"
+                   "\"string\",\"minLength\":1,\"maxLength\":%d},\"description\":\"The first "
+                   "answer is kept 24 h per token and replayed to the same request with "
+                   "Idempotent-Replayed: true; another request is a 422, the same one still in "
+                   "flight a 409.\"}",
+                   IDEM_MAX_KEY);
 }
 
 static void operation(struct buf *o, const struct config *cfg, const struct route *rt,
@@ -390,6 +425,7 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
                    "Idempotent-Replayed: true, and starts none; another body is a 422. One "
                    "namespace per workflow, across both routes and all tokens.\"}",
                    RUNS_MAX_KEY);
+    conditional_params(&params, rt);
     buf_puts(o, "\"parameters\":[");
     if (params.len) buf_append(o, params.data + 1, params.len - 1);
     buf_puts(o, "],");
@@ -449,10 +485,13 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
         break;
     case HANDLER_SHOW:
         buf_printf(o,
-                   "\"200\":{\"description\":\"The record\",\"content\":{\"application/json\":"
+                   "\"200\":{\"description\":\"The record\"," ETAG_HEADER "\"content\":{"
+                   "\"application/json\":"
                    "{\"schema\":{\"$ref\":\"#/components/schemas/%sItem\"}}}}",
                    name);
-        error_response(o, 400, "Unknown include", "Error", false);
+        error_response(o, 400, "Unknown include; malformed If-None-Match", "Error", false);
+        buf_puts(o, ",\"304\":{\"description\":\"If-None-Match matched: no body\","
+                    "\"headers\":{\"ETag\":{\"schema\":{\"type\":\"string\"}}}}");
         break;
     case HANDLER_STORE:
     case HANDLER_UPDATE:
@@ -462,14 +501,23 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
                    rt->handler == HANDLER_STORE ? "201" : "200",
                    rt->handler == HANDLER_STORE ? "Created" : "Updated",
                    rt->handler == HANDLER_STORE
-                       ? "\"headers\":{\"Location\":{\"schema\":{\"type\":\"string\"}}},"
-                       : "",
+                       ? "\"headers\":{\"Location\":{\"schema\":{\"type\":\"string\"}},"
+                         "\"ETag\":{\"schema\":{\"type\":\"string\"}}},"
+                       : ETAG_HEADER,
                    name);
         error_response(o, 400, "Body is not a JSON object, not UTF-8, or nested too deep", "Error",
                        false);
         error_response(o, 413, "Body over the size limit", "Error", false);
         error_response(o, 415, "Content-Type is not JSON", "Error", false);
-        error_response(o, 422, "Validation failed", "ValidationError", false);
+        error_response(o, 422,
+                       rt->handler == HANDLER_STORE
+                           ? "Validation failed, or the Idempotency-Key names another request"
+                           : "Validation failed",
+                       "ValidationError", false);
+        if (rt->handler == HANDLER_STORE)
+            error_response(o, 409, "The same Idempotency-Key is still in flight", "Error", false);
+        else
+            precondition_responses(o);
         break;
     case HANDLER_TRIGGER_EVENT:
     case HANDLER_START_RUN:
@@ -513,6 +561,7 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
     case HANDLER_DESTROY:
         buf_puts(o, "\"204\":{\"description\":\"Deleted\"}");
         if (r->nrestrict_delete) error_response(o, 409, "Still in use", "Error", false);
+        precondition_responses(o);
         break;
     }
     if (rt->auth) {

@@ -43,6 +43,40 @@ static void route_free(struct route *rt)
     free(rt->path);
     free(rt->ability);
     for (size_t i = 0; i < rt->nsegments; i++) free(rt->segments[i]);
+    for (size_t i = 0; i < rt->nbody; i++) {
+        free(rt->body[i].field);
+        rules_free(&rt->body[i].rules);
+    }
+    free(rt->body);
+}
+
+/* body: {field: "rules", ...} → rt->body, each rule string compiled now. */
+static int load_body(struct yconf *y, yaml_node_t *map, struct route *rt, struct config_error *err)
+{
+    if (!map || map->type != YAML_MAPPING_NODE) {
+        yconf_error(y, map, err, "'body' must be a mapping of field: rules");
+        return -1;
+    }
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    rt->body = mem_calloc(n ? n : 1, sizeof *rt->body);
+    YCONF_MAP_EACH(y, map, pair)
+    {
+        yaml_node_t *k = YCONF_NODE(y, pair->key), *v = YCONF_NODE(y, pair->value);
+        const char *ks = yconf_scalar(k), *vs = yconf_scalar(v);
+        if (!ks || !vs) {
+            yconf_error(y, v, err, "body: each field's rules must be a string");
+            return -1;
+        }
+        struct route_body_rule *b = &rt->body[rt->nbody];
+        char why[128];
+        if (rules_compile(vs, ks, &b->rules, why, sizeof why)) {
+            yconf_error(y, v, err, "body field '%s': %s", ks, why);
+            return -1;
+        }
+        b->field = mem_strdup(ks);
+        rt->nbody++;
+    }
+    return 0;
 }
 
 void router_free(struct router *r)
@@ -162,6 +196,11 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
     if (needs_id != (nparams == 1)) {
         yconf_error(y, at, err, "handler '%s' %s an {id} in its path",
                     router_handler_name(rt->handler), needs_id ? "needs" : "takes no");
+        return -1;
+    }
+    if ((rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN) && !rt->body) {
+        yconf_error(y, at, err, "handler '%s' needs body: (its fields' rules)",
+                    router_handler_name(rt->handler));
         return -1;
     }
     return 0;
@@ -284,6 +323,14 @@ struct router *router_load(const char *path, const struct resource_set *resource
             yaml_node_t *v = YCONF_NODE(&y, pair->value);
             const char *ks = yconf_scalar(k), *vs = yconf_scalar(v);
             if (!ks) continue;
+            if (!strcmp(ks, "body")) {
+                if (rt->body) {
+                    yconf_error(&y, k, err, "'body' given twice");
+                    goto fail;
+                }
+                if (load_body(&y, v, rt, err)) goto fail;
+                continue;
+            }
             if (!vs) {
                 yconf_error(&y, v, err, "'%s' must be a scalar", ks);
                 goto fail;

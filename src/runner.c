@@ -9,6 +9,7 @@
  * read again); apply a delay on a retry; coordinate with another runner outside the
  * database. */
 #include "runner.h"
+#include "ai.h"
 #include "cond.h"
 #include "db.h"
 #include "log.h"
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #define CLAIM_BATCH 32                /* runs claimed per transaction at most */
+#define COMMIT_BATCH 128              /* step results written per transaction at most */
 #define CONFIG_RENDER_LIMIT (1 << 20) /* bytes of rendered step_config strings */
 #define DB_RETRY_MS 500               /* a job whose database work failed tries again */
 
@@ -64,6 +66,13 @@ enum runner_move runner_move_after(const char *status, bool has_next, int next_d
     if (!has_next) return RUNNER_SUCCEED;
     if (next_delay_minutes > 0) return RUNNER_WAIT;
     return stopping ? RUNNER_HANDBACK : RUNNER_CONTINUE;
+}
+
+size_t runner_in_width(size_t n)
+{
+    size_t w = 1;
+    while (w < n) w *= 2;
+    return w;
 }
 
 /* ---------------------------------------------------------------- runner state */
@@ -121,15 +130,38 @@ struct job {
     bool skipped;
     struct json_object *rendered; /* step_config after templates */
     long long started_ms, duration_ms;
-    unsigned commit_failures; /* logged on the first only */
+    unsigned commit_failures;       /* logged on the first only */
+    unsigned long long last_log_id; /* the run's latest execution_logs row; 0: none */
+    bool nothing_left;              /* COMMIT with no step left: the run succeeds, no row */
+    bool gone;                      /* the run left this runner: freed at the end of the turn */
     struct arena arena;
+};
+
+/* What this turn of the loop read: each workflow's steps and each prompt at most once per
+ * turn, so that the runs of one workflow committed or started together share one look-up.
+ * Dropped at the start of every turn, so a step still starts from the workflow (and its
+ * prompt) as read in the turn that starts it — never from an older copy. */
+struct wf_steps {
+    unsigned long long workflow_id;
+    struct runner_step_key *keys;
+    struct db_result res; /* STEPS_SQL's rows */
+    struct wf_steps *next;
+};
+
+struct prompt_read {
+    unsigned long long id;
+    struct db_result res; /* AI_PROMPT_COLUMNS */
+    struct prompt_read *next;
 };
 
 struct runner {
     const struct config *cfg;
     const struct engine_conf *ec;
     struct db *db;
-    struct arena tmp; /* reset after every database exchange */
+    struct arena tmp;  /* reset after every database exchange */
+    struct arena turn; /* reset at the start of every turn of the loop */
+    struct wf_steps *turn_steps;
+    struct prompt_read *turn_prompts;
     CURLM *multi;
     char id[64];
     struct job **jobs;
@@ -205,21 +237,52 @@ static const char STEPS_SQL[] =
     "SELECT id, step_order, step_type, prompt_id, step_config, condition_rules, delay_minutes "
     "FROM workflow_steps WHERE workflow_id = ? ORDER BY step_order, id";
 
-/* The workflow's steps as they are now; the index of the one after `cursor` in *next (-1:
- * none). Rows in r->tmp. */
-static int load_next_step(struct runner *r, unsigned long long workflow_id, bool has_cursor,
-                          struct runner_step_key cursor, struct db_result *res, long *next)
+static void turn_reset(struct runner *r)
 {
+    arena_reset(&r->turn);
+    r->turn_steps = NULL;
+    r->turn_prompts = NULL;
+}
+
+/* The workflow's steps as this turn read them (read now on the turn's first use). */
+static int steps_get(struct runner *r, unsigned long long workflow_id, const struct wf_steps **out)
+{
+    for (struct wf_steps *w = r->turn_steps; w; w = w->next)
+        if (w->workflow_id == workflow_id) {
+            *out = w;
+            return DB_OK;
+        }
+    struct wf_steps *w = arena_alloc(&r->turn, sizeof *w);
     struct db_param p[] = {db_uint(workflow_id)};
-    int s = db_query(r->db, &r->tmp, STEPS_SQL, p, 1, res);
+    int s = db_query(r->db, &r->turn, STEPS_SQL, p, 1, &w->res);
     if (s != DB_OK) return s;
-    struct runner_step_key *keys = arena_alloc(&r->tmp, (res->nrows + 1) * sizeof *keys);
-    for (size_t i = 0; i < res->nrows; i++) {
-        keys[i].id = strtoull(db_cell(res, i, 0)->s, NULL, 10);
-        keys[i].order = atoi(db_cell(res, i, 1)->s);
+    w->workflow_id = workflow_id;
+    w->keys = arena_alloc(&r->turn, (w->res.nrows + 1) * sizeof *w->keys);
+    for (size_t i = 0; i < w->res.nrows; i++) {
+        w->keys[i].id = strtoull(db_cell(&w->res, i, 0)->s, NULL, 10);
+        w->keys[i].order = atoi(db_cell(&w->res, i, 1)->s);
     }
-    *next = runner_next_step(keys, res->nrows, has_cursor, cursor);
+    w->next = r->turn_steps;
+    r->turn_steps = w;
+    *out = w;
     return DB_OK;
+}
+
+/* The prompt's row as this turn read it; NULL when the look-up failed (the ai handler then
+ * reads it itself and reports the error as it always does). */
+static const struct db_result *prompt_get(struct runner *r, unsigned long long id)
+{
+    for (struct prompt_read *p = r->turn_prompts; p; p = p->next)
+        if (p->id == id) return &p->res;
+    struct prompt_read *p = arena_alloc(&r->turn, sizeof *p);
+    struct db_param prm[] = {db_uint(id)};
+    if (db_query(r->db, &r->turn, "SELECT " AI_PROMPT_COLUMNS " FROM prompts WHERE id = ?", prm, 1,
+                 &p->res) != DB_OK)
+        return NULL;
+    p->id = id;
+    p->next = r->turn_prompts;
+    r->turn_prompts = p;
+    return &p->res;
 }
 
 static void heartbeat(struct runner *r)
@@ -244,6 +307,17 @@ static void hand_back(struct runner *r, unsigned long long run_id)
                      p, 2, NULL);
     arena_reset(&r->tmp);
     if (s != DB_OK) log_warn("run %llu: hand-back failed (its lease will expire)", run_id);
+}
+
+/* "prefix ?, ?, … suffix" with runner_in_width(n) markers into out, so that a claim of any
+ * size uses one of six statement texts (the statement cache is keyed by text). */
+static const char *in_sql(char *out, size_t cap, const char *prefix, size_t n, const char *suffix)
+{
+    size_t w = runner_in_width(n), len = (size_t)snprintf(out, cap, "%s", prefix);
+    for (size_t i = 0; i < w && len + 8 < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, i ? ", ?" : "?");
+    snprintf(out + len, cap - len, "%s", suffix);
+    return out;
 }
 
 /* Make a job of every claimed run this runner does not hold yet. */
@@ -279,6 +353,31 @@ static void claim_jobs(struct runner *r, const struct db_result *rs)
     }
 }
 
+/* Each claimed run's latest log row (the parent of its next one), from one statement. */
+static int claim_parents(struct runner *r, struct db_result *parts, size_t nparts)
+{
+    struct db_param p[CLAIM_BATCH];
+    size_t n = 0;
+    for (size_t pi = 0; pi < nparts; pi++)
+        for (size_t i = 0; i < parts[pi].nrows && n < CLAIM_BATCH; i++)
+            p[n++] = db_str(db_cell(&parts[pi], i, 0)->s, db_cell(&parts[pi], i, 0)->len);
+    if (n == 0) return DB_OK;
+    for (size_t w = runner_in_width(n); n < w; n++) p[n] = p[n - 1];
+    char sql[512];
+    struct db_result res;
+    int s = db_query(r->db, &r->tmp,
+                     in_sql(sql, sizeof sql,
+                            "SELECT workflow_run_id, MAX(id) FROM execution_logs WHERE "
+                            "workflow_run_id IN (",
+                            n, ") GROUP BY workflow_run_id"),
+                     p, n, &res);
+    for (size_t i = 0; s == DB_OK && i < res.nrows; i++) {
+        struct job *j = job_find(r, strtoull(db_cell(&res, i, 0)->s, NULL, 10));
+        if (j && !j->last_log_id) j->last_log_id = strtoull(db_cell(&res, i, 1)->s, NULL, 10);
+    }
+    return s;
+}
+
 /* Claim up to `limit` due runs. Returns how many were claimed; any error (1213 on a
  * Galera cluster among them) is "claimed nothing". A failing database is logged once per
  * streak, and claims then back off up to 5 s. */
@@ -299,6 +398,7 @@ static size_t claim(struct runner *r, size_t limit)
         "last_step_id, attempt FROM workflow_runs WHERE status = 'queued' AND "
         "run_at <= NOW(6) ORDER BY run_at LIMIT ? FOR UPDATE SKIP LOCKED",
     };
+    if (limit > CLAIM_BATCH) limit = CLAIM_BATCH;
     struct db *db = r->db;
     struct db_result parts[3];
     size_t nparts = 0, got = 0;
@@ -316,18 +416,26 @@ static size_t claim(struct runner *r, size_t limit)
         nparts++;
         got += res->nrows;
     }
-    for (size_t pi = 0; s == DB_OK && pi < nparts; pi++)
-        for (size_t i = 0; s == DB_OK && i < parts[pi].nrows; i++) {
-            struct db_param p[] = {
-                db_str(r->id, strlen(r->id)), db_int(r->ec->lease_seconds),
-                db_str(db_cell(&parts[pi], i, 0)->s, db_cell(&parts[pi], i, 0)->len)};
-            s = db_query(
-                db, &r->tmp,
-                "UPDATE workflow_runs SET status = 'running', locked_by = ?, "
-                "locked_until = NOW(6) + INTERVAL ? SECOND, "
-                "started_at = COALESCE(started_at, NOW()), updated_at = NOW() WHERE id = ?",
-                p, 3, NULL);
-        }
+    if (s == DB_OK && got > 0) {
+        /* one UPDATE for the whole claim: ids padded to a power of two with the last one */
+        struct db_param p[2 + CLAIM_BATCH];
+        size_t n = 2;
+        p[0] = db_str(r->id, strlen(r->id));
+        p[1] = db_int(r->ec->lease_seconds);
+        for (size_t pi = 0; pi < nparts; pi++)
+            for (size_t i = 0; i < parts[pi].nrows; i++)
+                p[n++] = db_str(db_cell(&parts[pi], i, 0)->s, db_cell(&parts[pi], i, 0)->len);
+        for (size_t w = 2 + runner_in_width(got); n < w; n++) p[n] = p[n - 1];
+        char text[512];
+        s = db_query(db, &r->tmp,
+                     in_sql(text, sizeof text,
+                            "UPDATE workflow_runs SET status = 'running', locked_by = ?, "
+                            "locked_until = NOW(6) + INTERVAL ? SECOND, "
+                            "started_at = COALESCE(started_at, NOW()), updated_at = NOW() "
+                            "WHERE id IN (",
+                            got, ")"),
+                     p, n, NULL);
+    }
     if (s == DB_OK) s = db_commit(db);
     if (s != DB_OK) {
         db_rollback(db);
@@ -346,15 +454,20 @@ static size_t claim(struct runner *r, size_t limit)
         r->claim_failures = 0;
     }
     for (size_t pi = 0; pi < nparts; pi++) claim_jobs(r, &parts[pi]);
+    /* outside the claim's transaction: only this runner writes its runs' rows now. A
+     * failure leaves a parent unknown (NULL) rather than the run unclaimed. */
+    if (claim_parents(r, parts, nparts) != DB_OK)
+        log_warn("cannot read the claimed runs' latest log rows: %s", db_error_message(db));
     arena_reset(&r->tmp);
     return got;
 }
 
-/* The fenced step commit: log row, context, sums, cursor and the move, in one
- * transaction. `log_status` NULL: no step was left (the run succeeds without a row).
- * Returns 1 written, 0 discarded (the lease is not ours any more), or a negative db
- * status (the caller tries again later). *move is set on 1. */
-static int commit(struct runner *r, struct job *j, const char *log_status, enum runner_move *move)
+/* One step result inside the batch's open transaction: the move, the fenced run UPDATE
+ * (context, sums, cursor, the move — 0 rows: the run was cancelled or another runner owns
+ * it, and the result is discarded), then the log row. Returns 1 written, 0 discarded, or a
+ * negative db status (the whole batch is rolled back and tried again). */
+static int commit_one(struct runner *r, struct job *j, const char *log_status,
+                      enum runner_move *move, unsigned long long *log_id)
 {
     struct db *db = r->db;
     struct step_call *c = &j->call;
@@ -362,8 +475,10 @@ static int commit(struct runner *r, struct job *j, const char *log_status, enum 
         log_status && (!strcmp(log_status, "SUCCESS") || !strcmp(log_status, "SKIPPED"));
     struct runner_step_key cursor = advances ? j->step.key : j->cursor;
     bool has_cursor = advances || j->has_cursor;
+    *log_id = 0;
 
-    /* the context a SUCCESS leaves: steps."<order>" and save_as */
+    /* the context a SUCCESS leaves: steps."<order>" and save_as (idempotent: a batch that is
+     * tried again sets the same keys) */
     if (log_status && !strcmp(log_status, "SUCCESS")) {
         struct json_object *steps = NULL;
         if (!json_object_object_get_ex(j->context, "steps", &steps) ||
@@ -380,184 +495,206 @@ static int commit(struct runner *r, struct job *j, const char *log_status, enum 
             json_object_object_add(j->context, json_object_get_string(save_as),
                                    json_object_get(c->parsed_output));
     }
-    struct db_param ctx_param = json_param(&r->tmp, j->context);
-    int s = db_begin(db);
-    struct db_result res;
-    if (s == DB_OK) {
-        struct db_param p[] = {db_uint(j->run_id), db_str(r->id, strlen(r->id))};
-        s = db_query(db, &r->tmp,
-                     "SELECT id FROM workflow_runs WHERE id = ? AND locked_by = ? AND "
-                     "status = 'running' FOR UPDATE",
-                     p, 2, &res);
-        if (s == DB_OK && res.nrows == 0) {
-            db_rollback(db);
-            arena_reset(&r->tmp);
-            return 0;
-        }
-    }
-    if (s == DB_OK && log_status) {
-        struct db_param p[] = {db_uint(j->run_id)};
-        s = db_query(db, &r->tmp,
-                     "SELECT id FROM execution_logs WHERE workflow_run_id = ? "
-                     "ORDER BY id DESC LIMIT 1",
-                     p, 1, &res);
-        const char *parent = s == DB_OK && res.nrows ? db_cell(&res, 0, 0)->s : NULL;
-        char cost[32];
-        if (c->cost_micros >= 0) engine_micros_format((uint64_t)c->cost_micros, cost);
-        bool is_success = !strcmp(log_status, "SUCCESS");
-        struct db_param lp[] = {
-            db_uint(j->workflow_id),
-            db_uint(j->step.key.id),
-            j->object_id ? db_str(j->object_id, strlen(j->object_id)) : db_null(),
-            parent ? db_str(parent, strlen(parent)) : db_null(),
-            db_str(log_status, strlen(log_status)),
-            json_param(&r->tmp, c->input_context),
-            json_param(&r->tmp, c->raw_output),
-            is_success ? json_param(&r->tmp, c->parsed_output) : db_null(),
-            is_success || j->skipped ? db_null() : db_str(c->error, strlen(c->error)),
-            db_int(j->duration_ms),
-            c->token_usage >= 0 ? db_int(c->token_usage) : db_null(),
-            c->cost_micros >= 0 ? db_str(cost, strlen(cost)) : db_null(),
-            db_uint(j->run_id),
-        };
-        if (s == DB_OK) {
-            s = db_query(db, &r->tmp,
-                         "INSERT INTO execution_logs (workflow_id, step_id, "
-                         "triggering_object_id, parent_execution_log_id, status, input_context, "
-                         "raw_output, parsed_output, error_message, duration_ms, token_usage, "
-                         "cost, executed_at, workflow_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                         "?, ?, ?, NOW(), ?)",
-                         lp, 13, NULL);
-            /* the step was deleted while it ran: the run goes on without its row */
-            if (s == DB_NO_PARENT) {
-                db_rollback(db);
-                s = db_begin(db);
-                if (s == DB_OK) {
-                    struct db_param fp[] = {db_uint(j->run_id), db_str(r->id, strlen(r->id))};
-                    s = db_query(db, &r->tmp,
-                                 "SELECT id FROM workflow_runs WHERE id = ? AND locked_by = ? "
-                                 "AND status = 'running' FOR UPDATE",
-                                 fp, 2, &res);
-                    if (s == DB_OK && res.nrows == 0) {
-                        db_rollback(db);
-                        arena_reset(&r->tmp);
-                        return 0;
-                    }
-                }
-            }
-        }
-    }
 
     /* where the run goes: the step after the new cursor, as the workflow is now */
     enum runner_move mv = RUNNER_SUCCEED;
     int next_delay = 0;
-    if (s == DB_OK) {
-        if (!log_status) {
-            mv = RUNNER_SUCCEED;
-        } else if (advances) {
-            long next = -1;
-            s = load_next_step(r, j->workflow_id, has_cursor, cursor, &res, &next);
-            if (next >= 0) next_delay = atoi(db_cell(&res, (size_t)next, 6)->s);
-            mv = runner_move_after(log_status, next >= 0, next_delay, r->stopping);
-        } else {
-            mv = runner_move_after(log_status, false, 0, r->stopping);
-        }
+    int s = DB_OK;
+    if (!log_status) {
+        mv = RUNNER_SUCCEED;
+    } else if (advances) {
+        const struct wf_steps *w;
+        s = steps_get(r, j->workflow_id, &w);
+        if (s != DB_OK) return s;
+        long next = runner_next_step(w->keys, w->res.nrows, has_cursor, cursor);
+        if (next >= 0) next_delay = atoi(db_cell(&w->res, (size_t)next, 6)->s);
+        mv = runner_move_after(log_status, next >= 0, next_delay, r->stopping);
+    } else {
+        mv = runner_move_after(log_status, false, 0, r->stopping);
     }
-    if (s == DB_OK) {
-        long long wait_us = 0;
-        if (mv == RUNNER_WAIT && !strcmp(log_status, "RETRY"))
-            wait_us = 1000 * engine_retry_delay_ms(&j->policy, j->attempt + 1, c->retry_after,
-                                                   unit_random());
-        else if (mv == RUNNER_WAIT)
-            wait_us = (long long)next_delay * 60 * 1000000;
-        const char *status = mv == RUNNER_CONTINUE   ? "running"
-                             : mv == RUNNER_WAIT     ? "waiting"
-                             : mv == RUNNER_HANDBACK ? "queued"
-                             : mv == RUNNER_SUCCEED  ? "succeeded"
-                                                     : "failed";
-        bool keep_lease = mv == RUNNER_CONTINUE;
-        bool set_run_at = mv == RUNNER_WAIT || mv == RUNNER_HANDBACK;
-        bool finished = mv == RUNNER_SUCCEED || mv == RUNNER_FAIL;
-        bool failed_try =
-            log_status && (!strcmp(log_status, "RETRY") || !strcmp(log_status, "FAILURE"));
-        int attempt = log_status && !strcmp(log_status, "RETRY") ? j->attempt + 1
-                      : advances                                 ? 0
-                                                                 : j->attempt;
-        char cost[32] = "0";
-        if (c->cost_micros > 0) engine_micros_format((uint64_t)c->cost_micros, cost);
-        struct db_param p[] = {
-            db_str(status, strlen(status)),
-            ctx_param,
-            has_cursor ? db_int(cursor.order) : db_null(),
-            has_cursor ? db_uint(cursor.id) : db_null(),
-            db_int(attempt),
-            db_int(set_run_at),
-            db_int(wait_us),
-            db_int(keep_lease),
-            db_int(keep_lease),
-            db_int(failed_try || advances),
-            failed_try ? db_str(c->error, strlen(c->error)) : db_null(),
-            db_int(c->token_usage > 0 ? c->token_usage : 0),
-            db_str(cost, strlen(cost)),
-            db_int(finished),
-            db_uint(j->run_id),
-        };
-        s = db_query(db, &r->tmp,
-                     "UPDATE workflow_runs SET status = ?, context = ?, last_step_order = ?, "
-                     "last_step_id = ?, attempt = ?, "
-                     "run_at = IF(?, NOW(6) + INTERVAL ? MICROSECOND, run_at), "
-                     "locked_by = IF(?, locked_by, NULL), "
-                     "locked_until = IF(?, locked_until, NULL), "
-                     "error_message = IF(?, ?, error_message), "
-                     "token_usage = token_usage + ?, cost = cost + ?, "
-                     "finished_at = IF(?, NOW(), finished_at), updated_at = NOW() WHERE id = ?",
-                     p, 15, NULL);
+
+    long long wait_us = 0;
+    if (mv == RUNNER_WAIT && !strcmp(log_status, "RETRY"))
+        wait_us =
+            1000 * engine_retry_delay_ms(&j->policy, j->attempt + 1, c->retry_after, unit_random());
+    else if (mv == RUNNER_WAIT)
+        wait_us = (long long)next_delay * 60 * 1000000;
+    const char *status = mv == RUNNER_CONTINUE   ? "running"
+                         : mv == RUNNER_WAIT     ? "waiting"
+                         : mv == RUNNER_HANDBACK ? "queued"
+                         : mv == RUNNER_SUCCEED  ? "succeeded"
+                                                 : "failed";
+    bool keep_lease = mv == RUNNER_CONTINUE;
+    bool set_run_at = mv == RUNNER_WAIT || mv == RUNNER_HANDBACK;
+    bool finished = mv == RUNNER_SUCCEED || mv == RUNNER_FAIL;
+    bool failed_try =
+        log_status && (!strcmp(log_status, "RETRY") || !strcmp(log_status, "FAILURE"));
+    int attempt = log_status && !strcmp(log_status, "RETRY") ? j->attempt + 1
+                  : advances                                 ? 0
+                                                             : j->attempt;
+    char cost[32] = "0";
+    if (c->cost_micros > 0) engine_micros_format((uint64_t)c->cost_micros, cost);
+    struct db_param p[] = {
+        db_str(status, strlen(status)),
+        json_param(&r->tmp, j->context),
+        has_cursor ? db_int(cursor.order) : db_null(),
+        has_cursor ? db_uint(cursor.id) : db_null(),
+        db_int(attempt),
+        db_int(set_run_at),
+        db_int(wait_us),
+        db_int(keep_lease),
+        db_int(keep_lease),
+        db_int(failed_try || advances),
+        failed_try ? db_str(c->error, strlen(c->error)) : db_null(),
+        db_int(c->token_usage > 0 ? c->token_usage : 0),
+        db_str(cost, strlen(cost)),
+        db_int(finished),
+        db_uint(j->run_id),
+        db_str(r->id, strlen(r->id)),
+    };
+    struct db_result res;
+    s = db_query(db, &r->tmp,
+                 "UPDATE workflow_runs SET status = ?, context = ?, last_step_order = ?, "
+                 "last_step_id = ?, attempt = ?, "
+                 "run_at = IF(?, NOW(6) + INTERVAL ? MICROSECOND, run_at), "
+                 "locked_by = IF(?, locked_by, NULL), "
+                 "locked_until = IF(?, locked_until, NULL), "
+                 "error_message = IF(?, ?, error_message), "
+                 "token_usage = token_usage + ?, cost = cost + ?, "
+                 "finished_at = IF(?, NOW(), finished_at), updated_at = NOW() "
+                 "WHERE id = ? AND locked_by = ? AND status = 'running'",
+                 p, 16, &res);
+    if (s != DB_OK) return s;
+    if (res.affected == 0) return 0; /* nothing changed: nothing to undo */
+    *move = mv;
+    if (!log_status) return 1;
+
+    char lcost[32];
+    if (c->cost_micros >= 0) engine_micros_format((uint64_t)c->cost_micros, lcost);
+    bool is_success = !strcmp(log_status, "SUCCESS");
+    struct db_param lp[] = {
+        db_uint(j->workflow_id),
+        db_uint(j->step.key.id),
+        j->object_id ? db_str(j->object_id, strlen(j->object_id)) : db_null(),
+        j->last_log_id ? db_uint(j->last_log_id) : db_null(),
+        db_str(log_status, strlen(log_status)),
+        json_param(&r->tmp, c->input_context),
+        json_param(&r->tmp, c->raw_output),
+        is_success ? json_param(&r->tmp, c->parsed_output) : db_null(),
+        is_success || j->skipped ? db_null() : db_str(c->error, strlen(c->error)),
+        db_int(j->duration_ms),
+        c->token_usage >= 0 ? db_int(c->token_usage) : db_null(),
+        c->cost_micros >= 0 ? db_str(lcost, strlen(lcost)) : db_null(),
+        db_uint(j->run_id),
+    };
+    s = db_query(db, &r->tmp,
+                 "INSERT INTO execution_logs (workflow_id, step_id, "
+                 "triggering_object_id, parent_execution_log_id, status, input_context, "
+                 "raw_output, parsed_output, error_message, duration_ms, token_usage, "
+                 "cost, executed_at, workflow_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "?, ?, ?, NOW(), ?)",
+                 lp, 13, &res);
+    /* the step was deleted while it ran (or its parent row): InnoDB undid this statement
+     * only, and the run goes on without its row */
+    if (s == DB_NO_PARENT) return 1;
+    if (s != DB_OK) return s;
+    *log_id = res.insert_id;
+    return 1;
+}
+
+/* Write the results of every job waiting to commit (up to COMMIT_BATCH) in one
+ * transaction and move each on: gone when its run left this runner, READY when it goes on.
+ * When the database fails, all of them are tried again after DB_RETRY_MS. */
+static void commit_batch(struct runner *r)
+{
+    struct job *batch[COMMIT_BATCH];
+    const char *status[COMMIT_BATCH];
+    enum runner_move moves[COMMIT_BATCH];
+    int written[COMMIT_BATCH];
+    unsigned long long log_ids[COMMIT_BATCH];
+    size_t n = 0;
+    long long now = now_ms();
+    for (size_t i = 0; i < r->njobs && n < COMMIT_BATCH; i++) {
+        struct job *j = r->jobs[i];
+        if (j->gone || j->state != JOB_COMMIT || j->retry_ms > now) continue;
+        status[n] = j->nothing_left ? NULL
+                    : j->skipped    ? "SKIPPED"
+                                    : runner_log_status(j->call.outcome, j->attempt, &j->policy);
+        if (!j->nothing_left && j->duration_ms == 0) j->duration_ms = now - j->started_ms;
+        batch[n++] = j;
     }
-    if (s == DB_OK) s = db_commit(db);
+    if (n == 0) return;
+    int s = db_begin(r->db);
+    for (size_t k = 0; k < n && s == DB_OK; k++) {
+        int w = commit_one(r, batch[k], status[k], &moves[k], &log_ids[k]);
+        if (w < 0)
+            s = w;
+        else
+            written[k] = w;
+    }
+    if (s == DB_OK) s = db_commit(r->db);
     arena_reset(&r->tmp);
     if (s != DB_OK) {
-        db_rollback(db);
-        return s;
+        db_rollback(r->db);
+        for (size_t k = 0; k < n; k++) {
+            struct job *j = batch[k];
+            if (j->commit_failures++ == 0)
+                log_warn("run %llu: cannot write its step (%s); trying again every %d ms",
+                         j->run_id, db_error_message(r->db), DB_RETRY_MS);
+            j->retry_ms = now_ms() + DB_RETRY_MS;
+        }
+        return;
     }
-    *move = mv;
-    if (advances) {
+    for (size_t k = 0; k < n; k++) {
+        struct job *j = batch[k];
+        if (written[k] == 0 || moves[k] != RUNNER_CONTINUE) {
+            if (written[k] == 0)
+                log_info("run %llu: result discarded (cancelled or taken over)", j->run_id);
+            j->gone = true;
+            continue;
+        }
         j->has_cursor = true;
-        j->cursor = cursor;
+        j->cursor = j->step.key; /* CONTINUE only follows SUCCESS or SKIPPED */
         j->attempt = 0;
+        if (log_ids[k]) j->last_log_id = log_ids[k];
+        job_clear_step(r, j);
+        j->state = JOB_READY;
+        j->retry_ms = 0;
+        j->commit_failures = 0;
     }
-    return 1;
+}
+
+/* Drop the jobs whose runs left this runner. */
+static void jobs_sweep(struct runner *r)
+{
+    for (size_t i = 0; i < r->njobs;)
+        if (r->jobs[i]->gone)
+            job_remove(r, i);
+        else
+            i++;
 }
 
 /* ---------------------------------------------------------------- steps */
 
 /* Decide the current step without a transfer when we can: unknown type, condition,
  * retry policy, templates. Returns 1 when a transfer was started, 0 when the result is
- * already in j->call (or j->skipped), or a negative db status. A run with no step left is
- * finished here. */
+ * already in j->call (or j->skipped), 2 when no step is left, or a negative db status. */
 static int job_start(struct runner *r, struct job *j)
 {
-    struct db_result res;
-    long next = -1;
-    int s = load_next_step(r, j->workflow_id, j->has_cursor, j->cursor, &res, &next);
-    if (s != DB_OK) {
-        arena_reset(&r->tmp);
-        return s;
-    }
-    if (next < 0) {
-        arena_reset(&r->tmp);
-        return 2; /* nothing left */
-    }
+    const struct wf_steps *w;
+    int s = steps_get(r, j->workflow_id, &w);
+    if (s != DB_OK) return s;
+    long next = runner_next_step(w->keys, w->res.nrows, j->has_cursor, j->cursor);
+    if (next < 0) return 2; /* nothing left */
+    const struct db_result *res = &w->res;
     size_t i = (size_t)next;
     struct step_row *st = &j->step;
     st->present = true;
-    st->key.id = strtoull(db_cell(&res, i, 0)->s, NULL, 10);
-    st->key.order = atoi(db_cell(&res, i, 1)->s);
-    st->type = mem_strdup(db_cell(&res, i, 2)->s);
-    st->prompt_id = db_cell(&res, i, 3)->s ? strtoull(db_cell(&res, i, 3)->s, NULL, 10) : 0;
-    st->config = parse_cell(db_cell(&res, i, 4));
-    st->rules = parse_cell(db_cell(&res, i, 5));
-    arena_reset(&r->tmp);
-
+    st->key = w->keys[i];
+    st->type = mem_strdup(db_cell(res, i, 2)->s);
+    st->prompt_id = db_cell(res, i, 3)->s ? strtoull(db_cell(res, i, 3)->s, NULL, 10) : 0;
+    st->config = parse_cell(db_cell(res, i, 4));
+    st->rules = parse_cell(db_cell(res, i, 5));
     struct step_call *c = &j->call;
     step_call_init(c);
     c->conf = r->ec;
@@ -619,8 +756,12 @@ static int job_start(struct runner *r, struct job *j)
         }
     }
     c->config = j->rendered;
+    if (c->type->handler == ENGINE_HANDLER_AI && st->prompt_id)
+        c->prompt = prompt_get(r, st->prompt_id);
     j->handler = handler_for(c->type->handler);
-    if (j->handler->start(c) == 0) return 0;
+    int started = j->handler->start(c);
+    c->prompt = NULL; /* this turn's copy */
+    if (started == 0) return 0;
     curl_easy_setopt(c->easy, CURLOPT_PRIVATE, (void *)j);
     if (curl_multi_add_handle(r->multi, c->easy) != CURLM_OK) {
         step_call_fail(c, STEP_RETRY, "cannot start the transfer");
@@ -629,59 +770,28 @@ static int job_start(struct runner *r, struct job *j)
     return 1;
 }
 
-/* Write j's result (or the run's success when no step was left) and move the job on:
- * removed when the run left this runner, READY when it goes on, COMMIT again later when
- * the database failed. Returns true when the job was removed. */
-static bool job_commit(struct runner *r, size_t idx, bool nothing_left)
+/* Start the next step of a READY job; a result that needs no transfer is written by the
+ * next commit batch. */
+static void job_step(struct runner *r, struct job *j)
 {
-    struct job *j = r->jobs[idx];
-    const char *status = NULL;
-    if (!nothing_left)
-        status =
-            j->skipped ? "SKIPPED" : runner_log_status(j->call.outcome, j->attempt, &j->policy);
-    if (!nothing_left && j->duration_ms == 0) j->duration_ms = now_ms() - j->started_ms;
-    enum runner_move mv;
-    int s = commit(r, j, status, &mv);
-    if (s < 0) {
-        if (j->commit_failures++ == 0)
-            log_warn("run %llu: cannot write its step (%s); trying again every %d ms", j->run_id,
-                     db_error_message(r->db), DB_RETRY_MS);
-        j->state = JOB_COMMIT;
-        j->retry_ms = now_ms() + DB_RETRY_MS;
-        return false;
-    }
-    if (s == 0 || mv != RUNNER_CONTINUE) {
-        if (s == 0) log_info("run %llu: result discarded (cancelled or taken over)", j->run_id);
-        job_remove(r, idx);
-        return true;
-    }
-    job_clear_step(r, j);
-    j->state = JOB_READY;
-    j->retry_ms = 0;
-    j->commit_failures = 0;
-    return false;
-}
-
-/* Start the next step of a READY job; results that need no transfer are written at once. */
-static bool job_step(struct runner *r, size_t idx)
-{
-    struct job *j = r->jobs[idx];
     if (r->stopping) {
         hand_back(r, j->run_id);
-        job_remove(r, idx);
-        return true;
+        j->gone = true;
+        return;
     }
     int s = job_start(r, j);
     if (s == 1) {
         j->state = JOB_INFLIGHT;
-        return false;
+        return;
     }
     if (s < 0) {
         job_clear_step(r, j);
         j->retry_ms = now_ms() + DB_RETRY_MS;
-        return false;
+        return;
     }
-    return job_commit(r, idx, s == 2);
+    j->nothing_left = s == 2;
+    j->state = JOB_COMMIT;
+    j->retry_ms = 0;
 }
 
 static void transfers_done(struct runner *r)
@@ -745,6 +855,7 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
     srandom((unsigned)(getpid() ^ now_ms()));
     r.db = db_new(&cfg->db);
     arena_init(&r.tmp, 64 * 1024);
+    arena_init(&r.turn, 64 * 1024);
     r.multi = curl_multi_init();
     if (!r.multi) mem_oom_abort();
     curl_multi_setopt(r.multi, CURLMOPT_MAXCONNECTS, (long)ec->concurrency);
@@ -762,16 +873,15 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
         }
         if (r.stopping && (r.njobs == 0 || now >= r.stop_deadline_ms)) break;
 
-        /* results first, then new steps, then new claims */
-        for (size_t i = 0; i < r.njobs;) {
+        /* results first (one transaction for all of them), then new steps, then new
+         * claims; this turn reads each workflow's steps and each prompt once */
+        turn_reset(&r);
+        commit_batch(&r);
+        for (size_t i = 0; i < r.njobs; i++) {
             struct job *j = r.jobs[i];
-            bool removed = false;
-            if (j->state == JOB_COMMIT && j->retry_ms <= now)
-                removed = job_commit(&r, i, false);
-            else if (j->state == JOB_READY && j->retry_ms <= now)
-                removed = job_step(&r, i);
-            if (!removed) i++;
+            if (!j->gone && j->state == JOB_READY && j->retry_ms <= now) job_step(&r, j);
         }
+        jobs_sweep(&r);
         now = now_ms();
         size_t limit = (size_t)ec->concurrency > r.njobs ? (size_t)ec->concurrency - r.njobs : 0;
         if (limit > CLAIM_BATCH) limit = CLAIM_BATCH;
@@ -821,6 +931,7 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec)
     free(r.jobs);
     curl_multi_cleanup(r.multi);
     arena_free(&r.tmp);
+    arena_free(&r.turn);
     db_free(r.db);
     log_info("runner %s: stopped", r.id);
     return 0;

@@ -15,23 +15,6 @@
 
 #include <string.h>
 
-/* The intake body's rules (ENGINE.md "API"), compiled once per process on first use: they
- * are the API's contract, not configuration, so they live here rather than in YAML. */
-static struct rule_set rules_event, rules_object_id, rules_context;
-static bool rules_ready;
-
-static void compile_rules(void)
-{
-    if (rules_ready) return;
-    char why[128];
-    /* literals known to compile; a failure is a bug caught by every e2e test */
-    if (rules_compile("required|string|max:255", "event", &rules_event, why, sizeof why) ||
-        rules_compile("nullable|string|max:255", "object_id", &rules_object_id, why, sizeof why) ||
-        rules_compile("nullable", "context", &rules_context, why, sizeof why))
-        return;
-    rules_ready = true;
-}
-
 struct field_check {
     struct ctx *c;
     const char *field;
@@ -43,15 +26,15 @@ static void field_fail(void *ud, const char *message)
     req_invalid(fc->c, fc->field, message);
 }
 
-static void check_field(struct ctx *c, const struct rule_set *rs, const char *field)
+static void check_field(struct ctx *c, const struct route_body_rule *b)
 {
     json_object *v = NULL;
-    bool present = json_object_object_get_ex(c->body_json, field, &v);
-    struct field_check fc = {c, field};
+    bool present = json_object_object_get_ex(c->body_json, b->field, &v);
+    struct field_check fc = {c, b->field};
     struct rules_env env = {NULL, field_fail, &fc, false};
     char label[64];
-    rules_label(field, label, sizeof label);
-    rules_check(rs, label, present, v, &env);
+    rules_label(b->field, label, sizeof label);
+    rules_check(&b->rules, label, present, v, &env);
 }
 
 /* The Idempotency-Key header: NULL when absent; 1 to RUNS_MAX_KEY visible ASCII bytes (and
@@ -76,11 +59,9 @@ static int read_key(struct ctx *c, struct runs_request *rq)
 /* Validate the body into *rq (event only when `with_event`). Returns 0, or -1 with a 422. */
 static int read_body(struct ctx *c, bool with_event, struct runs_request *rq)
 {
-    compile_rules();
-    if (!rules_ready) return req_fail(c, REQ_E_INTERNAL, NULL);
-    if (with_event) check_field(c, &rules_event, "event");
-    check_field(c, &rules_object_id, "object_id");
-    check_field(c, &rules_context, "context");
+    /* the route's body: rules (routes.yaml, compiled with it at start-up) */
+    const struct route *rt = c->match.route;
+    for (size_t i = 0; i < rt->nbody; i++) check_field(c, &rt->body[i]);
     json_object *ctxv = NULL;
     if (json_object_object_get_ex(c->body_json, "context", &ctxv) && ctxv &&
         !json_object_is_type(ctxv, json_type_object))

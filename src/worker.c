@@ -132,6 +132,8 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
     hr->content_type = param(fr, "CONTENT_TYPE");
     hr->authorization = param(fr, "HTTP_AUTHORIZATION");
     hr->idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
+    hr->if_match = param(fr, "HTTP_IF_MATCH");
+    hr->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
     hr->remote_addr = param(fr, "REMOTE_ADDR");
     if (c->cfg->app_url && *c->cfg->app_url) {
         hr->base_url = c->cfg->app_url;
@@ -182,12 +184,13 @@ static int read_body(FCGX_Request *fr, struct ctx *c, struct http_request *hr)
 static void send_response(FCGX_Request *fr, struct ctx *c, long db_trips)
 {
     FCGX_FPrintF(fr->out, "Status: %d %s\r\n", c->status, app_status_text(c->status));
-    if (c->status != 204) FCGX_PutS("Content-Type: application/json\r\n", fr->out);
+    bool body = c->status != 204 && c->status != 304; /* RFC 9110: neither has content */
+    if (body) FCGX_PutS("Content-Type: application/json\r\n", fr->out);
     FCGX_PutS("Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n", fr->out);
     if (db_trips >= 0) FCGX_FPrintF(fr->out, "X-DB-Round-Trips: %ld\r\n", db_trips);
     if (c->headers->len) FCGX_PutStr(c->headers->data, (int)c->headers->len, fr->out);
     FCGX_PutS("\r\n", fr->out);
-    if (c->status != 204 && c->out->len) FCGX_PutStr(c->out->data, (int)c->out->len, fr->out);
+    if (body && c->out->len) FCGX_PutStr(c->out->data, (int)c->out->len, fr->out);
 }
 
 /* Hand a connection accepted here to libfcgi and read the request's params. libfcgi only

@@ -3,6 +3,7 @@
  * resource's identifiers; every value is a bound parameter. */
 #include "write.h"
 #include "config.h"
+#include "etag.h"
 #include "jsonbody.h"
 #include "record.h"
 #include "rules.h"
@@ -495,6 +496,7 @@ static int attempt(struct ctx *c, struct write_job *j)
         struct db_result cur;
         if (record_fetch(c, r, j->id, true, &cur)) return -1;
         if (cur.nrows == 0) return record_not_found(c, r, j->id_text);
+        if (etag_check_locked(c, r, &cur)) return -1; /* If-Match, under the row lock */
         if (validate(c, r, true, &cur, j->id, w) || update_row(c, r, w, &cur, j->id)) return -1;
     } else {
         if (validate(c, r, false, NULL, 0, w) || insert_row(c, r, w, &j->id)) return -1;

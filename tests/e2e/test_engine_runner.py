@@ -6,6 +6,8 @@ uses its own event name and receiver path. Deadlines are generous: the machine i
 import json
 import time
 
+import requests
+
 import pytest
 
 from engine_helpers import (engine_stack, fake_server, SECRET, engine_env, fire, logs, mkflow, run, uniq,
@@ -332,6 +334,16 @@ def test_cancel_and_retry(eng, fake):
     assert no.returncode == 1 and "cannot be retried" in no.stderr
     missing = eng.cli("run:cancel", "999999999", check=False)
     assert missing.returncode == 1 and "not found" in missing.stderr
+    # the CLI prints a run exactly as the API shows it (one representation: resources.yaml);
+    # a first step 30 minutes away keeps the run still while both read it
+    ev2 = uniq()
+    mkflow(eng, ev2, [{"delay": 30, "config": {"url": hook(fake, p + "/later")}}])
+    [cli] = fire(eng, ev2, context={"lead_name": "Ana"})["data"]
+    tok = eng.create_token(email="cli-repr@example.com", name="cli-repr")
+    api = requests.get(f"{eng.url}/api/workflow-runs/{cli['id']}",
+                       headers={"Authorization": f"Bearer {tok}", "Accept": "application/json"},
+                       timeout=10).json()["data"]
+    assert cli == api and cli["status"] == "waiting" and cli["cost"] == "0.000000"
 
 
 def test_cancel_of_a_running_run_discards_its_step(eng, fake):

@@ -41,6 +41,7 @@ static const char *const env_vars[] = {
     "AIENGINE_REQUEST_TIMEOUT",
     "AIENGINE_SOCKET_MODE",
     "AIENGINE_DB_STATEMENT_CACHE",
+    "AIENGINE_HTTP_REQUIRE_IF_MATCH",
 };
 
 static void clear_env(void)
@@ -138,6 +139,7 @@ static void test_real_etc(void **state)
     assert_int_equal(c->shutdown_timeout, 30);
     assert_int_equal(c->request_timeout, 10);
     assert_int_equal(c->socket_mode, 0660);
+    assert_false(c->require_if_match);
     assert_int_equal(c->max_body_bytes, 1048576);
     assert_int_equal(c->max_json_depth, 32);
     assert_int_equal(c->default_per_page, 15);
@@ -186,6 +188,7 @@ static void test_env_overrides(void **state)
     setenv("AIENGINE_REQUEST_TIMEOUT", "3", 1);
     setenv("AIENGINE_SOCKET_MODE", "0600", 1);
     setenv("AIENGINE_DB_STATEMENT_CACHE", "16", 1);
+    setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "true", 1);
     struct config_error err = {{0}};
     struct config *c = config_load("etc", &err);
     if (!c) fail_msg("%s", err.msg);
@@ -199,7 +202,17 @@ static void test_env_overrides(void **state)
     assert_int_equal(c->request_timeout, 3);
     assert_int_equal(c->socket_mode, 0600);
     assert_int_equal(c->db.statement_cache, 16);
+    assert_true(c->require_if_match);
     config_free(c);
+    setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "0", 1);
+    c = config_load("etc", &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_false(c->require_if_match);
+    config_free(c);
+    setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "sometimes", 1);
+    assert_null(config_load("etc", &err));
+    assert_non_null(strstr(err.msg, "AIENGINE_HTTP_REQUIRE_IF_MATCH"));
+    unsetenv("AIENGINE_HTTP_REQUIRE_IF_MATCH");
 
     /* a relative or host:port listen from the environment is taken as written */
     setenv("AIENGINE_LISTEN", "127.0.0.1:9001", 1);
@@ -309,6 +322,10 @@ static void test_bad_yaml_values_name_file_and_line(void **state)
     etc = make_etc("w5", "  workers: 2\n", "auth:\n  token_cache_seconds: [1, 2]\n");
     snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
     expect_error(etc, file, 7, "integer");
+
+    etc = make_etc("w5b", "  workers: 2\n", "http:\n  require_if_match: sometimes\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "true or false");
 
     etc = make_etc("w6", "  workers: 2\n  workers: 3\n", "");
     snprintf(file, sizeof file, "%s/aiengine.yaml", etc);

@@ -123,13 +123,18 @@ static void test_list_real_migrations(void **state)
     int n = migrate_list("db/migrations", &out, err, sizeof err);
     if (n < 0) fail_msg("db/migrations (run from the repository root): %s", err);
     static const char *const names[] = {
-        "0001_create_users_table",          "0002_create_personal_access_tokens_table",
-        "0003_create_workflows_table",      "0004_create_prompts_table",
-        "0005_create_workflow_steps_table", "0006_create_execution_logs_table",
-        "0007_create_workflow_runs_table",  "0008_add_workflow_run_id_to_execution_logs",
-        "0009_create_login_attempts_table",
+        "0001_create_users_table",
+        "0002_create_personal_access_tokens_table",
+        "0003_create_workflows_table",
+        "0004_create_prompts_table",
+        "0005_create_workflow_steps_table",
+        "0006_create_execution_logs_table",
+        "0007_create_workflow_runs_table",
+        "0008_add_workflow_run_id_to_execution_logs",
+        "0009_create_idempotency_keys_table",
+        "0010_create_login_attempts_table",
     };
-    assert_int_equal(n, 9);
+    assert_int_equal(n, 10);
     for (int i = 0; i < n; i++) assert_string_equal(out[i].name, names[i]);
     migrate_files_free(out, n);
 }

@@ -461,6 +461,8 @@ static void test_engine_routes(void **state)
     assert_int_equal(match(r, "POST", "/api/events", &m, buf, sizeof buf), ROUTER_FOUND);
     assert_int_equal(m.route->handler, HANDLER_TRIGGER_EVENT);
     assert_string_equal(m.route->ability, "trigger");
+    assert_int_equal(m.route->nbody, 3);
+    assert_string_equal(m.route->body[0].field, "event");
     assert_int_equal(match(r, "POST", "/api/workflows/7/runs", &m, buf, sizeof buf), ROUTER_FOUND);
     assert_int_equal(m.route->handler, HANDLER_START_RUN);
     assert_string_equal(m.route->ability, "trigger");
@@ -472,6 +474,7 @@ static void test_engine_routes(void **state)
     assert_int_equal(match(r, "POST", "/api/workflow-runs/8/retry", &m, buf, sizeof buf),
                      ROUTER_FOUND);
     assert_int_equal(m.route->handler, HANDLER_RETRY_RUN);
+    assert_int_equal(m.route->nbody, 0); /* cancel/retry read no body */
     assert_int_equal(match(r, "DELETE", "/api/workflow-runs/8", &m, buf, sizeof buf),
                      ROUTER_METHOD_NOT_ALLOWED);
     assert_string_equal(m.allow, "GET, HEAD");
@@ -483,6 +486,15 @@ static void test_engine_routes(void **state)
                "routes:\n  - method: POST\n    path: /api/workflows/runs\n    handler: start_run\n"
                "    resource: workflow-runs\n",
                2, "needs an {id}");
+    /* the intake's body contract is compiled with the routes: a bad rule stops the load */
+    load_fails("ev-nobody.yaml",
+               "routes:\n  - method: POST\n    path: /api/events\n    handler: trigger_event\n"
+               "    resource: workflow-runs\n",
+               2, "needs body:");
+    load_fails("ev-badrule.yaml",
+               "routes:\n  - method: POST\n    path: /api/events\n    handler: trigger_event\n"
+               "    resource: workflow-runs\n    body:\n      event: \"required|frobnicate\"\n",
+               7, "body field 'event': ");
 }
 
 static void test_other_load_errors(void **state)

@@ -77,6 +77,18 @@ static void test_move_after_a_step(void **state)
     assert_int_equal(runner_move_after("FAILURE", true, 0, false), RUNNER_FAIL);
 }
 
+/* Claims pad their id lists to a power of two so that six statement texts cover 1..32. */
+static void test_in_width_rounds_up_to_a_power_of_two(void **state)
+{
+    (void)state;
+    assert_int_equal(runner_in_width(0), 1);
+    assert_int_equal(runner_in_width(1), 1);
+    assert_int_equal(runner_in_width(2), 2);
+    assert_int_equal(runner_in_width(3), 4);
+    assert_int_equal(runner_in_width(17), 32);
+    assert_int_equal(runner_in_width(32), 32);
+}
+
 static void test_backoff_jitter_bounds(void **state)
 {
     (void)state;
@@ -119,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_next_step_after_an_edited_workflow),
         cmocka_unit_test(test_log_status_counts_tries),
         cmocka_unit_test(test_move_after_a_step),
+        cmocka_unit_test(test_in_width_rounds_up_to_a_power_of_two),
         cmocka_unit_test(test_backoff_jitter_bounds),
         cmocka_unit_test(test_retry_after_wins_when_larger_and_is_capped),
     };
