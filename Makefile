@@ -41,9 +41,15 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .SECONDARY: $(FUZZ_OBJ)
-.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz deb
+.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz deb studio
 
-all: $(BIN)
+all: $(BIN) studio
+
+# The Studio's static files (docs/studio.md); npm packages pinned by studio/package-lock.json
+STUDIO_SRC := $(wildcard studio/src/*) studio/index.html studio/vite.config.js studio/package-lock.json
+studio: build/studio/index.html
+build/studio/index.html: $(STUDIO_SRC)
+	@scripts/studio.sh
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -61,7 +67,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 deps:
 	@scripts/deps.sh
 
-run: deps $(BIN)
+run: deps $(BIN) studio
 	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 scripts/stack.py run
 
 unit: $(UNIT_BIN)
@@ -70,7 +76,7 @@ unit: $(UNIT_BIN)
 e2e: $(BIN)
 	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
-test: deps $(BIN) $(UNIT_BIN)
+test: deps $(BIN) $(UNIT_BIN) studio
 	@AIENGINE_BIN=$(abspath $(BIN)) scripts/test.sh $(UNIT_BIN)
 
 bench: deps $(BIN)
@@ -100,6 +106,7 @@ install: $(BIN)
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
 	install -m 0644 nginx/*.in nginx/*.conf $(DESTDIR)$(PREFIX)/share/aiengine/nginx/
 	install -m 0644 etc/aiengine.service $(DESTDIR)$(PREFIX)/share/aiengine/
+	if [ -d build/studio ]; then cp -r build/studio $(DESTDIR)$(PREFIX)/share/aiengine/; fi
 	install -m 0644 etc/routes.yaml etc/resources.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
 	sed -e 's|^migrations: .*|migrations: $(PREFIX)/share/aiengine/migrations|' \
 	    -e 's|^  listen: [^ ]*|  listen: /run/aiengine/aiengine.sock|' \

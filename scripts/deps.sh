@@ -12,6 +12,8 @@ for p in $PKGS; do
 done
 # the OpenAPI check runs a validator from npm: any Node.js >= 18 will do
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+# the Studio's browser tests drive Debian's Chromium (never a downloaded browser)
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
     echo "aiengine needs these Debian packages:$missing"

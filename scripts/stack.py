@@ -325,6 +325,8 @@ class Stack:
                             if self.nginx_account else ""),
             "@NGINX_WORKERS@": str(self.nginx_workers),
             "@ACCESS_LOG@": os.path.join(self.logdir, "nginx-access.log") if self.access_log else "off",
+            # the folder holding studio/ (make builds it into build/studio)
+            "@STUDIO_ROOT@": os.environ.get("AIENGINE_STUDIO_ROOT") or os.path.join(ROOT, "build"),
         }
         for src, dst in (("aiengine-site.conf.in", "aiengine-site.conf"), ("nginx.conf.in", "nginx.conf")):
             text = open(os.path.join(ROOT, "nginx", src)).read()
@@ -389,6 +391,14 @@ class Stack:
         if expires_in:
             args += ["--expires-in", expires_in]
         return self.cli(*args).stdout.strip()
+
+    def create_user(self, email, password, name="Studio user"):
+        """A user who signs in with a password (the Studio); the password goes through stdin."""
+        r = subprocess.run([self.binary, "user:create", "--name", name, "--email", email,
+                            "--password", "-"], input=password + "\n", capture_output=True,
+                           text=True, env=self.env())
+        if r.returncode:
+            raise RuntimeError(f"user:create failed:\n{r.stderr}")
 
     def _stop(self, name, sig, timeout):
         p = self.procs.get(name)
@@ -481,8 +491,21 @@ def main_run():
         if not ok:
             token = stack.create_token(email="dev@localhost", name="make-run")
             write_private(token_file, token + "\n")
+        # the Studio's first user: its password is kept in var/studio.password (0600); without
+        # that file the user is made again, so the password printed below always works
+        studio_email = "admin@example.com"
+        studio_pw_file = os.path.join(base, "studio.password")
+        if not os.path.exists(studio_pw_file):
+            stack.sql(f"DELETE FROM users WHERE email = '{studio_email}'")
+            studio_pw = secrets.token_urlsafe(12)
+            stack.create_user(studio_email, studio_pw, name="Admin")
+            write_private(studio_pw_file, studio_pw + "\n")
+        studio_pw = open(studio_pw_file).read().strip()
         print(f"""
 aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
+
+  Studio    : {stack.url}/studio/
+              sign in as {studio_email} with password {studio_pw}   (also in var/studio.password)
 
   API token : {token}   (also in var/token)
   try       : curl -s -H 'Authorization: Bearer {token}' {stack.url}/api/workflows

@@ -102,10 +102,13 @@ int admin_abilities_json(const char *csv, char *out, size_t outlen)
     return 0;
 }
 
-enum { UC_NAME, UC_EMAIL };
+enum { UC_NAME, UC_EMAIL, UC_PASSWORD };
 static const struct cli_opt user_create_opts[] = {
     [UC_NAME] = {"name", "NAME", true, "the user's name"},
     [UC_EMAIL] = {"email", "EMAIL", true, "the user's e-mail address (unique)"},
+    [UC_PASSWORD] = {"password", "PASSWORD", false,
+                     "a Studio sign-in password, 8-72 bytes; - reads one line from stdin "
+                     "(default: random and unknown, tokens only)"},
     {NULL, NULL, false, NULL},
 };
 const struct cli_command admin_cmd_user_create = {
@@ -120,7 +123,20 @@ int admin_user_create(const struct config *cfg, const struct cli_args *args)
 {
     const char *name = args->opt[UC_NAME], *email = args->opt[UC_EMAIL];
     if (!name || !email || !*name || !*email) {
-        fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL\n");
+        fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL [--password -]\n");
+        return 2;
+    }
+    /* "--password -" reads one line from stdin, so the password stays out of ps and shell
+     * history; a literal value is accepted for scripts that already hold it */
+    const char *pwopt = args->opt[UC_PASSWORD];
+    char pwline[1025];
+    if (pwopt && !strcmp(pwopt, "-")) {
+        if (!fgets(pwline, sizeof pwline, stdin)) pwline[0] = '\0';
+        pwline[strcspn(pwline, "\r\n")] = '\0';
+        pwopt = pwline;
+    }
+    if (pwopt && (strlen(pwopt) < 8 || strlen(pwopt) > 72)) {
+        fprintf(stderr, "error: the password must be 8 to 72 bytes long (bcrypt's limit)\n");
         return 2;
     }
     const char *at = strchr(email, '@');
@@ -129,8 +145,8 @@ int admin_user_create(const struct config *cfg, const struct cli_args *args)
         fprintf(stderr, "error: '%s' is not a valid e-mail address\n", email);
         return 2;
     }
-    /* the API authenticates with tokens only; the password is random and unknown, hashed
-     * with bcrypt ($2y$) as Laravel would store it */
+    /* without --password the password is random and unknown (the user signs in with tokens
+     * only); either way it is hashed with bcrypt ($2y$) as Laravel would store it */
     char secret[49], salt[64];
     if (admin_token_secret(secret) || !crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof salt)) {
         fprintf(stderr, "error: no randomness available\n");
@@ -138,7 +154,7 @@ int admin_user_create(const struct config *cfg, const struct cli_args *args)
     }
     struct crypt_data cd;
     memset(&cd, 0, sizeof cd);
-    const char *hash = crypt_r(secret, salt, &cd);
+    const char *hash = crypt_r(pwopt ? pwopt : secret, salt, &cd);
     if (!hash || hash[0] == '*') {
         fprintf(stderr, "error: bcrypt is not available\n");
         return 1;
