@@ -376,8 +376,8 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
 {
     const struct resource *r = rt->resource;
     bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
-                          rt->handler != HANDLER_METRICS &&
-                          rt->handler != HANDLER_LOGIN && rt->handler != HANDLER_LOGOUT;
+                          rt->handler != HANDLER_METRICS && rt->handler != HANDLER_LOGIN &&
+                          rt->handler != HANDLER_LOGOUT;
     if ((needs_resource && !r) || (rt->handler == HANDLER_RELATION && !rt->relation))
         return; /* router_load never builds such a route */
     char name[96] = "";

@@ -182,8 +182,8 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
             return -1;
         }
     bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
-                          rt->handler != HANDLER_METRICS &&
-                          rt->handler != HANDLER_LOGIN && rt->handler != HANDLER_LOGOUT;
+                          rt->handler != HANDLER_METRICS && rt->handler != HANDLER_LOGIN &&
+                          rt->handler != HANDLER_LOGOUT;
     if (needs_resource && !rt->resource) {
         yconf_error(y, at, err, "handler '%s' needs a resource", router_handler_name(rt->handler));
         return -1;
