@@ -7,6 +7,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wno-missing-field-initializers -Iinclude $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS))
+# one version, debian/changelog's; `aiengine --version` prints it
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+CFLAGS  += -DAIENGINE_VERSION='"$(VERSION)"'
+# where the binary looks for its config without --etc / $$AIENGINE_ETC (the package: /etc/aiengine)
+ifneq ($(ETC_DEFAULT),)
+CFLAGS  += -DCONFIG_DEFAULT_ETC='"$(ETC_DEFAULT)"'
+endif
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -34,9 +41,15 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .SECONDARY: $(FUZZ_OBJ)
-.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz
+.PHONY: all run test unit e2e bench clean format format-check lint install deps fuzz deb studio
 
-all: $(BIN)
+all: $(BIN) studio
+
+# The Studio's static files (docs/studio.md); npm packages pinned by studio/package-lock.json
+STUDIO_SRC := $(wildcard studio/src/*) studio/index.html studio/vite.config.js studio/package-lock.json
+studio: build/studio/index.html
+build/studio/index.html: $(STUDIO_SRC)
+	@scripts/studio.sh
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -54,7 +67,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ) $(wildcard tests/unit/*.h)
 deps:
 	@scripts/deps.sh
 
-run: deps $(BIN)
+run: deps $(BIN) studio
 	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 scripts/stack.py run
 
 unit: $(UNIT_BIN)
@@ -63,7 +76,7 @@ unit: $(UNIT_BIN)
 e2e: $(BIN)
 	@AIENGINE_BIN=$(abspath $(BIN)) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
 
-test: deps $(BIN) $(UNIT_BIN)
+test: deps $(BIN) $(UNIT_BIN) studio
 	@AIENGINE_BIN=$(abspath $(BIN)) scripts/test.sh $(UNIT_BIN)
 
 bench: deps $(BIN)
@@ -93,11 +106,25 @@ install: $(BIN)
 	install -m 0644 db/migrations/*.sql $(DESTDIR)$(PREFIX)/share/aiengine/migrations/
 	install -m 0644 nginx/*.in nginx/*.conf $(DESTDIR)$(PREFIX)/share/aiengine/nginx/
 	install -m 0644 etc/aiengine.service $(DESTDIR)$(PREFIX)/share/aiengine/
+	if [ -d build/studio ]; then cp -r build/studio $(DESTDIR)$(PREFIX)/share/aiengine/; fi
 	install -m 0644 etc/routes.yaml etc/resources.yaml $(DESTDIR)$(PREFIX)/etc/aiengine/
 	sed -e 's|^migrations: .*|migrations: $(PREFIX)/share/aiengine/migrations|' \
 	    -e 's|^  listen: [^ ]*|  listen: /run/aiengine/aiengine.sock|' \
 	    etc/aiengine.yaml > $(DESTDIR)$(PREFIX)/etc/aiengine/aiengine.yaml
 	sed -i 's|/usr/local|$(PREFIX)|g' $(DESTDIR)$(PREFIX)/share/aiengine/aiengine.service
+
+# The Debian package (debian/, debhelper) into build/deb/: dpkg-buildpackage writes beside
+# the source tree, so it builds from a copy of the committed-or-not files under build/deb/src
+# and only the .deb (and its .buildinfo/.changes) come out.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	git ls-files -co --exclude-standard -z | grep -zv '^tests/openapi/node_modules/' \
+	    | xargs -0 cp --parents -t $(DEB_DIR)/src
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b -j2 >../build.log 2>&1 \
+	    || { tail -30 ../build.log; exit 1; }
+	rm -rf $(DEB_DIR)/src
+	@ls $(DEB_DIR)/aiengine_$(VERSION)_amd64.deb
 
 build-fuzz/%.o: src/%.c $(wildcard include/*.h)
 	@mkdir -p build-fuzz

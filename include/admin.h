@@ -4,20 +4,24 @@
 #ifndef AIENGINE_ADMIN_H
 #define AIENGINE_ADMIN_H
 
+#include "cli.h"
 #include "config.h"
 
 #include <stddef.h>
 
-/* Each returns the process exit code; argv are the options after the command name. */
-int admin_user_create(const struct config *cfg, int argc, char **argv);
-int admin_token_create(const struct config *cfg, int argc, char **argv);
-int admin_token_list(const struct config *cfg, int argc, char **argv);
-int admin_token_revoke(const struct config *cfg, int argc, char **argv);
+/* The commands' options and help (cli.h); main.c parses argv with them before any
+ * configuration is read. A new option is a row in the command's table in admin.c. */
+extern const struct cli_command admin_cmd_user_create, admin_cmd_token_create, admin_cmd_token_list,
+    admin_cmd_token_revoke;
 
-/* Shared by the CLI's commands (engine_cli.c too): the value of option `name` given as
- * "--name value" or "--name=value" (a pointer into argv, or NULL), and a connected
- * database handle (the caller frees it with db_free) or NULL after a message on stderr. */
-const char *admin_opt(int argc, char **argv, const char *name);
+/* Each returns the process exit code; args is what cli_parse found with the command above. */
+int admin_user_create(const struct config *cfg, const struct cli_args *args);
+int admin_token_create(const struct config *cfg, const struct cli_args *args);
+int admin_token_list(const struct config *cfg, const struct cli_args *args);
+int admin_token_revoke(const struct config *cfg, const struct cli_args *args);
+
+/* Shared by the CLI's commands (engine_cli.c too): a connected database handle (the caller
+ * frees it with db_free) or NULL after a message on stderr. */
 struct db *admin_open_db(const struct config *cfg);
 
 /* "30d", "12h", "15m", "90s" → seconds; -1 when malformed or over ten years. */

@@ -15,6 +15,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Where the configuration is when neither --etc nor $AIENGINE_ETC says: ./etc in a checkout;
+ * the Debian package builds with CONFIG_DEFAULT_ETC "/etc/aiengine" (Makefile ETC_DEFAULT). */
+#ifndef CONFIG_DEFAULT_ETC
+#define CONFIG_DEFAULT_ETC "etc"
+#endif
+/* `make run`'s database settings for the CLI in the same checkout (envfile.h); read only
+ * while CONFIG_DEFAULT_ETC is relative, i.e. by a checkout's build. */
+#define CONFIG_CHECKOUT_ENV "var/aiengine.env"
+
 /* Shortest accepted app.key, in bytes. */
 #define CONFIG_MIN_APP_KEY 32
 
@@ -49,8 +58,8 @@ struct config {
     struct router *router;
 };
 
-/* etc_dir: where aiengine.yaml lives (NULL: $AIENGINE_ETC, else "etc"). Returns a config
- * the caller owns (config_free), or NULL with err set. */
+/* etc_dir: where aiengine.yaml lives (NULL: $AIENGINE_ETC, else CONFIG_DEFAULT_ETC). Returns a
+ * config the caller owns (config_free), or NULL with err set. */
 struct config *config_load(const char *etc_dir, struct config_error *err);
 /* Only the process/database part, without routes and resources (the CLI's migrate and
  * token commands must work even while a route file is broken). */

@@ -27,6 +27,8 @@ enum handler_kind {
     HANDLER_CANCEL_RUN,    /* POST /api/workflow-runs/{id}/cancel */
     HANDLER_RETRY_RUN,     /* POST /api/workflow-runs/{id}/retry */
     HANDLER_METRICS,       /* GET /api/metrics: Prometheus text (metrics.c) */
+    HANDLER_LOGIN,         /* POST /api/auth/login: password → token (login.c) */
+    HANDLER_LOGOUT,        /* POST /api/auth/logout: revoke the caller's token */
 };
 
 #define ROUTE_MAX_SEGMENTS 8

@@ -325,6 +325,8 @@ class Stack:
                             if self.nginx_account else ""),
             "@NGINX_WORKERS@": str(self.nginx_workers),
             "@ACCESS_LOG@": os.path.join(self.logdir, "nginx-access.log") if self.access_log else "off",
+            # the folder holding studio/ (make builds it into build/studio)
+            "@STUDIO_ROOT@": os.environ.get("AIENGINE_STUDIO_ROOT") or os.path.join(ROOT, "build"),
         }
         for src, dst in (("aiengine-site.conf.in", "aiengine-site.conf"), ("nginx.conf.in", "nginx.conf")):
             text = open(os.path.join(ROOT, "nginx", src)).read()
@@ -390,6 +392,14 @@ class Stack:
             args += ["--expires-in", expires_in]
         return self.cli(*args).stdout.strip()
 
+    def create_user(self, email, password, name="Studio user"):
+        """A user who signs in with a password (the Studio); the password goes through stdin."""
+        r = subprocess.run([self.binary, "user:create", "--name", name, "--email", email,
+                            "--password", "-"], input=password + "\n", capture_output=True,
+                           text=True, env=self.env())
+        if r.returncode:
+            raise RuntimeError(f"user:create failed:\n{r.stderr}")
+
     def _stop(self, name, sig, timeout):
         p = self.procs.get(name)
         if p and p.poll() is None:
@@ -414,11 +424,28 @@ class Stack:
 
 def main_run():
     """`make run`: the service on http://127.0.0.1:8080 with its own MariaDB under var/."""
-    base = os.path.join(ROOT, "var")
+    # AIENGINE_RUN_DIR: another folder than the checkout's var/ (tests/e2e/test_checkout.py)
+    base = os.path.abspath(os.environ.get("AIENGINE_RUN_DIR") or os.path.join(ROOT, "var"))
     port = int(os.environ.get("PORT", "8080"))
     key_file = os.path.join(base, "app.key")
     password_file = os.path.join(base, "db.password")
     os.makedirs(base, exist_ok=True)
+    # one `make run` per checkout: a second would start MariaDB, the pools and nginx over the
+    # first one's sockets and data. The lock is the kernel's, so it goes with the process
+    # however that ends (no stale pid file to clean up by hand).
+    lock = open(os.path.join(base, "run.lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        pid = lock.read().strip() or "?"
+        print(f"make run is already running in this checkout (pid {pid}, lock {lock.name});\n"
+              f"stop it first (Ctrl-C in its terminal, or kill {pid}).", file=sys.stderr)
+        sys.exit(1)
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
     if not os.path.exists(key_file):
         write_private(key_file, os.urandom(32).hex())
     if not os.path.exists(password_file):
@@ -426,6 +453,15 @@ def main_run():
     stack = Stack(base, port=port, workers=int(os.environ.get("WORKERS", "4")),
                   app_key=open(key_file).read().strip(), access_log=True)
     stack.db_password = open(password_file).read().strip()
+    # the CLI run from this checkout reads this (src/envfile.c) for any AIENGINE_* variable
+    # not already set, so `build/aiengine token:create ...` reaches this private database
+    write_private(os.path.join(base, "aiengine.env"),
+                  "# written by `make run` (scripts/stack.py): its private database, for the CLI\n"
+                  "# in this checkout; the environment wins over these\n"
+                  f"AIENGINE_DB_SOCKET={stack.db_socket}\n"
+                  "AIENGINE_DB_USER=aiengine\n"
+                  f"AIENGINE_DB_PASSWORD={stack.db_password}\n"
+                  "AIENGINE_DB_NAME=aiengine\n")
     stopping = []
 
     def on_signal(signum, frame):
@@ -455,8 +491,21 @@ def main_run():
         if not ok:
             token = stack.create_token(email="dev@localhost", name="make-run")
             write_private(token_file, token + "\n")
+        # the Studio's first user: its password is kept in var/studio.password (0600); without
+        # that file the user is made again, so the password printed below always works
+        studio_email = "admin@example.com"
+        studio_pw_file = os.path.join(base, "studio.password")
+        if not os.path.exists(studio_pw_file):
+            stack.sql(f"DELETE FROM users WHERE email = '{studio_email}'")
+            studio_pw = secrets.token_urlsafe(12)
+            stack.create_user(studio_email, studio_pw, name="Admin")
+            write_private(studio_pw_file, studio_pw + "\n")
+        studio_pw = open(studio_pw_file).read().strip()
         print(f"""
 aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
+
+  Studio    : {stack.url}/studio/
+              sign in as {studio_email} with password {studio_pw}   (also in var/studio.password)
 
   API token : {token}   (also in var/token)
   try       : curl -s -H 'Authorization: Bearer {token}' {stack.url}/api/workflows
@@ -464,6 +513,8 @@ aiengine is running on {stack.url}  (Ctrl-C stops everything it started)
   fire      : curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\
                 -d '{{"event":"lead.created","object_id":"lead-1","context":{{"lead_name":"Ana"}}}}' {stack.url}/api/events
   runners   : aiengine work (log: var/log/work.log); workflows:check lists steps that cannot run
+  CLI       : build/aiengine token:list   (from this checkout it finds this database through
+              var/aiengine.env; no exports needed)
   logs      : var/log/   config: etc/   database socket: {stack.db_socket}
 """, flush=True)
         while not stopping:

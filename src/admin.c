@@ -3,6 +3,7 @@
 #include "admin.h"
 #include "arena.h"
 #include "auth.h"
+#include "cli.h"
 #include "db.h"
 
 #include <crypt.h>
@@ -11,18 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *admin_opt(int argc, char **argv, const char *name)
-{
-    for (int i = 0; i < argc; i++) {
-        size_t n = strlen(name);
-        if (!strncmp(argv[i], name, n)) {
-            if (argv[i][n] == '=') return argv[i] + n + 1;
-            if (argv[i][n] == '\0' && i + 1 < argc) return argv[i + 1];
-        }
-    }
-    return NULL;
-}
 
 struct db *admin_open_db(const struct config *cfg)
 {
@@ -113,11 +102,41 @@ int admin_abilities_json(const char *csv, char *out, size_t outlen)
     return 0;
 }
 
-int admin_user_create(const struct config *cfg, int argc, char **argv)
+enum { UC_NAME, UC_EMAIL, UC_PASSWORD };
+static const struct cli_opt user_create_opts[] = {
+    [UC_NAME] = {"name", "NAME", true, "the user's name"},
+    [UC_EMAIL] = {"email", "EMAIL", true, "the user's e-mail address (unique)"},
+    [UC_PASSWORD] = {"password", "PASSWORD", false,
+                     "a Studio sign-in password, 8-72 bytes; - reads one line from stdin "
+                     "(default: random and unknown, tokens only)"},
+    {NULL, NULL, false, NULL},
+};
+const struct cli_command admin_cmd_user_create = {
+    "user:create",
+    NULL,
+    0,
+    0,
+    user_create_opts,
+    "Create a user (the owner of tokens). Prints the new user's id."};
+
+int admin_user_create(const struct config *cfg, const struct cli_args *args)
 {
-    const char *name = admin_opt(argc, argv, "--name"), *email = admin_opt(argc, argv, "--email");
+    const char *name = args->opt[UC_NAME], *email = args->opt[UC_EMAIL];
     if (!name || !email || !*name || !*email) {
-        fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL\n");
+        fprintf(stderr, "usage: aiengine user:create --name NAME --email EMAIL [--password -]\n");
+        return 2;
+    }
+    /* "--password -" reads one line from stdin, so the password stays out of ps and shell
+     * history; a literal value is accepted for scripts that already hold it */
+    const char *pwopt = args->opt[UC_PASSWORD];
+    char pwline[1025];
+    if (pwopt && !strcmp(pwopt, "-")) {
+        if (!fgets(pwline, sizeof pwline, stdin)) pwline[0] = '\0';
+        pwline[strcspn(pwline, "\r\n")] = '\0';
+        pwopt = pwline;
+    }
+    if (pwopt && (strlen(pwopt) < 8 || strlen(pwopt) > 72)) {
+        fprintf(stderr, "error: the password must be 8 to 72 bytes long (bcrypt's limit)\n");
         return 2;
     }
     const char *at = strchr(email, '@');
@@ -126,8 +145,8 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "error: '%s' is not a valid e-mail address\n", email);
         return 2;
     }
-    /* the API authenticates with tokens only; the password is random and unknown, hashed
-     * with bcrypt ($2y$) as Laravel would store it */
+    /* without --password the password is random and unknown (the user signs in with tokens
+     * only); either way it is hashed with bcrypt ($2y$) as Laravel would store it */
     char secret[49], salt[64];
     if (admin_token_secret(secret) || !crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof salt)) {
         fprintf(stderr, "error: no randomness available\n");
@@ -135,7 +154,7 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
     }
     struct crypt_data cd;
     memset(&cd, 0, sizeof cd);
-    const char *hash = crypt_r(secret, salt, &cd);
+    const char *hash = crypt_r(pwopt ? pwopt : secret, salt, &cd);
     if (!hash || hash[0] == '*') {
         fprintf(stderr, "error: bcrypt is not available\n");
         return 1;
@@ -167,11 +186,29 @@ int admin_user_create(const struct config *cfg, int argc, char **argv)
     return rc;
 }
 
-int admin_token_create(const struct config *cfg, int argc, char **argv)
+enum { TC_EMAIL, TC_NAME, TC_ABILITIES, TC_EXPIRES_IN };
+static const struct cli_opt token_create_opts[] = {
+    [TC_EMAIL] = {"email", "EMAIL", true, "the user the token belongs to"},
+    [TC_NAME] = {"name", "NAME", true, "a name for the token (what it is for)"},
+    [TC_ABILITIES] = {"abilities", "read,write,trigger", false,
+                      "comma-separated abilities (default *: everything)"},
+    [TC_EXPIRES_IN] = {"expires-in", "30d", false,
+                       "lifetime: 30d, 12h, 15m or 90s (default: never expires)"},
+    {NULL, NULL, false, NULL},
+};
+const struct cli_command admin_cmd_token_create = {
+    "token:create",
+    NULL,
+    0,
+    0,
+    token_create_opts,
+    "Create a personal access token (abilities: * by default, or read, write and trigger — "
+    "trigger alone starts runs and can do nothing else); prints it once, alone on stdout."};
+
+int admin_token_create(const struct config *cfg, const struct cli_args *args)
 {
-    const char *email = admin_opt(argc, argv, "--email"), *name = admin_opt(argc, argv, "--name");
-    const char *abil = admin_opt(argc, argv, "--abilities"),
-               *exp = admin_opt(argc, argv, "--expires-in");
+    const char *email = args->opt[TC_EMAIL], *name = args->opt[TC_NAME];
+    const char *abil = args->opt[TC_ABILITIES], *exp = args->opt[TC_EXPIRES_IN];
     if (!email || !name || !*name) {
         fprintf(stderr, "usage: aiengine token:create --email EMAIL --name NAME "
                         "[--abilities read,write,trigger] [--expires-in 30d]\n");
@@ -231,9 +268,16 @@ out:
     return rc;
 }
 
-int admin_token_list(const struct config *cfg, int argc, char **argv)
+static const struct cli_opt token_list_opts[] = {
+    {"email", "EMAIL", false, "only the tokens of this user"},
+    {NULL, NULL, false, NULL},
+};
+const struct cli_command admin_cmd_token_list = {
+    "token:list", NULL, 0, 0, token_list_opts, "List tokens (never their secrets)."};
+
+int admin_token_list(const struct config *cfg, const struct cli_args *args)
 {
-    const char *email = admin_opt(argc, argv, "--email");
+    const char *email = args->opt[0];
     struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;
@@ -264,11 +308,19 @@ int admin_token_list(const struct config *cfg, int argc, char **argv)
     return rc;
 }
 
-int admin_token_revoke(const struct config *cfg, int argc, char **argv)
+const struct cli_command admin_cmd_token_revoke = {
+    "token:revoke",
+    "ID",
+    1,
+    1,
+    NULL,
+    "Delete a token; it stops working within auth.token_cache_seconds."};
+
+int admin_token_revoke(const struct config *cfg, const struct cli_args *args)
 {
     char *end = NULL;
-    unsigned long long id = argc > 0 ? strtoull(argv[0], &end, 10) : 0;
-    if (argc < 1 || !id || *end) {
+    unsigned long long id = strtoull(args->arg[0], &end, 10);
+    if (!id || *end || args->arg[0][0] == '-') {
         fprintf(stderr, "usage: aiengine token:revoke ID\n");
         return 2;
     }

@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "query.h"
 #include "openapi.h"
+#include "login.h"
 #include "runs_api.h"
 #include "throttle.h"
 
@@ -188,6 +189,8 @@ static int handle(struct ctx *c)
     case HANDLER_CANCEL_RUN: return runs_api_cancel(c);
     case HANDLER_RETRY_RUN: return runs_api_retry(c);
     case HANDLER_METRICS: return metrics_handle(c);
+    case HANDLER_LOGIN: return login_handle_login(c);
+    case HANDLER_LOGOUT: return login_handle_logout(c);
     }
     return req_fail(c, REQ_E_INTERNAL, NULL);
 }
@@ -217,7 +220,8 @@ static int dispatch(struct ctx *c, struct idem_claim *claim)
                          rt->ability);
     if (rt->auth && throttle_check(c)) return -1;
     bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE ||
-                 rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN;
+                 rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN ||
+                 rt->handler == HANDLER_LOGIN;
     if (write && parse_body(c)) return -1;
     int replayed = idem_begin(c, claim);
     if (replayed) return replayed < 0 ? -1 : 0;

@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "origin.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,10 +143,46 @@ static int load_hosts(struct yconf *y, yaml_node_t *app, struct config *c, struc
     return 0;
 }
 
+/* app.key_file: the key in a file of its own (the Debian package's /etc/aiengine/app.key,
+ * root:aiengine 0640, made at install), so that the YAML can stay a readable conffile.
+ * Used only when app.key and AIENGINE_APP_KEY are empty; a named file that cannot be read
+ * is an error, never a silent random key. */
+static int load_key_file(struct yconf *y, yaml_node_t *app, const char *etc_dir, struct config *c,
+                         struct config_error *err)
+{
+    char *name;
+    if (get_str(y, app, "key_file", "AIENGINE_APP_KEY_FILE", "", &name, err)) return -1;
+    if (!*name) {
+        free(name);
+        return 0;
+    }
+    char *path = path_join(etc_dir, name);
+    free(name);
+    char key[1024];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        n = fread(key, 1, sizeof key - 1, f);
+        fclose(f);
+    }
+    while (n && (key[n - 1] == '\n' || key[n - 1] == '\r' || key[n - 1] == ' ')) n--;
+    key[n] = '\0';
+    if (!f || !n) {
+        yconf_errorf(err, "%s: app.key_file %s: %s", y->path, path,
+                     f ? "is empty" : strerror(errno));
+        free(path);
+        return -1;
+    }
+    free(path);
+    free(c->app_key);
+    c->app_key = mem_strdup(key);
+    return 0;
+}
+
 static struct config *load(const char *etc_dir, bool full, struct config_error *err)
 {
     if (!etc_dir) etc_dir = getenv("AIENGINE_ETC");
-    if (!etc_dir) etc_dir = "etc";
+    if (!etc_dir) etc_dir = CONFIG_DEFAULT_ETC;
     struct config *c = mem_calloc(1, sizeof *c);
     c->etc_dir = mem_strdup(etc_dir);
     char *main_path = path_join(etc_dir, "aiengine.yaml");
@@ -243,6 +280,7 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     if (get_int(&y, auth, "last_used_interval", NULL, 60, 0, 86400, &v, err)) goto fail;
     c->last_used_interval = (int)v;
     if (get_str(&y, app, "key", "AIENGINE_APP_KEY", "", &c->app_key, err)) goto fail;
+    if (!*c->app_key && load_key_file(&y, app, etc_dir, c, err)) goto fail;
     /* the key signs cursors (HMAC-SHA256): a short one can be guessed offline from any
      * cursor a client holds. Empty means "generate one per start" (see main.c). */
     if (*c->app_key && strlen(c->app_key) < CONFIG_MIN_APP_KEY) {

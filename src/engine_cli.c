@@ -17,6 +17,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { EF_OBJECT, EF_CONTEXT, EF_KEY };
+static const struct cli_opt fire_opts[] = {
+    [EF_OBJECT] = {"object", "ID", false, "the object the event is about (object_id)"},
+    [EF_CONTEXT] = {"context", "JSON", false, "the run's input: a JSON object"},
+    [EF_KEY] = {"idempotency-key", "KEY", false,
+                "firing again with the same key replays the first answer"},
+    {NULL, NULL, false, NULL},
+};
+const struct cli_command engine_cli_cmd_fire = {
+    "event:fire",
+    "EVENT",
+    1,
+    1,
+    fire_opts,
+    "Start a run of every active workflow whose trigger_event is EVENT; prints the runs as "
+    "JSON."};
+const struct cli_command engine_cli_cmd_cancel = {
+    "run:cancel",
+    "ID",
+    1,
+    1,
+    NULL,
+    "Cancel a run (not once it succeeded, failed or was cancelled); prints it as JSON."};
+const struct cli_command engine_cli_cmd_retry = {
+    "run:retry", "ID",
+    1,           1,
+    NULL,        "Queue a failed or cancelled run again at the step after its progress cursor."};
+const struct cli_command engine_cli_cmd_check = {
+    "workflows:check",
+    NULL,
+    0,
+    0,
+    NULL,
+    "List every workflow step that cannot run (unknown type, invalid condition_rules, "
+    "template errors, missing or archived prompt, url host not allowed); exits 1 if any."};
+
 /* The runs `ids` as a JSON array, each exactly as the API shows it: a SELECT of the
  * workflow-runs resource's columns written by repr (one representation, in resources.yaml,
  * for the CLI and the API). */
@@ -52,24 +88,16 @@ static int write_runs(const struct config *cfg, struct db *db, struct arena *a,
     return rc;
 }
 
-int engine_cli_fire(const struct config *cfg, int argc, char **argv)
+int engine_cli_fire(const struct config *cfg, const struct cli_args *args)
 {
-    const char *event = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            if (!strchr(argv[i], '=')) i++; /* skip the option's value */
-            continue;
-        }
-        if (!event) event = argv[i];
-    }
+    const char *event = args->arg[0];
     if (!event || !*event) {
-        fprintf(stderr, "usage: aiengine event:fire EVENT [--object ID] [--context JSON] "
-                        "[--idempotency-key KEY]\n");
+        cli_usage(&engine_cli_cmd_fire, stderr);
         return 2;
     }
-    const char *object = admin_opt(argc, argv, "--object");
-    const char *context = admin_opt(argc, argv, "--context");
-    const char *key = admin_opt(argc, argv, "--idempotency-key");
+    const char *object = args->opt[EF_OBJECT];
+    const char *context = args->opt[EF_CONTEXT];
+    const char *key = args->opt[EF_KEY];
     struct json_object *input = NULL;
     if (context) {
         struct json_tokener *tok = json_tokener_new();
@@ -126,11 +154,11 @@ int engine_cli_fire(const struct config *cfg, int argc, char **argv)
     return rc;
 }
 
-int engine_cli_run_change(const struct config *cfg, bool retry, int argc, char **argv)
+int engine_cli_run_change(const struct config *cfg, bool retry, const struct cli_args *args)
 {
     char *end = NULL;
-    unsigned long long id = argc > 0 ? strtoull(argv[0], &end, 10) : 0;
-    if (!id || !end || *end) {
+    unsigned long long id = args->nargs ? strtoull(args->arg[0], &end, 10) : 0;
+    if (!id || !end || *end || args->arg[0][0] == '-') {
         fprintf(stderr, "usage: aiengine run:%s ID\n", retry ? "retry" : "cancel");
         return 2;
     }
@@ -223,10 +251,8 @@ static void check_step(struct check *c, const struct engine_conf *ec, const stru
     json_object_put(config);
 }
 
-int engine_cli_check(const struct config *cfg, const struct engine_conf *ec, int argc, char **argv)
+int engine_cli_check(const struct config *cfg, const struct engine_conf *ec)
 {
-    (void)argc;
-    (void)argv;
     struct db *db = admin_open_db(cfg);
     if (!db) return 1;
     struct arena a;

@@ -6,6 +6,7 @@
 #include "engine_conf.h"
 #include "arena.h"
 #include "buf.h"
+#include "config.h"
 #include "mem.h"
 #include "yconf.h"
 
@@ -615,7 +616,7 @@ struct engine_conf *engine_conf_load(const char *path, struct config_error *err)
     char def[600];
     if (!path) {
         const char *etc = getenv("AIENGINE_ETC");
-        snprintf(def, sizeof def, "%s/engine.yaml", etc ? etc : "etc");
+        snprintf(def, sizeof def, "%s/engine.yaml", etc ? etc : CONFIG_DEFAULT_ETC);
         path = def;
     }
     struct engine_conf *c = mem_calloc(1, sizeof *c);

@@ -2,74 +2,155 @@
  * user/token commands, in the manner of `php artisan`. */
 #include "admin.h"
 #include "arena.h"
+#include "cli.h"
 #include "config.h"
 #include "engine_cli.h"
 #include "engine_conf.h"
+#include "envfile.h"
 #include "log.h"
 #include "master.h"
 #include "migrate.h"
 #include "openapi.h"
 #include "runner.h"
 
+#include <getopt.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef AIENGINE_VERSION
+#define AIENGINE_VERSION "dev"
+#endif
+
+static const struct cli_command cmd_serve = {
+    "serve", NULL, 0, 0, NULL, "Run the FastCGI master and its pre-forked workers (foreground)."};
+static const struct cli_command cmd_migrate = {
+    "migrate", NULL, 0, 0, NULL, "Apply every pending migration as one new batch."};
+static const struct cli_command cmd_migrate_status = {
+    "migrate:status", NULL, 0, 0, NULL, "List migrations and whether each has run."};
+static const struct cli_command cmd_migrate_rollback = {
+    "migrate:rollback", NULL, 0, 0, NULL, "Undo the last batch of migrations."};
+static const struct cli_command cmd_routes = {"routes", NULL, 0,
+                                              0,        NULL, "Print the compiled route table."};
+static const struct cli_command cmd_openapi = {
+    "openapi", NULL, 0, 0, NULL, "Print the OpenAPI 3.1 document generated from etc/ (JSON)."};
+static const struct cli_command cmd_config_check = {
+    "config:check",
+    NULL,
+    0,
+    0,
+    NULL,
+    "Validate etc/*.yaml; prints file:line and exits 1 on the first error."};
+static const struct cli_command cmd_work = {
+    "work",
+    NULL,
+    0,
+    0,
+    NULL,
+    "Run the engine: a master and engine.workers runner processes that execute due workflow "
+    "runs (foreground)."};
+
 struct command {
-    const char *name;
-    const char *usage;
-    const char *help;
+    const struct cli_command *cli;
     bool full_config; /* needs routes and resources too */
 };
 
 static const struct command commands[] = {
-    {"serve", "serve", "Run the FastCGI master and its pre-forked workers (foreground).", true},
-    {"migrate", "migrate", "Apply every pending migration as one new batch.", false},
-    {"migrate:status", "migrate:status", "List migrations and whether each has run.", false},
-    {"migrate:rollback", "migrate:rollback", "Undo the last batch of migrations.", false},
-    {"routes", "routes", "Print the compiled route table.", true},
-    {"openapi", "openapi", "Print the OpenAPI 3.1 document generated from etc/ (JSON).", true},
-    {"config:check", "config:check",
-     "Validate etc/*.yaml; prints file:line and exits 1 on the first error.", true},
-    {"user:create", "user:create --name NAME --email EMAIL",
-     "Create a user (the owner of tokens). Prints the new user's id.", false},
-    {"token:create",
-     "token:create --email EMAIL --name NAME [--abilities read,write,trigger] [--expires-in 30d]",
-     "Create a personal access token (abilities: * by default, or read, write and trigger — "
-     "trigger alone starts runs and can do nothing else); prints it once, alone on stdout.",
-     false},
-    {"token:list", "token:list [--email EMAIL]", "List tokens (never their secrets).", false},
-    {"work", "work",
-     "Run the engine: a master and engine.workers runner processes that execute due "
-     "workflow runs (foreground).",
-     false},
-    {"event:fire", "event:fire EVENT [--object ID] [--context JSON] [--idempotency-key KEY]",
-     "Start a run of every active workflow whose trigger_event is EVENT; prints the runs "
-     "as JSON.",
-     true},
-    {"run:cancel", "run:cancel ID",
-     "Cancel a run (not once it succeeded, failed or was cancelled); prints it as JSON.", true},
-    {"run:retry", "run:retry ID",
-     "Queue a failed or cancelled run again at the step after its progress cursor.", true},
-    {"workflows:check", "workflows:check",
-     "List every workflow step that cannot run (unknown type, invalid condition_rules, "
-     "template errors, missing or archived prompt, url host not allowed); exits 1 if any.",
-     false},
-    {"token:revoke", "token:revoke ID",
-     "Delete a token; it stops working within "
-     "auth.token_cache_seconds.",
-     false},
+    {&cmd_serve, true},
+    {&cmd_migrate, false},
+    {&cmd_migrate_status, false},
+    {&cmd_migrate_rollback, false},
+    {&cmd_routes, true},
+    {&cmd_openapi, true},
+    {&cmd_config_check, true},
+    {&admin_cmd_user_create, false},
+    {&admin_cmd_token_create, false},
+    {&admin_cmd_token_list, false},
+    {&cmd_work, false},
+    {&engine_cli_cmd_fire, true},
+    {&engine_cli_cmd_cancel, true},
+    {&engine_cli_cmd_retry, true},
+    {&engine_cli_cmd_check, false},
+    {&admin_cmd_token_revoke, false},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: aiengine [--etc DIR] <command> [options]\n\n"
-               "Configuration is read from DIR (default $AIENGINE_ETC, else ./etc); AIENGINE_* "
-               "environment\nvariables override it (see etc/aiengine.yaml).\n\ncommands:\n");
+    fprintf(f,
+            "usage: aiengine [--etc DIR] <command> [options]\n\n"
+            "Configuration is read from DIR (default $AIENGINE_ETC, else %s); AIENGINE_* "
+            "environment\nvariables override it (see aiengine.yaml).%s\n\ncommands:\n",
+            CONFIG_DEFAULT_ETC,
+            CONFIG_DEFAULT_ETC[0] == '/'
+                ? ""
+                : "\nIn a checkout, the CLI also reads var/aiengine.env, which `make run` "
+                  "writes, for\nany AIENGINE_* variable not already set (so it reaches make "
+                  "run's database).");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-18s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-18s %s\n", commands[i].cli->name, commands[i].cli->help);
+    fprintf(f, "\noptions:\n  %-18s %s\n  %-18s %s\n  %-18s %s\n", "--etc DIR",
+            "read the configuration from DIR", "-h, --help", "show this help", "--version",
+            "print the version");
     fprintf(f, "\n`aiengine <command> --help` shows a command's options.\n");
+}
+
+/* The options before the command: --etc, --help, --version. Returns the index of the
+ * command word, or -1 after printing what to do (*rc set). */
+static int global_options(int argc, char **argv, const char **etc, int *rc)
+{
+    static const struct option lo[] = {{"etc", required_argument, NULL, 'e'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {"version", no_argument, NULL, 'V'},
+                                       {NULL, 0, NULL, 0}};
+    opterr = 0;
+    optind = 0;
+    for (;;) {
+        int at = optind ? optind : 1;
+        /* "+": stop at the command word; ":": a missing value is ':' */
+        int c = getopt_long(argc, argv, "+:h", lo, NULL);
+        if (c == -1) break;
+        const char *word = argv[at];
+        static const char *const full[] = {['e'] = "--etc", ['h'] = "--help", ['V'] = "--version"};
+        bool exact = c == 'h' && !strcmp(word, "-h");
+        if (!exact && (c == 'e' || c == 'h' || c == 'V'))
+            exact = !strncmp(word, full[c], strlen(full[c])) &&
+                    (!word[strlen(full[c])] || word[strlen(full[c])] == '=');
+        if (c == ':' || c == '?' || !exact) {
+            fprintf(stderr, "error: %s %s\n", c == ':' ? "missing value for" : "unknown option",
+                    word);
+            usage(stderr);
+            *rc = 2;
+            return -1;
+        }
+        if (c == 'e') {
+            *etc = optarg;
+        } else if (c == 'h') {
+            usage(stdout);
+            *rc = 0;
+            return -1;
+        } else {
+            printf("aiengine %s\n", AIENGINE_VERSION);
+            *rc = 0;
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        *rc = 2;
+        return -1;
+    }
+    return optind;
+}
+
+extern char **environ;
+
+/* True when any AIENGINE_DB_* variable is set. */
+static bool env_names_database(void)
+{
+    for (char **e = environ; *e; e++)
+        if (!strncmp(*e, "AIENGINE_DB_", 12)) return true;
+    return false;
 }
 
 static int print_routes(const struct config *cfg)
@@ -91,43 +172,31 @@ static int print_routes(const struct config *cfg)
 int main(int argc, char **argv)
 {
     const char *etc = NULL;
-    int i = 1;
-    while (i < argc && argv[i][0] == '-') {
-        if (!strcmp(argv[i], "--etc") && i + 1 < argc) {
-            etc = argv[i + 1];
-            i += 2;
-        } else if (!strncmp(argv[i], "--etc=", 6)) {
-            etc = argv[i] + 6;
-            i++;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "unknown option %s\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (i >= argc) {
-        usage(stderr);
-        return 2;
-    }
-    const char *name = argv[i++];
+    int rc = 0;
+    int i = global_options(argc, argv, &etc, &rc);
+    if (i < 0) return rc;
+    const char *name = argv[i];
     const struct command *cmd = NULL;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (!strcmp(commands[k].name, name)) cmd = &commands[k];
+        if (!strcmp(commands[k].cli->name, name)) cmd = &commands[k];
     if (!cmd) {
         fprintf(stderr, "unknown command '%s'\n\n", name);
         usage(stderr);
         return 2;
     }
-    for (int k = i; k < argc; k++)
-        if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
-            printf("usage: aiengine %s\n\n%s\n", cmd->usage, cmd->help);
-            return 0;
-        }
-    for (int k = i; k < argc; k++)
-        if (!strcmp(argv[k], "--etc") && k + 1 < argc) etc = argv[k + 1];
+    struct cli_args args;
+    if (cli_parse(cmd->cli, argc - i, argv + i, &args, stderr)) return 2;
+    if (args.help) {
+        cli_help(cmd->cli, stdout);
+        return 0;
+    }
+    if (args.etc) etc = args.etc;
+    /* a checkout's CLI reaches `make run`'s database with no exports (envfile.h), unless
+     * the environment names a database itself: the file's socket would otherwise win over
+     * an exported AIENGINE_DB_HOST */
+    if (!etc && !getenv("AIENGINE_ETC") && CONFIG_DEFAULT_ETC[0] != '/' && !env_names_database() &&
+        envfile_apply(CONFIG_CHECKOUT_ENV) < 0)
+        return 1;
     log_set_role(strcmp(name, "serve") && strcmp(name, "work") ? "cli" : "master");
 
     struct config_error err = {{0}};
@@ -136,7 +205,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    int rc;
     if (!strcmp(name, "work") || !strcmp(name, "workflows:check")) {
         char ypath[4096];
         if (etc) snprintf(ypath, sizeof ypath, "%s/engine.yaml", etc);
@@ -147,15 +215,15 @@ int main(int argc, char **argv)
             return 1;
         }
         if (!strcmp(name, "work")) return runner_work(etc, cfg, ec);
-        rc = engine_cli_check(cfg, ec, argc - i, argv + i);
+        rc = engine_cli_check(cfg, ec);
         engine_conf_free(ec);
         config_free(cfg);
         return rc;
     }
     if (!strcmp(name, "event:fire") || !strncmp(name, "run:", 4)) {
         rc = !strcmp(name, "event:fire")
-                 ? engine_cli_fire(cfg, argc - i, argv + i)
-                 : engine_cli_run_change(cfg, !strcmp(name, "run:retry"), argc - i, argv + i);
+                 ? engine_cli_fire(cfg, &args)
+                 : engine_cli_run_change(cfg, !strcmp(name, "run:retry"), &args);
         config_free(cfg);
         return rc;
     }
@@ -193,13 +261,13 @@ int main(int argc, char **argv)
         printf("configuration OK: %zu resources, %zu routes\n", cfg->resources->n, cfg->router->n);
         rc = 0;
     } else if (!strcmp(name, "user:create")) {
-        rc = admin_user_create(cfg, argc - i, argv + i);
+        rc = admin_user_create(cfg, &args);
     } else if (!strcmp(name, "token:create")) {
-        rc = admin_token_create(cfg, argc - i, argv + i);
+        rc = admin_token_create(cfg, &args);
     } else if (!strcmp(name, "token:list")) {
-        rc = admin_token_list(cfg, argc - i, argv + i);
+        rc = admin_token_list(cfg, &args);
     } else {
-        rc = admin_token_revoke(cfg, argc - i, argv + i);
+        rc = admin_token_revoke(cfg, &args);
     }
     config_free(cfg);
     return rc;

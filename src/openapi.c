@@ -265,6 +265,17 @@ static const char *common_components =
     "\"RunInput\":{\"type\":\"object\",\"properties\":{\"object_id\":{\"type\":[\"string\","
     "\"null\"],\"maxLength\":255},\"context\":{\"type\":[\"object\",\"null\"],\"description\":"
     "\"The run's input (context.input); {} when absent\"}}},"
+    "\"LoginInput\":{\"type\":\"object\",\"properties\":{\"email\":{\"type\":\"string\","
+    "\"maxLength\":255},\"password\":{\"type\":\"string\",\"maxLength\":1024},"
+    "\"device_name\":{\"type\":\"string\",\"maxLength\":255,\"description\":\"The token's "
+    "name (default studio)\"}},\"required\":[\"email\",\"password\"]},"
+    "\"LoginToken\":{\"type\":\"object\",\"properties\":{\"token\":{\"type\":\"string\","
+    "\"description\":\"<id>|<secret>, shown once\"},\"token_type\":{\"type\":\"string\"},"
+    "\"expires_at\":{\"type\":[\"string\",\"null\"]},\"abilities\":{\"type\":\"array\","
+    "\"items\":{\"type\":\"string\"}},\"user\":{\"type\":\"object\",\"properties\":{"
+    "\"id\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\"},\"email\":{\"type\":"
+    "\"string\"}},\"required\":[\"id\",\"name\",\"email\"]}},\"required\":[\"token\","
+    "\"token_type\",\"expires_at\",\"abilities\",\"user\"]},"
     "\"CursorMeta\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
     "\"per_page\":{\"type\":\"integer\"},\"next_cursor\":{\"type\":[\"string\",\"null\"]},"
     "\"prev_cursor\":{\"type\":[\"string\",\"null\"]}},\"required\":[\"path\",\"per_page\","
@@ -365,7 +376,8 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
 {
     const struct resource *r = rt->resource;
     bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
-                          rt->handler != HANDLER_METRICS;
+                          rt->handler != HANDLER_METRICS && rt->handler != HANDLER_LOGIN &&
+                          rt->handler != HANDLER_LOGOUT;
     if ((needs_resource && !r) || (rt->handler == HANDLER_RELATION && !rt->relation))
         return; /* router_load never builds such a route */
     char name[96] = "";
@@ -429,8 +441,25 @@ static void operation(struct buf *o, const struct config *cfg, const struct rout
                    "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":"
                    "{\"schema\":{\"$ref\":\"#/components/schemas/%s\"}}}},",
                    rt->handler == HANDLER_TRIGGER_EVENT ? "EventInput" : "RunInput");
+    if (rt->handler == HANDLER_LOGIN)
+        buf_puts(o, "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":"
+                    "{\"schema\":{\"$ref\":\"#/components/schemas/LoginInput\"}}}},");
     buf_puts(o, "\"responses\":{");
     switch (rt->handler) {
+    case HANDLER_LOGIN:
+        buf_puts(o, "\"200\":{\"description\":\"Signed in: a bearer token for the user\","
+                    "\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
+                    "\"#/components/schemas/LoginToken\"}}}},\"429\":{\"description\":\"Too "
+                    "many failed sign-ins from this address or for this e-mail\",\"headers\":{"
+                    "\"Retry-After\":{\"schema\":{\"type\":\"integer\"}}},\"content\":{"
+                    "\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/"
+                    "Error\"}}}}");
+        error_response(o, 400, "Body is not a JSON object", "Error", false);
+        error_response(o, 415, "Content-Type is not JSON", "Error", false);
+        error_response(o, 422, "Missing fields, or the credentials do not match", "ValidationError",
+                       false);
+        break;
+    case HANDLER_LOGOUT: buf_puts(o, "\"204\":{\"description\":\"The token is revoked\"}"); break;
     case HANDLER_HEALTH:
         buf_puts(o, "\"200\":{\"description\":\"Healthy\",\"content\":{\"application/json\":"
                     "{\"schema\":{\"$ref\":\"#/components/schemas/Health\"}}}},\"503\":{"

@@ -27,6 +27,8 @@ static const struct {
     {"cancel_run", HANDLER_CANCEL_RUN},
     {"retry_run", HANDLER_RETRY_RUN},
     {"metrics", HANDLER_METRICS},
+    {"login", HANDLER_LOGIN},
+    {"logout", HANDLER_LOGOUT},
 };
 
 const char *router_handler_name(enum handler_kind h)
@@ -180,7 +182,8 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
             return -1;
         }
     bool needs_resource = rt->handler != HANDLER_HEALTH && rt->handler != HANDLER_OPENAPI &&
-                          rt->handler != HANDLER_METRICS;
+                          rt->handler != HANDLER_METRICS && rt->handler != HANDLER_LOGIN &&
+                          rt->handler != HANDLER_LOGOUT;
     if (needs_resource && !rt->resource) {
         yconf_error(y, at, err, "handler '%s' needs a resource", router_handler_name(rt->handler));
         return -1;

@@ -267,7 +267,8 @@ def test_token_revoke_bad_id(stack, args):
 # ---------------------------------------------------------------- help and commands
 
 COMMANDS = ["serve", "migrate", "migrate:status", "migrate:rollback", "routes", "openapi",
-            "config:check", "user:create", "token:create", "token:list", "token:revoke"]
+            "config:check", "user:create", "token:create", "token:list", "token:revoke", "work",
+            "event:fire", "run:cancel", "run:retry", "workflows:check"]
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -287,6 +288,79 @@ def test_command_help(stack, cmd):
     if cmd == "token:create":
         for o in ("--email", "--name", "--abilities", "--expires-in"):
             assert o in r.stdout, o
+
+
+@pytest.mark.parametrize("cmd,opts", [
+    ("user:create", ["--name", "--email"]),
+    ("token:list", ["--email"]),
+    ("event:fire", ["--object", "--context", "--idempotency-key", "EVENT"]),
+    ("run:retry", ["ID"]),
+])
+def test_command_help_lists_its_options(stack, cmd, opts):
+    r = stack.cli(cmd, "-h", check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"usage: aiengine {cmd}")
+    for o in opts + ["--etc DIR", "--help"]:
+        assert o in r.stdout, o
+
+
+def test_version(stack):
+    r = stack.cli("--version", check=False)
+    assert r.returncode == 0
+    assert re.fullmatch(r"aiengine \S+\n", r.stdout), r.stdout
+
+
+# getopt_long, with every option spelt out: a misspelt, unknown or abbreviated option (or a
+# flag given a value) is refused with the command's usage line before anything is touched
+@pytest.mark.parametrize("args,bad", [
+    (["user:create", "--nmae", "X", "--email", "m@example.com"], "--nmae"),
+    (["user:create", "--nam", "X", "--email", "m@example.com"], "--nam"),
+    (["user:create", "--name", "X", "--email", "m@example.com", "--admin"], "--admin"),
+    (["token:create", "--emial", "a@example.com", "--name", "n"], "--emial"),
+    (["token:create", "--email", "a@example.com", "--name", "n", "--expires", "1d"], "--expires"),
+    (["token:create", "--email", "a@example.com", "--name", "n", "-x"], "-x"),
+    (["token:list", "--email=a@example.com", "--all"], "--all"),
+    (["event:fire", "lead.created", "--objet", "1"], "--objet"),
+    (["run:retry", "--force", "1"], "--force"),
+    (["migrate:rollback", "--step", "1"], "--step"),
+    (["migrate", "--help=yes"], "--help=yes"),
+], ids=["misspelt", "abbreviated", "unknown", "token-misspelt", "token-prefix", "short",
+        "list-unknown", "fire-misspelt", "retry-unknown", "rollback-unknown", "flag-value"])
+def test_unknown_options_are_refused(stack, args, bad):
+    users, tokens = int(stack.sql("SELECT COUNT(*) FROM users")[0][0]), token_count(stack)
+    migrations = stack.sql("SELECT COUNT(*) FROM migrations")
+    r = stack.cli(*args, check=False)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stdout == ""
+    assert f"unknown option {bad}" in r.stderr, r.stderr
+    assert f"usage: aiengine {args[0]}" in r.stderr, r.stderr
+    assert int(stack.sql("SELECT COUNT(*) FROM users")[0][0]) == users
+    assert token_count(stack) == tokens
+    assert stack.sql("SELECT COUNT(*) FROM migrations") == migrations
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["token:create", "--name", "n", "--email"], "missing value for --email"),
+    (["token:create", "--name", "n"], "--email is required"),
+    (["user:create", "--name", "a", "--name", "b", "--email", "x@example.com"], "given twice"),
+    (["token:revoke", "1", "2"], "unexpected argument 2"),
+    (["event:fire"], "needs EVENT"),
+    (["routes", "extra"], "unexpected argument extra"),
+])
+def test_usage_errors(stack, args, msg):
+    r = stack.cli(*args, check=False)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stdout == ""
+    assert msg in r.stderr and "usage: aiengine" in r.stderr, r.stderr
+
+
+def test_values_may_look_like_options(stack):
+    """A value is whatever follows its option, even text starting with '-'; "--" ends the
+    options."""
+    addr = email()
+    r = stack.cli("user:create", "--name", "-dash name", "--email", addr, check=False)
+    assert r.returncode == 0, r.stderr
+    assert stack.sql(f"SELECT name FROM users WHERE email = '{addr}'") == [["-dash name"]]
 
 
 def test_command_help_has_no_side_effects(stack):

@@ -68,7 +68,7 @@ class Checker:
             assert h in resp.headers, f"{method} {template} {status}: missing header {h}"
 
 
-def test_live_responses_match_schemas(doc, api, anon, tokens):
+def test_live_responses_match_schemas(doc, api, anon, tokens, stack):
     ck = Checker(doc)
     reader = api.with_token(tokens["reader"])
     tag = uuid.uuid4().hex[:8]
@@ -163,6 +163,15 @@ def test_live_responses_match_schemas(doc, api, anon, tokens):
     # metrics answer text/plain (test_observability.py parses it); their errors are JSON
     run("GET", "/api/metrics", client=reader)                                               # 403
     run("GET", "/api/metrics", client=anon)                                                 # 401
+    # sign-in (src/login.c)
+    email = f"oa-{tag}@example.com"
+    stack.create_user(email, "openapi password")
+    tok = run("POST", "/api/auth/login", body={"email": email, "password": "openapi password"}).json()["token"]
+    run("POST", "/api/auth/login", body={"email": email, "password": "not it"})      # 422
+    run("POST", "/api/auth/login", body={})                                           # 422
+    run("POST", "/api/auth/login", data="{}", headers={"Content-Type": "text/plain"})  # 415
+    run("POST", "/api/auth/logout", client=api.with_token(tok))                       # 204
+    run("POST", "/api/auth/logout", client=anon)                                      # 401
     # every documented operation was exercised at least once
     ops = {(p, m.upper()) for p, item in doc["paths"].items() for m in item}
     exercised = {(p, m) for p, m, _ in ck.seen}

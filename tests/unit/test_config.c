@@ -45,6 +45,7 @@ static const char *const env_vars[] = {
     "AIENGINE_SLOW_MS",
     "AIENGINE_METRICS",
     "AIENGINE_ENGINE_METRICS",
+    "AIENGINE_APP_KEY_FILE",
     "AIENGINE_HTTP_REQUIRE_IF_MATCH",
 };
 
@@ -300,6 +301,32 @@ static void test_fixture_etc_loads(void **state)
     /* defaults for everything not written */
     assert_int_equal(c->max_requests, 50000);
     assert_int_equal(c->max_body_bytes, 1048576);
+    config_free(c);
+}
+
+/* app.key_file: read (relative to etc/, trailing newline dropped) only when app.key and
+ * AIENGINE_APP_KEY are empty; a file that is missing, empty or too short is an error. */
+static void test_app_key_file(void **state)
+{
+    (void)state;
+    const char *etc = make_etc("keyfile", "", "app:\n  key_file: app.key\n");
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s", etc);
+    struct config_error err = {{0}};
+    expect_error(dir, NULL, 0, "app.key_file");
+    write_file(dir, "app.key", "");
+    expect_error(dir, NULL, 0, "is empty");
+    write_file(dir, "app.key", "short\n");
+    expect_error(dir, NULL, 0, "at least 32");
+    write_file(dir, "app.key", "0123456789abcdef0123456789abcdef0123456789abcdef\n");
+    struct config *c = config_load(dir, &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_string_equal(c->app_key, "0123456789abcdef0123456789abcdef0123456789abcdef");
+    config_free(c);
+    setenv("AIENGINE_APP_KEY", "from-the-environment-0123456789abcdef", 1);
+    c = config_load(dir, &err);
+    assert_non_null(c);
+    assert_string_equal(c->app_key, "from-the-environment-0123456789abcdef");
     config_free(c);
 }
 
@@ -655,6 +682,7 @@ int main(void)
         cmocka_unit_test_setup(test_env_overrides, setup),
         cmocka_unit_test_setup(test_bad_env_values, setup),
         cmocka_unit_test_setup(test_fixture_etc_loads, setup),
+        cmocka_unit_test_setup(test_app_key_file, setup),
         cmocka_unit_test_setup(test_bad_yaml_values_name_file_and_line, setup),
         cmocka_unit_test_setup(test_rate_limits_slow_log_and_metrics, setup),
         cmocka_unit_test_setup(test_broken_routes_fail_full_load_only, setup),

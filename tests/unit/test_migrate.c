@@ -132,8 +132,9 @@ static void test_list_real_migrations(void **state)
         "0007_create_workflow_runs_table",
         "0008_add_workflow_run_id_to_execution_logs",
         "0009_create_idempotency_keys_table",
+        "0010_create_login_attempts_table",
     };
-    assert_int_equal(n, 9);
+    assert_int_equal(n, 10);
     for (int i = 0; i < n; i++) assert_string_equal(out[i].name, names[i]);
     migrate_files_free(out, n);
 }

@@ -93,8 +93,8 @@ static void test_real_routes_load(void **state)
     struct router *r = router_load("etc/routes.yaml", resources, &err);
     if (!r) fail_msg("%s", err.msg);
     /* health, openapi, metrics, 4 x 6 api_resource routes, 4 relation routes; the engine's:
-     * runs (index, show), their logs, events, a workflow's runs, cancel, retry */
-    assert_int_equal(r->n, 3 + 4 * 6 + 4 + 2 + 1 + 4);
+     * runs (index, show), their logs, events, a workflow's runs, cancel, retry; login, logout */
+    assert_int_equal(r->n, 3 + 4 * 6 + 4 + 2 + 1 + 4 + 2);
     char buf[256];
     struct route_match m;
     assert_int_equal(match(r, "GET", "/api/workflows", &m, buf, sizeof buf), ROUTER_FOUND);

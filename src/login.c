@@ -1,0 +1,211 @@
+/* login.c — POST /api/auth/login and /api/auth/logout (login.h). A person signs in with the
+ * e-mail and password of their users row and gets a Sanctum token (the same kind
+ * `aiengine token:create` makes, so auth.c needs nothing new); signing out deletes it.
+ *
+ * Brute force is bounded by counting failures in login_attempts, keyed by the SHA-256 of
+ * "address:<ip>" and of "email:<lowercased e-mail>", so the table never holds an address
+ * or e-mail in clear. The count lives in the database, not in a worker: every worker and
+ * every host behind one database sees the same count. */
+#include "login.h"
+#include "admin.h"
+#include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "mem.h"
+
+#include <crypt.h>
+#include <ctype.h>
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A bcrypt hash of a random string at Laravel's default cost: what an unknown e-mail is
+ * checked against, so that it costs one bcrypt like a known one. */
+static const char dummy_hash[] = "$2y$10$QY5WYBV2jeR/27zFGPZTOuzcQvdMrsWpuog/5GT0rHjd5R7DN7/R6";
+
+static bool is_bcrypt(const char *h)
+{
+    return h && strlen(h) == 60 && h[0] == '$' && h[1] == '2' && strchr("aby", h[2]) && h[3] == '$';
+}
+
+bool login_password_ok(const char *password, const char *hash)
+{
+    bool real = is_bcrypt(hash);
+    const char *setting = real ? hash : dummy_hash;
+    /* struct crypt_data is ~32 KB: off the worker's stack */
+    struct crypt_data *cd = mem_calloc(1, sizeof *cd);
+    const char *out = crypt_r(password, setting, cd);
+    bool ok = out && strlen(out) == 60 && CRYPTO_memcmp(out, setting, 60) == 0;
+    free(cd);
+    return real && ok;
+}
+
+/* A string field of the body, or NULL after a 422 message on it. */
+static const char *body_string(struct ctx *c, const char *field, const char *label, size_t max,
+                               bool required)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(c->body_json, field, &v) || !v ||
+        (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)) {
+        if (required)
+            req_invalid(c, field, arena_printf(c->arena, "The %s field is required.", label));
+        return NULL;
+    }
+    if (!json_object_is_type(v, json_type_string)) {
+        req_invalid(c, field, arena_printf(c->arena, "The %s field must be a string.", label));
+        return NULL;
+    }
+    if ((size_t)json_object_get_string_len(v) > max) {
+        req_invalid(c, field,
+                    arena_printf(c->arena, "The %s field must not be greater than %zu characters.",
+                                 label, max));
+        return NULL;
+    }
+    return json_object_get_string(v);
+}
+
+struct limit_key {
+    char hash[65];
+    int max;
+};
+
+static void make_key(struct limit_key *k, const char *kind, const char *value, int max)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, kind);
+    for (const char *p = value; *p; p++) buf_putc(&b, (char)tolower((unsigned char)*p));
+    auth_sha256_hex(b.data, b.len, k->hash);
+    buf_free(&b);
+    k->max = max;
+}
+
+/* Seconds until the key may try again (0: not limited), or a negative db status. */
+static long long limited_for(struct ctx *c, const struct limit_key *k)
+{
+    struct db_param p[2] = {db_int(LOGIN_WINDOW_SECONDS), db_str(k->hash, 64)};
+    struct db_result res;
+    int s = db_query(c->db, c->arena,
+                     "SELECT `failures`, ? - TIMESTAMPDIFF(SECOND, `window_started_at`, "
+                     "CURRENT_TIMESTAMP) FROM `login_attempts` WHERE `key_hash` = ?",
+                     p, 2, &res);
+    if (s != DB_OK) return s;
+    if (res.nrows == 0) return 0;
+    long long failures = strtoll(db_cell(&res, 0, 0)->s, NULL, 10);
+    long long left = strtoll(db_cell(&res, 0, 1)->s, NULL, 10);
+    return failures >= k->max && left > 0 ? left : 0;
+}
+
+/* One more failure for the key: a new window when the last one is over. */
+static int count_failure(struct ctx *c, const struct limit_key *k)
+{
+    struct db_param p[3] = {db_str(k->hash, 64), db_int(LOGIN_WINDOW_SECONDS),
+                            db_int(LOGIN_WINDOW_SECONDS)};
+    return db_query(
+        c->db, c->arena,
+        "INSERT INTO `login_attempts` (`key_hash`, `failures`, `window_started_at`) VALUES (?, 1, "
+        "CURRENT_TIMESTAMP) ON DUPLICATE KEY UPDATE `failures` = IF(TIMESTAMPDIFF(SECOND, "
+        "`window_started_at`, CURRENT_TIMESTAMP) >= ?, 1, `failures` + 1), `window_started_at` = "
+        "IF(TIMESTAMPDIFF(SECOND, `window_started_at`, CURRENT_TIMESTAMP) >= ?, CURRENT_TIMESTAMP, "
+        "`window_started_at`)",
+        p, 3, NULL);
+}
+
+static int too_many(struct ctx *c, long long seconds)
+{
+    c->status = 429;
+    buf_printf(c->headers, "Retry-After: %lld\r\n", seconds);
+    buf_printf(c->out,
+               "{\"message\":\"Too many sign-in attempts. Please try again in %lld seconds.\"}",
+               seconds);
+    return 0;
+}
+
+int login_handle_login(struct ctx *c)
+{
+    const char *email = body_string(c, "email", "email", 255, true);
+    const char *password = body_string(c, "password", "password", 1024, true);
+    const char *device = body_string(c, "device_name", "device name", 255, false);
+    if (c->err.kind != REQ_E_NONE) return -1;
+
+    const char *addr = c->req->remote_addr ? c->req->remote_addr : "";
+    struct limit_key keys[2];
+    make_key(&keys[0], "address:", addr, LOGIN_MAX_PER_ADDRESS);
+    make_key(&keys[1], "email:", email, LOGIN_MAX_PER_EMAIL);
+    long long wait = 0;
+    for (int i = 0; i < 2; i++) {
+        long long w = limited_for(c, &keys[i]);
+        if (w < 0) return req_db_fail(c, (int)w);
+        if (w > wait) wait = w;
+    }
+    if (wait > 0) return too_many(c, wait);
+
+    struct db_param pe = db_str(email, strlen(email));
+    struct db_result user;
+    int s = db_query(c->db, c->arena,
+                     "SELECT `id`, `name`, `email`, `password` FROM `users` WHERE `email` = ?", &pe,
+                     1, &user);
+    if (s != DB_OK) return req_db_fail(c, s);
+    const char *hash = user.nrows == 1 ? db_cell(&user, 0, 3)->s : NULL;
+    if (!login_password_ok(password, hash)) {
+        for (int i = 0; i < 2; i++)
+            if ((s = count_failure(c, &keys[i])) != DB_OK) return req_db_fail(c, s);
+        req_invalid(c, "email", "These credentials do not match our records.");
+        return -1;
+    }
+    /* a success forgets the e-mail's failures (as Laravel's RateLimiter::clear does), not
+     * the address's: one good account must not reset an attacker's budget for others */
+    struct db_param pk = db_str(keys[1].hash, 64);
+    s = db_query(c->db, c->arena, "DELETE FROM `login_attempts` WHERE `key_hash` = ?", &pk, 1,
+                 NULL);
+    if (s != DB_OK) return req_db_fail(c, s);
+
+    char secret[49], thash[65];
+    if (admin_token_secret(secret)) return req_fail(c, REQ_E_INTERNAL, NULL);
+    auth_sha256_hex(secret, 48, thash);
+    const char *name = device ? device : "studio";
+    unsigned long long uid = strtoull(db_cell(&user, 0, 0)->s, NULL, 10);
+    struct db_param p[4] = {db_uint(uid), db_str(name, strlen(name)), db_str(thash, 64),
+                            db_int(LOGIN_TOKEN_SECONDS)};
+    struct db_result ins;
+    s = db_query(c->db, c->arena,
+                 "INSERT INTO `personal_access_tokens` (`tokenable_type`, `tokenable_id`, `name`, "
+                 "`token`, `abilities`, `expires_at`, `created_at`, `updated_at`) VALUES "
+                 "('App\\\\Models\\\\User', ?, ?, ?, '[\"*\"]', CURRENT_TIMESTAMP + INTERVAL ? "
+                 "SECOND, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                 p, 4, &ins);
+    if (s != DB_OK) return req_db_fail(c, s);
+    struct db_result exp;
+    struct db_param pid = db_uint(ins.insert_id);
+    s = db_query(c->db, c->arena,
+                 "SELECT DATE_FORMAT(`expires_at`, '%Y-%m-%dT%H:%i:%s.000000Z') FROM "
+                 "`personal_access_tokens` WHERE `id` = ?",
+                 &pid, 1, &exp);
+    if (s != DB_OK) return req_db_fail(c, s);
+    c->status = 200;
+    buf_printf(c->out,
+               "{\"token\":\"%llu|%s\",\"token_type\":\"Bearer\",\"expires_at\":", ins.insert_id,
+               secret);
+    if (exp.nrows == 1 && db_cell(&exp, 0, 0)->s)
+        buf_json_cstr(c->out, db_cell(&exp, 0, 0)->s);
+    else
+        buf_puts(c->out, "null");
+    buf_printf(c->out, ",\"abilities\":[\"*\"],\"user\":{\"id\":%llu,\"name\":", uid);
+    buf_json_cstr(c->out, db_cell(&user, 0, 1)->s);
+    buf_puts(c->out, ",\"email\":");
+    buf_json_cstr(c->out, db_cell(&user, 0, 2)->s);
+    buf_puts(c->out, "}}");
+    OPENSSL_cleanse(secret, sizeof secret);
+    return 0;
+}
+
+int login_handle_logout(struct ctx *c)
+{
+    struct db_param p = db_uint(c->token->id);
+    int s = db_query(c->db, c->arena, "DELETE FROM `personal_access_tokens` WHERE `id` = ?", &p, 1,
+                     NULL);
+    if (s != DB_OK) return req_db_fail(c, s);
+    c->status = 204;
+    return 0;
+}
