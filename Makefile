@@ -118,6 +118,7 @@ install: $(BIN)
 # and only the .deb (and its .buildinfo/.changes) come out.
 DEB_DIR := build/deb
 deb:
+	@scripts/deps.sh --packaging
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
 	git ls-files -co --exclude-standard -z | grep -zv '^tests/openapi/node_modules/' \
 	    | xargs -0 cp --parents -t $(DEB_DIR)/src

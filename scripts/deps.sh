@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install the Debian packages aiengine needs to build, run and test, if any are missing.
 # As root it runs apt-get; otherwise it prints the exact command and stops.
+# `deps.sh --packaging` adds what `make deb` and scripts/deb-smoke.sh need (debhelper, lintian,
+# Apache): CI and packagers ask for it; `make run` and `make test` do not need them.
 PKGS="gcc make pkg-config libfcgi-dev libmariadb-dev libjson-c-dev libyaml-dev libssl-dev
 libcrypt-dev libcmocka-dev mariadb-server mariadb-client nginx python3 python3-pytest
 python3-requests python3-jsonschema curl wrk valgrind clang libclang-rt-14-dev clang-tidy
-cppcheck clang-format libfaketime libcurl4-openssl-dev python3-prometheus-client
-debhelper lintian devscripts apache2"
+cppcheck clang-format libfaketime libcurl4-openssl-dev python3-prometheus-client"
+[ "${1:-}" = --packaging ] && PKGS="$PKGS debhelper lintian devscripts apache2"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
