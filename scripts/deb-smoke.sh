@@ -144,6 +144,13 @@ for _ in $(seq 100); do [ -S /run/aiengine/aiengine.sock ] && break; sleep 0.1; 
 check "serve made its socket, aiengine:www-data 0660" \
     test "$(stat -c '%U:%G %a' /run/aiengine/aiengine.sock)" = "aiengine:www-data 660"
 
+# front_smoke NAME PORT: wait for a front end to listen, then the same smoke test through it
+front_smoke() {
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$2/" && break; sleep 0.1; done
+    check "$1 listens" curl -s -o /dev/null "http://127.0.0.1:$2/"
+    python3 scripts/deb_smoke_check.py "http://127.0.0.1:$2" "$1" "http://127.0.0.1:$RECV_PORT"
+}
+
 say "nginx (installed snippet and example site, 127.0.0.1:$NGINX_PORT)"
 mkdir -p "$T/nginx/tmp"
 sed -e "s|^    listen 80;|    listen 127.0.0.1:$NGINX_PORT;|" -e '/listen \[::\]:80;/d' \
@@ -169,9 +176,7 @@ NGINX
 nginx -t -q -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/log/nginx-error.log"
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" -e "$T/log/nginx-error.log" -g 'daemon off;' &
 PIDS+=($!)
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break; sleep 0.1; done
-check "nginx listens" curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/"
-python3 scripts/deb_smoke_check.py "http://127.0.0.1:$NGINX_PORT" nginx "http://127.0.0.1:$RECV_PORT"
+front_smoke nginx "$NGINX_PORT"
 
 say "Apache (installed site and snippet, 127.0.0.1:$APACHE_PORT)"
 mkdir -p "$T/apache/htdocs"
@@ -202,9 +207,7 @@ APACHE
 apache2 -t -f "$T/apache/apache2.conf"
 apache2 -f "$T/apache/apache2.conf" -DFOREGROUND &
 PIDS+=($!)
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/" && break; sleep 0.1; done
-check "Apache listens" curl -s -o /dev/null "http://127.0.0.1:$APACHE_PORT/"
-python3 scripts/deb_smoke_check.py "http://127.0.0.1:$APACHE_PORT" apache "http://127.0.0.1:$RECV_PORT"
+front_smoke apache "$APACHE_PORT"
 
 say "reload (SIGHUP) and stop (SIGTERM) as the units do"
 kill -HUP "$SERVE"
