@@ -89,10 +89,11 @@ CURL *handler_easy(const char *url, const char *method, const char *body,
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "aiengine");
-    /* a runner holds up to engine.concurrency transfers at once: curl's 16 KiB receive
-     * buffer per transfer is most of a runner's memory at 1,000 in flight, and answers
-     * are small (4 KiB reads cost a few more callbacks on a large one, nothing else) */
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
+    /* a runner holds up to engine.concurrency transfers at once: curl's receive buffer
+     * (16 KiB by default) is allocated per transfer and counts in a runner's RSS at 1,000
+     * in flight (issue 11: 4 KiB -> 1 KiB saved ~3 MiB); answers are small, and 1 KiB reads
+     * cost a few more callbacks on a large one, nothing else (curl's minimum is 1 KiB) */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, ans);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
