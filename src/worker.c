@@ -120,7 +120,7 @@ static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *
 {
     struct arena *a = c->arena;
     memset(hr, 0, sizeof *hr);
-    /* copied: libfcgi frees its params at FCGX_Finish_r, before the request is counted */
+    /* copied: libfcgi frees its params at FCGX_Finish_r */
     const char *method = param(fr, "REQUEST_METHOD");
     hr->method = arena_strdup(a, method ? method : "GET");
     const char *path = param(fr, "DOCUMENT_URI");
@@ -322,6 +322,9 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
         }
         arm_deadline(cfg->request_timeout);
         send_response(&fr, &c, debug ? (long)(db_round_trips(db) - trips) : -1);
+        /* counted before FCGX_Finish_r ends the response: a client that scrapes
+         * /api/metrics right after its answer (from another worker) must already see it */
+        account(&c, stats, mono_us() - t0, db_round_trips(db) - trips, db_busy_us(db) - db_us0);
         FCGX_Finish_r(&fr);
         if (fr.ipcFd >= 0)
             FCGX_Free(&fr, 1); /* one request per connection, even if asked to keep it */
@@ -331,7 +334,6 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
             log_warn("a FastCGI client did not take its response within %d s; connection closed",
                      cfg->request_timeout);
         if (db_in_transaction(db)) db_rollback(db); /* never carry a transaction over */
-        account(&c, stats, mono_us() - t0, db_round_trips(db) - trips, db_busy_us(db) - db_us0);
         arena_reset(&arena);
         served++;
         if (cfg->max_requests && served >= cfg->max_requests) {
