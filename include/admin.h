@@ -26,8 +26,6 @@ struct db *admin_open_db(const struct config *cfg);
 
 /* "30d", "12h", "15m", "90s" → seconds; -1 when malformed or over ten years. */
 long long admin_parse_duration(const char *s);
-/* Sanctum's plain-text secret: 40 random [A-Za-z0-9] + crc32b hex. out needs 49 bytes. */
-int admin_token_secret(char out[49]);
 /* "read,write" → validated JSON list '["read","write"]' into out. -1 on a bad name. */
 int admin_abilities_json(const char *csv, char *out, size_t outlen);
 

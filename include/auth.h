@@ -38,6 +38,26 @@ bool auth_can(const struct auth_token *t, const char *ability);
 int auth_parse_abilities(const char *json, char ***out);
 
 struct ctx;
+struct db;
+struct arena;
+
+/* Sanctum's plain-text secret: 40 random [A-Za-z0-9] + crc32b hex. out needs 49 bytes.
+ * Returns 0, or -1 when RAND_bytes fails. */
+int auth_token_secret(char out[49]);
+
+/* The longest "<id>|<secret>" auth_token_issue writes, with its NUL. */
+#define AUTH_TOKEN_MAX 72
+#define AUTH_NO_RANDOMNESS 1 /* auth_token_issue's status when RAND_bytes fails */
+
+/* Issue a personal access token for user `uid` (the one INSERT that token:create and
+ * POST /api/auth/login share): a fresh secret, only its SHA-256 stored; `abilities` is the
+ * JSON column's text ('["*"]'); `seconds` > 0 sets expires_at that far ahead, 0 never
+ * expires. On DB_OK writes "<id>|<secret>" into token (the caller's buffer, wiped by the
+ * caller after use) and the row id into *id. Returns DB_OK, a negative enum db_status, or
+ * AUTH_NO_RANDOMNESS. Queries run in `a`. */
+int auth_token_issue(struct db *db, struct arena *a, unsigned long long uid, const char *name,
+                     const char *abilities, long long seconds, char token[AUTH_TOKEN_MAX],
+                     unsigned long long *id);
 
 /* Authenticate ctx's request: on success sets c->token and returns 0; otherwise sets a
  * 401 (or 503 when the database is down) and returns -1. */

@@ -46,9 +46,11 @@ struct route {
     /* compiled pattern: literal segments, or NULL for a parameter */
     char *segments[ROUTE_MAX_SEGMENTS];
     size_t nsegments;
-    int line; /* in routes.yaml, for `aiengine routes` */
+    int line;        /* in routes.yaml, for `aiengine routes` */
+    bool reads_body; /* the dispatcher parses the JSON body first (store, update, intake, login) */
     /* `body:` field → Laravel rules, compiled with routes.yaml: the body contract of a
-     * handler that reads JSON outside the CRUD engine (the engine's intake) */
+     * handler that reads JSON outside the CRUD engine (the engine's intake, sign-in); the
+     * dispatcher checks it before the handler runs (one 422 for every field) */
     struct route_body_rule {
         char *field;
         struct rule_set rules;

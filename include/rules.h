@@ -23,6 +23,7 @@ enum rule_kind {
     RULE_NUMERIC,
     RULE_BOOLEAN,
     RULE_ARRAY,
+    RULE_OBJECT, /* ours, not Laravel's: a JSON object (array minus lists), for route bodies */
     RULE_DATE,
     RULE_MIN, /* number = bound, args[0] = bound as written (for the message) */
     RULE_MAX,
@@ -77,9 +78,9 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
 /* Laravel 10's English messages with their placeholders (:attribute, :min, :max): the one
  * copy, used by rules_check and by the conversions that enforce a column's limits. */
 extern const char RULES_MSG_REQUIRED[], RULES_MSG_STRING[], RULES_MSG_INTEGER[],
-    RULES_MSG_NUMERIC[], RULES_MSG_BOOLEAN[], RULES_MSG_ARRAY[], RULES_MSG_DATE[],
-    RULES_MSG_SELECTED[], RULES_MSG_UNIQUE[], RULES_MSG_MIN_NUMERIC[], RULES_MSG_MAX_NUMERIC[],
-    RULES_MSG_MAX_STRING[];
+    RULES_MSG_NUMERIC[], RULES_MSG_BOOLEAN[], RULES_MSG_ARRAY[], RULES_MSG_OBJECT[],
+    RULES_MSG_DATE[], RULES_MSG_SELECTED[], RULES_MSG_UNIQUE[], RULES_MSG_MIN_NUMERIC[],
+    RULES_MSG_MAX_NUMERIC[], RULES_MSG_MAX_STRING[];
 /* One message with its placeholders filled (arg is :min/:max), in the arena. */
 char *rules_message(struct arena *a, const char *tmpl, const char *label, const char *arg);
 

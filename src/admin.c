@@ -8,7 +8,7 @@
 
 #include <crypt.h>
 #include <inttypes.h>
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +22,6 @@ struct db *admin_open_db(const struct config *cfg)
         return NULL;
     }
     return db;
-}
-
-static unsigned long crc32b(const unsigned char *s, size_t n)
-{
-    unsigned long crc = 0xffffffffUL;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= s[i];
-        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320UL & (0UL - (crc & 1)));
-    }
-    return crc ^ 0xffffffffUL;
-}
-
-int admin_token_secret(char out[49])
-{
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char rnd[64];
-    size_t k = 0;
-    while (k < 40) {
-        if (RAND_bytes(rnd, sizeof rnd) != 1) return -1;
-        for (size_t i = 0; i < sizeof rnd && k < 40; i++)
-            if (rnd[i] < 248) out[k++] = alphabet[rnd[i] % 62]; /* 248 = 4*62: no bias */
-    }
-    uint32_t crc = (uint32_t)crc32b((const unsigned char *)out, 40);
-    snprintf(out + 40, 9, "%08" PRIx32, crc);
-    return 0;
 }
 
 long long admin_parse_duration(const char *s)
@@ -148,7 +123,7 @@ int admin_user_create(const struct config *cfg, const struct cli_args *args)
     /* without --password the password is random and unknown (the user signs in with tokens
      * only); either way it is hashed with bcrypt ($2y$) as Laravel would store it */
     char secret[49], salt[64];
-    if (admin_token_secret(secret) || !crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof salt)) {
+    if (auth_token_secret(secret) || !crypt_gensalt_rn("$2y$", 10, NULL, 0, salt, sizeof salt)) {
         fprintf(stderr, "error: no randomness available\n");
         return 1;
     }
@@ -241,26 +216,19 @@ int admin_token_create(const struct config *cfg, const struct cli_args *args)
         goto out;
     }
     unsigned long long uid = strtoull(db_cell(&res, 0, 0)->s, NULL, 10);
-    char secret[49], hash[65];
-    if (admin_token_secret(secret)) {
+    char token[AUTH_TOKEN_MAX];
+    unsigned long long id;
+    int s = auth_token_issue(db, &a, uid, name, abilities, seconds, token, &id);
+    if (s == AUTH_NO_RANDOMNESS) {
         fprintf(stderr, "error: no randomness available\n");
         goto out;
     }
-    auth_sha256_hex(secret, 48, hash);
-    struct db_param p[5] = {db_uint(uid), db_str(name, strlen(name)), db_str(hash, 64),
-                            db_str(abilities, strlen(abilities)),
-                            seconds ? db_int(seconds) : db_null()};
-    int s = db_query(db, &a,
-                     "INSERT INTO `personal_access_tokens` (`tokenable_type`, `tokenable_id`, "
-                     "`name`, `token`, `abilities`, `expires_at`, `created_at`, `updated_at`) "
-                     "VALUES ('App\\\\Models\\\\User', ?, ?, ?, ?, "
-                     "CURRENT_TIMESTAMP + INTERVAL ? SECOND, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                     p, 5, &res);
     if (s != DB_OK) {
         fprintf(stderr, "error: %s\n", db_error_message(db));
         goto out;
     }
-    printf("%llu|%s\n", res.insert_id, secret);
+    printf("%s\n", token);
+    OPENSSL_cleanse(token, sizeof token);
     rc = 0;
 out:
     arena_free(&a);

@@ -14,6 +14,7 @@
 #include "query.h"
 #include "openapi.h"
 #include "login.h"
+#include "rules.h"
 #include "runs_api.h"
 #include "throttle.h"
 
@@ -149,6 +150,35 @@ static int parse_body(struct ctx *c)
     return 0;
 }
 
+struct field_check {
+    struct ctx *c;
+    const char *field;
+};
+
+static void field_fail(void *ud, const char *message)
+{
+    struct field_check *fc = ud;
+    req_invalid(fc->c, fc->field, message);
+}
+
+/* The route's `body:` rules (routes.yaml, compiled at start-up): every field checked, one 422
+ * naming each that fails, before the handler sees the body. */
+static int check_body(struct ctx *c)
+{
+    const struct route *rt = c->match.route;
+    for (size_t i = 0; i < rt->nbody; i++) {
+        const struct route_body_rule *b = &rt->body[i];
+        json_object *v = NULL;
+        bool present = json_object_object_get_ex(c->body_json, b->field, &v);
+        struct field_check fc = {c, b->field};
+        struct rules_env env = {NULL, field_fail, &fc, false};
+        char label[64];
+        rules_label(b->field, label, sizeof label);
+        rules_check(&b->rules, label, present, v, &env);
+    }
+    return c->err.kind == REQ_E_NONE ? 0 : -1;
+}
+
 static int handle_health(struct ctx *c)
 {
     struct db_result res;
@@ -219,10 +249,7 @@ static int dispatch(struct ctx *c, struct idem_claim *claim)
         return req_failf(c, REQ_E_FORBIDDEN, "This token does not have the '%s' ability.",
                          rt->ability);
     if (rt->auth && throttle_check(c)) return -1;
-    bool write = rt->handler == HANDLER_STORE || rt->handler == HANDLER_UPDATE ||
-                 rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN ||
-                 rt->handler == HANDLER_LOGIN;
-    if (write && parse_body(c)) return -1;
+    if (rt->reads_body && (parse_body(c) || check_body(c))) return -1;
     int replayed = idem_begin(c, claim);
     if (replayed) return replayed < 0 ? -1 : 0;
     if (handle(c)) return -1;

@@ -11,8 +11,11 @@
 
 #include <json-c/json.h>
 #include <limits.h>
+#include <inttypes.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -306,4 +309,54 @@ int auth_authenticate(struct ctx *c)
     }
     c->token = &slot->tok;
     return 0;
+}
+
+static unsigned long crc32b(const unsigned char *s, size_t n)
+{
+    unsigned long crc = 0xffffffffUL;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= s[i];
+        for (int k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320UL & (0UL - (crc & 1)));
+    }
+    return crc ^ 0xffffffffUL;
+}
+
+int auth_token_secret(char out[49])
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[64];
+    size_t k = 0;
+    while (k < 40) {
+        if (RAND_bytes(rnd, sizeof rnd) != 1) return -1;
+        for (size_t i = 0; i < sizeof rnd && k < 40; i++)
+            if (rnd[i] < 248) out[k++] = alphabet[rnd[i] % 62]; /* 248 = 4*62: no bias */
+    }
+    uint32_t crc = (uint32_t)crc32b((const unsigned char *)out, 40);
+    snprintf(out + 40, 9, "%08" PRIx32, crc);
+    return 0;
+}
+
+int auth_token_issue(struct db *db, struct arena *a, unsigned long long uid, const char *name,
+                     const char *abilities, long long seconds, char token[AUTH_TOKEN_MAX],
+                     unsigned long long *id)
+{
+    char secret[49], hash[65];
+    if (auth_token_secret(secret)) return AUTH_NO_RANDOMNESS;
+    auth_sha256_hex(secret, 48, hash);
+    struct db_param p[5] = {db_uint(uid), db_str(name, strlen(name)), db_str(hash, 64),
+                            db_str(abilities, strlen(abilities)),
+                            seconds > 0 ? db_int(seconds) : db_null()};
+    struct db_result res;
+    int s = db_query(db, a,
+                     "INSERT INTO `personal_access_tokens` (`tokenable_type`, `tokenable_id`, "
+                     "`name`, `token`, `abilities`, `expires_at`, `created_at`, `updated_at`) "
+                     "VALUES ('App\\\\Models\\\\User', ?, ?, ?, ?, "
+                     "CURRENT_TIMESTAMP + INTERVAL ? SECOND, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                     p, 5, &res);
+    if (s == DB_OK) {
+        snprintf(token, AUTH_TOKEN_MAX, "%llu|%s", res.insert_id, secret);
+        *id = res.insert_id;
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    return s;
 }

@@ -7,7 +7,6 @@
  * or e-mail in clear. The count lives in the database, not in a worker: every worker and
  * every host behind one database sees the same count. */
 #include "login.h"
-#include "admin.h"
 #include "auth.h"
 #include "db.h"
 #include "log.h"
@@ -41,27 +40,14 @@ bool login_password_ok(const char *password, const char *hash)
     return real && ok;
 }
 
-/* A string field of the body, or NULL after a 422 message on it. */
-static const char *body_string(struct ctx *c, const char *field, const char *label, size_t max,
-                               bool required)
+/* A field of the body, already checked against the route's `body:` rules (routes.yaml) by
+ * the dispatcher: a string, or NULL when absent, null or "" (Laravel's empty-to-null). */
+static const char *field_string(struct ctx *c, const char *field)
 {
     json_object *v = NULL;
-    if (!json_object_object_get_ex(c->body_json, field, &v) || !v ||
-        (json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0)) {
-        if (required)
-            req_invalid(c, field, arena_printf(c->arena, "The %s field is required.", label));
+    if (!json_object_object_get_ex(c->body_json, field, &v) ||
+        !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
         return NULL;
-    }
-    if (!json_object_is_type(v, json_type_string)) {
-        req_invalid(c, field, arena_printf(c->arena, "The %s field must be a string.", label));
-        return NULL;
-    }
-    if ((size_t)json_object_get_string_len(v) > max) {
-        req_invalid(c, field,
-                    arena_printf(c->arena, "The %s field must not be greater than %zu characters.",
-                                 label, max));
-        return NULL;
-    }
     return json_object_get_string(v);
 }
 
@@ -114,20 +100,17 @@ static int count_failure(struct ctx *c, const struct limit_key *k)
 
 static int too_many(struct ctx *c, long long seconds)
 {
-    c->status = 429;
     buf_printf(c->headers, "Retry-After: %lld\r\n", seconds);
-    buf_printf(c->out,
-               "{\"message\":\"Too many sign-in attempts. Please try again in %lld seconds.\"}",
-               seconds);
-    return 0;
+    return req_failf(c, REQ_E_TOO_MANY,
+                     "Too many sign-in attempts. Please try again in %lld seconds.", seconds);
 }
 
 int login_handle_login(struct ctx *c)
 {
-    const char *email = body_string(c, "email", "email", 255, true);
-    const char *password = body_string(c, "password", "password", 1024, true);
-    const char *device = body_string(c, "device_name", "device name", 255, false);
-    if (c->err.kind != REQ_E_NONE) return -1;
+    const char *email = field_string(c, "email"), *password = field_string(c, "password");
+    const char *device = field_string(c, "device_name");
+    if (!email || !password)
+        return req_fail(c, REQ_E_INTERNAL, "routes.yaml: login without body rules");
 
     const char *addr = c->req->remote_addr ? c->req->remote_addr : "";
     struct limit_key keys[2];
@@ -161,32 +144,23 @@ int login_handle_login(struct ctx *c)
                  NULL);
     if (s != DB_OK) return req_db_fail(c, s);
 
-    char secret[49], thash[65];
-    if (admin_token_secret(secret)) return req_fail(c, REQ_E_INTERNAL, NULL);
-    auth_sha256_hex(secret, 48, thash);
     const char *name = device ? device : "studio";
-    unsigned long long uid = strtoull(db_cell(&user, 0, 0)->s, NULL, 10);
-    struct db_param p[4] = {db_uint(uid), db_str(name, strlen(name)), db_str(thash, 64),
-                            db_int(LOGIN_TOKEN_SECONDS)};
-    struct db_result ins;
-    s = db_query(c->db, c->arena,
-                 "INSERT INTO `personal_access_tokens` (`tokenable_type`, `tokenable_id`, `name`, "
-                 "`token`, `abilities`, `expires_at`, `created_at`, `updated_at`) VALUES "
-                 "('App\\\\Models\\\\User', ?, ?, ?, '[\"*\"]', CURRENT_TIMESTAMP + INTERVAL ? "
-                 "SECOND, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
-                 p, 4, &ins);
+    unsigned long long uid = strtoull(db_cell(&user, 0, 0)->s, NULL, 10), tid;
+    char token[AUTH_TOKEN_MAX];
+    s = auth_token_issue(c->db, c->arena, uid, name, "[\"*\"]", LOGIN_TOKEN_SECONDS, token, &tid);
+    if (s == AUTH_NO_RANDOMNESS) return req_fail(c, REQ_E_INTERNAL, NULL);
     if (s != DB_OK) return req_db_fail(c, s);
     struct db_result exp;
-    struct db_param pid = db_uint(ins.insert_id);
+    struct db_param pid = db_uint(tid);
     s = db_query(c->db, c->arena,
                  "SELECT DATE_FORMAT(`expires_at`, '%Y-%m-%dT%H:%i:%s.000000Z') FROM "
                  "`personal_access_tokens` WHERE `id` = ?",
                  &pid, 1, &exp);
     if (s != DB_OK) return req_db_fail(c, s);
     c->status = 200;
-    buf_printf(c->out,
-               "{\"token\":\"%llu|%s\",\"token_type\":\"Bearer\",\"expires_at\":", ins.insert_id,
-               secret);
+    buf_puts(c->out, "{\"token\":");
+    buf_json_cstr(c->out, token);
+    buf_puts(c->out, ",\"token_type\":\"Bearer\",\"expires_at\":");
     if (exp.nrows == 1 && db_cell(&exp, 0, 0)->s)
         buf_json_cstr(c->out, db_cell(&exp, 0, 0)->s);
     else
@@ -196,7 +170,7 @@ int login_handle_login(struct ctx *c)
     buf_puts(c->out, ",\"email\":");
     buf_json_cstr(c->out, db_cell(&user, 0, 2)->s);
     buf_puts(c->out, "}}");
-    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(token, sizeof token);
     return 0;
 }
 

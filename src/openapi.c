@@ -92,7 +92,9 @@ static void input_schema(struct buf *o, const struct field *f)
     bool json = rules_find(rs, RULE_ARRAY) != NULL;
     bool nullable = rs->nullable;
     buf_putc(o, '{');
-    if (json)
+    if (rules_find(rs, RULE_OBJECT))
+        buf_printf(o, "\"type\":[\"object\"%s]", nullable ? ",\"null\"" : "");
+    else if (json)
         buf_printf(o, "\"type\":[\"object\",\"array\"%s]", nullable ? ",\"null\"" : "");
     else if (type)
         type_list(o, type, nullable);

@@ -13,22 +13,24 @@
 static const struct {
     const char *name;
     enum handler_kind kind;
+    bool reads_body;  /* the dispatcher parses a JSON body for it (route->reads_body) */
+    bool needs_rules; /* it reads fields outside the CRUD engine: routes.yaml must give body: */
 } handler_names[] = {
-    {"health", HANDLER_HEALTH},
-    {"index", HANDLER_INDEX},
-    {"store", HANDLER_STORE},
-    {"show", HANDLER_SHOW},
-    {"update", HANDLER_UPDATE},
-    {"destroy", HANDLER_DESTROY},
-    {"relation", HANDLER_RELATION},
-    {"openapi", HANDLER_OPENAPI},
-    {"trigger_event", HANDLER_TRIGGER_EVENT},
-    {"start_run", HANDLER_START_RUN},
-    {"cancel_run", HANDLER_CANCEL_RUN},
-    {"retry_run", HANDLER_RETRY_RUN},
-    {"metrics", HANDLER_METRICS},
-    {"login", HANDLER_LOGIN},
-    {"logout", HANDLER_LOGOUT},
+    {"health", HANDLER_HEALTH, false, false},
+    {"index", HANDLER_INDEX, false, false},
+    {"store", HANDLER_STORE, true, false},
+    {"show", HANDLER_SHOW, false, false},
+    {"update", HANDLER_UPDATE, true, false},
+    {"destroy", HANDLER_DESTROY, false, false},
+    {"relation", HANDLER_RELATION, false, false},
+    {"openapi", HANDLER_OPENAPI, false, false},
+    {"trigger_event", HANDLER_TRIGGER_EVENT, true, true},
+    {"start_run", HANDLER_START_RUN, true, true},
+    {"cancel_run", HANDLER_CANCEL_RUN, false, false},
+    {"retry_run", HANDLER_RETRY_RUN, false, false},
+    {"metrics", HANDLER_METRICS, false, false},
+    {"login", HANDLER_LOGIN, true, true},
+    {"logout", HANDLER_LOGOUT, false, false},
 };
 
 const char *router_handler_name(enum handler_kind h)
@@ -200,9 +202,18 @@ static int finish_route(struct yconf *y, yaml_node_t *at, struct router *r, stru
                     router_handler_name(rt->handler), needs_id ? "needs" : "takes no");
         return -1;
     }
-    if ((rt->handler == HANDLER_TRIGGER_EVENT || rt->handler == HANDLER_START_RUN) && !rt->body) {
-        yconf_error(y, at, err, "handler '%s' needs body: (its fields' rules)",
-                    router_handler_name(rt->handler));
+    for (size_t i = 0; i < sizeof handler_names / sizeof handler_names[0]; i++) {
+        if (handler_names[i].kind != rt->handler) continue;
+        rt->reads_body = handler_names[i].reads_body;
+        if (handler_names[i].needs_rules && !rt->body) {
+            yconf_error(y, at, err, "handler '%s' needs body: (its fields' rules)",
+                        router_handler_name(rt->handler));
+            return -1;
+        }
+    }
+    if (rt->body && !rt->reads_body) {
+        yconf_error(y, at, err,
+                    "handler '%s' reads no body: remove body:", router_handler_name(rt->handler));
         return -1;
     }
     return 0;

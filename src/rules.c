@@ -27,13 +27,21 @@ static const struct {
     const char *name;
     enum rule_kind kind;
 } rule_names[] = {
-    {"required", RULE_REQUIRED}, {"sometimes", RULE_SOMETIMES},
-    {"nullable", RULE_NULLABLE}, {"string", RULE_STRING},
-    {"integer", RULE_INTEGER},   {"numeric", RULE_NUMERIC},
-    {"boolean", RULE_BOOLEAN},   {"array", RULE_ARRAY},
-    {"date", RULE_DATE},         {"min", RULE_MIN},
-    {"max", RULE_MAX},           {"in", RULE_IN},
-    {"exists", RULE_EXISTS},     {"unique", RULE_UNIQUE},
+    {"required", RULE_REQUIRED},
+    {"sometimes", RULE_SOMETIMES},
+    {"nullable", RULE_NULLABLE},
+    {"string", RULE_STRING},
+    {"integer", RULE_INTEGER},
+    {"numeric", RULE_NUMERIC},
+    {"boolean", RULE_BOOLEAN},
+    {"array", RULE_ARRAY},
+    {"object", RULE_OBJECT},
+    {"date", RULE_DATE},
+    {"min", RULE_MIN},
+    {"max", RULE_MAX},
+    {"in", RULE_IN},
+    {"exists", RULE_EXISTS},
+    {"unique", RULE_UNIQUE},
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -188,7 +196,8 @@ int rules_compile(const char *spec, const char *attribute, struct rule_set *out,
         case RULE_NULLABLE: out->nullable = true; break;
         case RULE_INTEGER:
         case RULE_NUMERIC: out->numeric = true; break;
-        case RULE_ARRAY: out->array = true; break;
+        case RULE_ARRAY:
+        case RULE_OBJECT: out->array = true; break;
         default: break;
         }
     next:
@@ -225,6 +234,7 @@ const char RULES_MSG_INTEGER[] = "The :attribute field must be an integer.";
 const char RULES_MSG_NUMERIC[] = "The :attribute field must be a number.";
 const char RULES_MSG_BOOLEAN[] = "The :attribute field must be true or false.";
 const char RULES_MSG_ARRAY[] = "The :attribute field must be an array.";
+const char RULES_MSG_OBJECT[] = "The :attribute field must be an object.";
 const char RULES_MSG_DATE[] = "The :attribute field must be a valid date.";
 const char RULES_MSG_SELECTED[] = "The selected :attribute is invalid.";
 const char RULES_MSG_UNIQUE[] = "The :attribute has already been taken.";
@@ -554,6 +564,9 @@ int rules_check(const struct rule_set *rs, const char *label, bool present, json
             break;
         case RULE_ARRAY:
             if (!is_container(value)) msg = RULES_MSG_ARRAY;
+            break;
+        case RULE_OBJECT:
+            if (!value || !json_object_is_type(value, json_type_object)) msg = RULES_MSG_OBJECT;
             break;
         case RULE_DATE: {
             char utc[27];

@@ -548,7 +548,7 @@ static void test_duration_invalid(void **state)
     assert_int_equal(admin_parse_duration("3661d"), -1);
 }
 
-/* ---- admin_token_secret ---- */
+/* ---- auth_token_secret ---- */
 
 static void check_secret(const char s[49])
 {
@@ -586,8 +586,8 @@ static void test_token_secret(void **state)
     char a[49], b[49];
     memset(a, 'Z', sizeof a);
     memset(b, 'Z', sizeof b);
-    assert_int_equal(admin_token_secret(a), 0);
-    assert_int_equal(admin_token_secret(b), 0);
+    assert_int_equal(auth_token_secret(a), 0);
+    assert_int_equal(auth_token_secret(b), 0);
     assert_int_equal(a[48], '\0');
     check_secret(a);
     check_secret(b);
@@ -596,7 +596,7 @@ static void test_token_secret(void **state)
      * subset); 200*40 draws leave ~0 chance that a class is missing */
     bool upper = false, lower = false, digit = false;
     for (int i = 0; i < 200; i++) {
-        assert_int_equal(admin_token_secret(a), 0);
+        assert_int_equal(auth_token_secret(a), 0);
         check_secret(a);
         for (size_t k = 0; k < 40; k++) {
             if (a[k] >= 'A' && a[k] <= 'Z') upper = true;

@@ -501,6 +501,16 @@ static void test_engine_routes(void **state)
                "routes:\n  - method: POST\n    path: /api/events\n    handler: trigger_event\n"
                "    resource: workflow-runs\n    body:\n      event: \"required|frobnicate\"\n",
                7, "body field 'event': ");
+    /* sign-in reads its fields through the same mechanism; a handler that reads no body
+     * cannot be given rules it would never apply */
+    load_fails("login-nobody.yaml",
+               "routes:\n  - method: POST\n    path: /api/auth/login\n    handler: login\n"
+               "    auth: false\n",
+               2, "needs body:");
+    load_fails("health-body.yaml",
+               "routes:\n  - method: GET\n    path: /api/x\n    handler: health\n"
+               "    body:\n      a: \"required\"\n",
+               2, "reads no body");
 }
 
 static void test_other_load_errors(void **state)

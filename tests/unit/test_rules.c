@@ -467,6 +467,11 @@ static void test_array_and_date(void **state)
     FAILS("array", "\"[]\"", ARRAY);
     FAILS("array", "1", ARRAY);
     FAILS("array", "false", ARRAY);
+    /* object (ours: a route body's context): a JSON object only, never a list */
+    PASS("object", "{}");
+    PASS("nullable|object", "null");
+    FAILS("object", "[1]", "The field field must be an object.");
+    FAILS("object", "\"{}\"", "The field field must be an object.");
 
     PASS("date", "\"2024-02-29\"");
     PASS("date", "\"2024-02-29T23:59:59.123456789+14:00\"");
