@@ -75,6 +75,9 @@ struct rules_env {
 int rules_check(const struct rule_set *rs, const char *label, bool present, json_object *value,
                 const struct rules_env *env);
 
+/* The name a rule is written with in YAML ("required", "max", …): the one table, in rules.c. */
+const char *rules_kind_name(enum rule_kind kind);
+
 /* Laravel 10's English messages with their placeholders (:attribute, :min, :max): the one
  * copy, used by rules_check and by the conversions that enforce a column's limits. */
 extern const char RULES_MSG_REQUIRED[], RULES_MSG_STRING[], RULES_MSG_INTEGER[],

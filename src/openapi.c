@@ -135,12 +135,9 @@ static void input_schema(struct buf *o, const struct field *f)
     char rules_text[300] = "";
     size_t k = 0;
     for (size_t i = 0; i < rs->nrules && k < sizeof rules_text - 40; i++) {
-        static const char *names[] = {"required", "sometimes", "nullable", "string", "integer",
-                                      "numeric",  "boolean",   "array",    "date",   "min",
-                                      "max",      "in",        "exists",   "unique"};
         const struct rule *r = &rs->rules[i];
         k += (size_t)snprintf(rules_text + k, sizeof rules_text - k, "%s%s", k ? "|" : "",
-                              names[r->kind]);
+                              rules_kind_name(r->kind));
         for (size_t a = 0; a < r->nargs && k < sizeof rules_text - 40; a++)
             k += (size_t)snprintf(rules_text + k, sizeof rules_text - k, "%s%s", a ? "," : ":",
                                   r->args[a]);

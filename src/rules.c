@@ -44,6 +44,13 @@ static const struct {
     {"unique", RULE_UNIQUE},
 };
 
+const char *rules_kind_name(enum rule_kind kind)
+{
+    for (size_t i = 0; i < sizeof rule_names / sizeof rule_names[0]; i++)
+        if (rule_names[i].kind == kind) return rule_names[i].name;
+    return "?";
+}
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

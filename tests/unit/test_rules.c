@@ -457,6 +457,29 @@ static void test_boolean(void **state)
            (const char *)NULL);
 }
 
+/* Every kind's name compiles back to that kind: the OpenAPI description names rules through
+ * rules_kind_name, which once had a second table that fell behind the enum. */
+static void test_kind_names_round_trip(void **state)
+{
+    (void)state;
+    for (int k = RULE_REQUIRED; k <= RULE_UNIQUE; k++) {
+        const char *name = rules_kind_name((enum rule_kind)k);
+        char spec[64], err[128] = "";
+        struct rule_set rs;
+        if (k == RULE_MIN || k == RULE_MAX)
+            snprintf(spec, sizeof spec, "%s:1", name);
+        else if (k == RULE_IN)
+            snprintf(spec, sizeof spec, "%s:a", name);
+        else if (k == RULE_EXISTS || k == RULE_UNIQUE)
+            snprintf(spec, sizeof spec, "%s:workflows,id", name);
+        else
+            snprintf(spec, sizeof spec, "%s", name);
+        if (rules_compile(spec, "f", &rs, err, sizeof err)) fail_msg("%s: %s", spec, err);
+        assert_int_equal(rs.rules[0].kind, k);
+        rules_free(&rs);
+    }
+}
+
 static void test_array_and_date(void **state)
 {
     (void)state;
@@ -861,17 +884,29 @@ static void test_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_integer),     cmocka_unit_test(test_messages),
-        cmocka_unit_test(test_compile_basic),    cmocka_unit_test(test_compile_args),
-        cmocka_unit_test(test_compile_errors),   cmocka_unit_test(test_required),
-        cmocka_unit_test(test_absent),           cmocka_unit_test(test_nullable),
-        cmocka_unit_test(test_string),           cmocka_unit_test(test_integer),
-        cmocka_unit_test(test_numeric),          cmocka_unit_test(test_boolean),
-        cmocka_unit_test(test_array_and_date),   cmocka_unit_test(test_string_sizes),
-        cmocka_unit_test(test_numeric_sizes),    cmocka_unit_test(test_mismatched_sizes),
-        cmocka_unit_test(test_array_sizes),      cmocka_unit_test(test_in),
-        cmocka_unit_test(test_exists),           cmocka_unit_test(test_unique_ignored),
-        cmocka_unit_test(test_no_fail_callback), cmocka_unit_test(test_label),
+        cmocka_unit_test(test_json_integer),
+        cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_compile_basic),
+        cmocka_unit_test(test_compile_args),
+        cmocka_unit_test(test_compile_errors),
+        cmocka_unit_test(test_required),
+        cmocka_unit_test(test_absent),
+        cmocka_unit_test(test_nullable),
+        cmocka_unit_test(test_string),
+        cmocka_unit_test(test_integer),
+        cmocka_unit_test(test_numeric),
+        cmocka_unit_test(test_boolean),
+        cmocka_unit_test(test_kind_names_round_trip),
+        cmocka_unit_test(test_array_and_date),
+        cmocka_unit_test(test_string_sizes),
+        cmocka_unit_test(test_numeric_sizes),
+        cmocka_unit_test(test_mismatched_sizes),
+        cmocka_unit_test(test_array_sizes),
+        cmocka_unit_test(test_in),
+        cmocka_unit_test(test_exists),
+        cmocka_unit_test(test_unique_ignored),
+        cmocka_unit_test(test_no_fail_callback),
+        cmocka_unit_test(test_label),
         cmocka_unit_test(test_long_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
