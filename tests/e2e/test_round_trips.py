@@ -132,6 +132,7 @@ def test_patch_whose_validation_reads_nothing_is_an_update_and_a_select(debug):
     # a body that fails validation asks only whether the row exists (404 before 422)
     r = api.patch(url, {"delay_minutes": -1})
     assert "delay_minutes" in err(r, 422)["errors"] and trips(r) == 1
+    api.patch("/api/workflow-steps/987654321", {"delay_minutes": 4})  # prepares it
     r = api.patch("/api/workflow-steps/987654321", {"delay_minutes": 4})
     err(r, 404)
     assert trips(r) == 2
@@ -161,5 +162,6 @@ def test_patch_with_if_match_or_a_reading_rule_keeps_the_locked_path(debug):
     ok(api.patch(f"/api/prompts/{p['id']}", {"version": 2}))
     r = api.patch(f"/api/prompts/{p['id']}", {"version": 3})
     assert ok(r)["data"]["version"] == 3 and trips(r) == 6
+    ok(api.patch(f"/api/prompts/{p['id']}", {"category": "b"}))
     r = api.patch(f"/api/prompts/{p['id']}", {"category": "c"})
     assert ok(r)["data"]["category"] == "c" and trips(r) == 2
