@@ -1,6 +1,7 @@
 /* write.c — validation, conversion and the INSERT/UPDATE of one record, inside one
- * transaction with one retry helper (see write.h). SQL text is assembled only from the
- * resource's identifiers; every value is a bound parameter. */
+ * transaction with one retry helper, or as one statement in autocommit when validation
+ * reads nothing (see write.h). SQL text is assembled only from the resource's identifiers;
+ * every value is a bound parameter. */
 #include "write.h"
 #include "config.h"
 #include "etag.h"
@@ -604,10 +605,11 @@ static bool update_in_two_statements(struct ctx *c, const struct resource *r)
     return true;
 }
 
-/* `col` holds the validated value already: unchanged() in SQL, on the row the UPDATE
- * sees. Strings and JSON byte for byte (the tables' collation would call 'Foo' and 'foo',
- * or 'a' and 'a ', equal), numbers as numbers, timestamps to the whole second the column
- * keeps. A DEFAULT never gets here: it is always a change. */
+/* A condition true when the row already holds w's value of f: unchanged() in SQL, on the
+ * row the UPDATE sees. Strings and JSON byte for byte (the tables' collation calls 'Foo' and
+ * 'foo' equal, and a PAD SPACE one 'a' and 'a '; binary strings do neither), numbers as
+ * numbers, timestamps to the whole second the column keeps. A DEFAULT never gets here: it
+ * is always a change. */
 static void sqlb_unchanged(struct sqlb *q, const struct field *f, const struct write_value *w)
 {
     if (w->p.type == DBP_NULL) {
