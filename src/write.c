@@ -1,6 +1,7 @@
 /* write.c — validation, conversion and the INSERT/UPDATE of one record, inside one
- * transaction with one retry helper (see write.h). SQL text is assembled only from the
- * resource's identifiers; every value is a bound parameter. */
+ * transaction with one retry helper, or as one statement in autocommit when validation
+ * reads nothing (see write.h). SQL text is assembled only from the resource's identifiers;
+ * every value is a bound parameter. */
 #include "write.h"
 #include "config.h"
 #include "etag.h"
@@ -311,7 +312,8 @@ static int check_relations(struct ctx *c, const struct resource *r, const struct
         if (req_field_has_errors(c, fk->name)) continue;
         struct db_param ref;
         if (!value_after(c, r, fk, w, existing, &ref) || ref.type == DBP_NULL) continue;
-        if (rel->not_self && existing && w[fi].present &&
+        /* self_id is 0 on a create: only an update can refer to itself */
+        if (rel->not_self && self_id && w[fi].present &&
             ((ref.type == DBP_INT && ref.i >= 0 && (unsigned long long)ref.i == self_id) ||
              (ref.type == DBP_UINT && ref.u == self_id))) {
             req_invalid(c, fk->name,
@@ -567,9 +569,149 @@ int write_store(struct ctx *c, const struct resource *r, unsigned long long *id,
     return 0;
 }
 
+/* ---- an update whose validation reads nothing: UPDATE, then SELECT, in autocommit ---- */
+
+/* Whether sending f makes validation read the database: an exists rule, a column of some
+ * unique rule (checked against the row as it will be), either side of a `same` relation. */
+static bool validation_reads(const struct resource *r, const struct field *f)
+{
+    if (f->unique || rules_find(&f->rules, RULE_EXISTS)) return true;
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct rule *u = r->fields[i].unique;
+        for (size_t k = 1; u && k < u->nargs; k++)
+            if (!strcmp(u->args[k], f->name)) return true;
+    }
+    for (size_t k = 0; k < r->nrelations; k++) {
+        const struct relation *rel = &r->relations[k];
+        if (rel->kind == REL_BELONGS_TO && rel->same_local &&
+            (rel->foreign_key == f || rel->same_local == f))
+            return true;
+    }
+    return false;
+}
+
+/* Whether this update can skip the transaction: no If-Match (and none required), whose
+ * check needs the row under its lock, and nothing sent whose validation reads. Without
+ * reads the UPDATE is the only statement that must be atomic, and one statement is. */
+static bool update_in_two_statements(struct ctx *c, const struct resource *r)
+{
+    if (c->req->if_match || c->cfg->require_if_match) return false;
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct field *f = &r->fields[i];
+        if (f->fillable && json_object_object_get_ex(c->body_json, f->name, NULL) &&
+            validation_reads(r, f))
+            return false;
+    }
+    return true;
+}
+
+/* A condition true when the row already holds w's value of f: unchanged() in SQL, on the
+ * row the UPDATE sees. Strings and JSON byte for byte (the tables' collation calls 'Foo' and
+ * 'foo' equal, and a PAD SPACE one 'a' and 'a '; binary strings do neither), numbers as
+ * numbers, timestamps to the whole second the column keeps. A DEFAULT never gets here: it
+ * is always a change. */
+static void sqlb_unchanged(struct sqlb *q, const struct field *f, const struct write_value *w)
+{
+    if (w->p.type == DBP_NULL) {
+        sqlb_printf(q, "`%s` IS NULL", f->name);
+        return;
+    }
+    switch (f->type) {
+    case FIELD_STRING:
+    case FIELD_TEXT:
+    case FIELD_JSON: sqlb_printf(q, "CAST(`%s` AS BINARY) <=> CAST(? AS BINARY)", f->name); break;
+    case FIELD_DECIMAL:
+        sqlb_printf(q, "`%s` <=> CAST(? AS DECIMAL(%d,%d))", f->name, f->precision, f->scale);
+        break;
+    case FIELD_TIMESTAMP: sqlb_printf(q, "`%s` <=> CAST(LEFT(?, 19) AS DATETIME)", f->name); break;
+    default: sqlb_printf(q, "`%s` <=> ?", f->name); break;
+    }
+    sqlb_param(q, w->p);
+}
+
+/* UPDATE t SET updated_at = IF(<nothing sent differs>, updated_at, CURRENT_TIMESTAMP),
+ * a = ?, ... WHERE id = ?: the dirty check of update_row without having read the row.
+ * updated_at is assigned first so that it compares the old values both where SET runs
+ * left to right (MariaDB, MySQL) and under SIMULTANEOUS_ASSIGNMENT. A missing row
+ * updates nothing and is no error here; the SELECT after it says 404. */
+static int update_unread(struct ctx *c, const struct resource *r, const struct write_value *w,
+                         unsigned long long id)
+{
+    bool to_default = false;
+    for (size_t i = 0; i < r->nfields; i++) to_default |= w[i].present && w[i].use_default;
+    struct sqlb q;
+    sqlb_init(&q, c->arena);
+    sqlb_printf(&q, "UPDATE `%s` SET ", r->table);
+    size_t n = 0;
+    for (size_t a = 0; a < r->nfields; a++) {
+        if (r->fields[a].autoset != AUTO_UPDATED) continue;
+        const char *at = r->fields[a].name;
+        if (to_default) {
+            sqlb_printf(&q, "%s`%s` = CURRENT_TIMESTAMP", n++ ? ", " : "", at);
+            continue;
+        }
+        sqlb_printf(&q, "%s`%s` = IF(", n++ ? ", " : "", at);
+        size_t k = 0;
+        for (size_t i = 0; i < r->nfields; i++) {
+            if (!w[i].present) continue;
+            if (k++) sqlb_puts(&q, " AND ");
+            sqlb_unchanged(&q, &r->fields[i], &w[i]);
+        }
+        sqlb_printf(&q, ", `%s`, CURRENT_TIMESTAMP)", at);
+    }
+    for (size_t i = 0; i < r->nfields; i++) {
+        const struct field *f = &r->fields[i];
+        if (!w[i].present) continue;
+        if (w[i].use_default) {
+            sqlb_printf(&q, "%s`%s` = DEFAULT", n++ ? ", " : "", f->name);
+        } else {
+            sqlb_printf(&q, "%s`%s` = ?", n++ ? ", " : "", f->name);
+            sqlb_param(&q, w[i].p);
+        }
+    }
+    sqlb_printf(&q, " WHERE `%s` = ?", r->id->name);
+    sqlb_param(&q, db_uint(id));
+    /* in autocommit a lost connection may have lost only the answer: never run it twice */
+    int s = sqlb_run_once(&q, c->db, NULL);
+    return s == DB_OK ? 0 : write_failed(c, r, s);
+}
+
+static int update_two_statements(struct ctx *c, const struct resource *r, unsigned long long id,
+                                 const char *id_text, struct db_result *row)
+{
+    struct write_value *w = arena_calloc(c->arena, r->nfields * sizeof *w);
+    if (validate(c, r, true, NULL, id, w)) {
+        if (c->err.kind != REQ_E_INVALID) return -1;
+        /* a missing record answers 404 before its body is judged, as on the locked path */
+        struct req_error invalid = c->err;
+        struct db_result cur;
+        if (record_fetch(c, r, id, false, &cur)) return -1;
+        if (cur.nrows == 0) {
+            req_clear_error(c);
+            return record_not_found(c, r, id_text);
+        }
+        c->err = invalid;
+        return -1;
+    }
+    bool any = false;
+    for (size_t i = 0; i < r->nfields; i++) any |= w[i].present;
+    if (any) { /* nothing sent is nothing to write (not even updated_at): only the SELECT */
+        int n = 0;
+        while (update_unread(c, r, w, id)) {
+            /* a deadlock (foreign key checks of concurrent writers) is retried */
+            if (c->err.db_status != DB_DEADLOCK || ++n == WRITE_TX_ATTEMPTS) return -1;
+            req_clear_error(c);
+        }
+    }
+    if (record_fetch(c, r, id, false, row)) return -1;
+    if (row->nrows == 0) return record_not_found(c, r, id_text); /* deleted, or never was */
+    return 0;
+}
+
 int write_update(struct ctx *c, const struct resource *r, unsigned long long id,
                  const char *id_text, struct db_result *row)
 {
+    if (update_in_two_statements(c, r)) return update_two_statements(c, r, id, id_text, row);
     struct write_job j = {.r = r, .update = true, .id = id, .id_text = id_text, .row = row};
     return run_in_transaction(c, &j);
 }

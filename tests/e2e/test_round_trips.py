@@ -108,3 +108,60 @@ def test_include_is_one_statement_per_relation(debug):
     r = api.get(f"/api/workflows/{wf['id']}", params={"include": "steps"})
     assert [st["step_order"] for st in ok(r)["data"]["steps"]] == [0, 1, 2]
     assert trips(r) == 2
+
+
+def test_patch_whose_validation_reads_nothing_is_an_update_and_a_select(debug):
+    s, api = debug
+    wf = ok(api.post("/api/workflows", {"name": "pt", "trigger_event": "t"}), 201)["data"]
+    st = ok(api.post("/api/workflow-steps", {"workflow_id": wf["id"], "step_order": 0,
+                                             "name": "p"}), 201)["data"]
+    url = f"/api/workflow-steps/{st['id']}"
+    ok(api.patch(url, {"name": "warm", "delay_minutes": 1}))
+    r = api.patch(url, {"name": "two", "delay_minutes": 2})
+    body = ok(r)["data"]
+    assert trips(r) == 2  # UPDATE, SELECT: no BEGIN, no locked read, no COMMIT
+    assert body["name"] == "two" and body["delay_minutes"] == 2
+    assert ok(api.get(url))["data"] == body
+    # PUT is the same update (partial, like PATCH) and takes the same path
+    api.put(url, {"name": "put0", "delay_minutes": 3})
+    r = api.put(url, {"name": "put", "delay_minutes": 3})
+    assert ok(r)["data"]["name"] == "put" and trips(r) == 2
+    # nothing fillable sent: nothing to write, only the SELECT
+    r = api.patch(url, {"id": 5, "created_at": "2020-01-01"})
+    assert ok(r)["data"]["name"] == "put" and trips(r) == 1
+    # a body that fails validation asks only whether the row exists (404 before 422)
+    r = api.patch(url, {"delay_minutes": -1})
+    assert "delay_minutes" in err(r, 422)["errors"] and trips(r) == 1
+    api.patch("/api/workflow-steps/987654321", {"delay_minutes": 4})  # prepares it
+    r = api.patch("/api/workflow-steps/987654321", {"delay_minutes": 4})
+    err(r, 404)
+    assert trips(r) == 2
+
+
+def test_patch_with_if_match_or_a_reading_rule_keeps_the_locked_path(debug):
+    s, api = debug
+    wf = ok(api.post("/api/workflows", {"name": "pl", "trigger_event": "t"}), 201)["data"]
+    st = ok(api.post("/api/workflow-steps", {"workflow_id": wf["id"], "step_order": 0,
+                                             "name": "l"}), 201)["data"]
+    url = f"/api/workflow-steps/{st['id']}"
+    tag = api.get(url).headers["ETag"]
+    r = api.patch(url, {"name": "m1"}, headers={"If-Match": tag})
+    ok(r)
+    tag = r.headers["ETag"]
+    r = api.patch(url, {"name": "m2"}, headers={"If-Match": tag})
+    ok(r)
+    assert trips(r) == 5  # BEGIN, SELECT ... FOR UPDATE, UPDATE, SELECT, COMMIT
+    r = api.patch(url, {"name": "m3"}, headers={"If-Match": "*"})
+    assert ok(r)["data"]["name"] == "m3" and trips(r) == 5
+    # workflow_id has an exists rule: its check reads, under the transaction's locks
+    ok(api.patch(url, {"workflow_id": wf["id"], "name": "m4"}))
+    r = api.patch(url, {"workflow_id": wf["id"], "name": "m5"})
+    assert ok(r)["data"]["name"] == "m5" and trips(r) == 6  # ... plus the exists check
+    # a unique column (prompts: unique name+version) keeps the transaction too
+    p = ok(api.post("/api/prompts", {"name": "pu", "system_prompt_text": "x"}), 201)["data"]
+    ok(api.patch(f"/api/prompts/{p['id']}", {"version": 2}))
+    r = api.patch(f"/api/prompts/{p['id']}", {"version": 3})
+    assert ok(r)["data"]["version"] == 3 and trips(r) == 6
+    ok(api.patch(f"/api/prompts/{p['id']}", {"category": "b"}))
+    r = api.patch(f"/api/prompts/{p['id']}", {"category": "c"})
+    assert ok(r)["data"]["category"] == "c" and trips(r) == 2
