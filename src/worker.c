@@ -112,7 +112,7 @@ static void read_params(char **envp, struct fcgi_params *p)
 {
 #define PARAM(name, member)                                                                        \
     {                                                                                              \
-        name, sizeof name - 1, offsetof(struct fcgi_params, member)                                \
+        (name), sizeof(name) - 1, offsetof(struct fcgi_params, member)                             \
     }
     static const struct {
         const char *name;
