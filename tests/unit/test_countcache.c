@@ -132,7 +132,7 @@ static void test_least_recently_used_is_replaced(void **state)
     (void)state;
     struct countcache *cc = countcache_new(3);
     struct countcache_key k[4];
-    char sql[4][32];
+    char sql[4][48];
     for (int i = 0; i < 4; i++) {
         snprintf(sql[i], sizeof sql[i], "SELECT COUNT(*) FROM `t%d`", i);
         key_of(&k[i], sql[i], NULL, 0);
