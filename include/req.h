@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "origin.h"
 #include "router.h"
 
 #include <json-c/json.h>
@@ -61,7 +62,9 @@ struct http_request {
     const char *authorization;
     const char *idempotency_key; /* the Idempotency-Key header, NULL when absent */
     const char *remote_addr;     /* REMOTE_ADDR as nginx passes it, NULL when absent */
-    const char *base_url;        /* "http://host:port", for links and Location */
+    /* what the base URL is made of; req_base_url() builds it when a handler needs it */
+    struct origin_params origin;
+    const char *base_url; /* NULL until req_base_url() */
     /* If-Match / If-None-Match, NULL when absent (etag.h) */
     const char *if_match;
     const char *if_none_match;
@@ -112,5 +115,10 @@ bool req_field_has_errors(const struct ctx *c, const char *field);
 int req_db_fail(struct ctx *c, int db_status);
 /* Forget the error (before retrying a transaction). */
 void req_clear_error(struct ctx *c);
+
+/* "http://host:port" for links and Location (origin.h: app.url, else an accepted Host,
+ * else the listen address), built on first use: most answers need none. Lives in the
+ * request's arena. */
+const char *req_base_url(struct ctx *c);
 
 #endif

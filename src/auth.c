@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "digest.h"
 #include "log.h"
 #include "req.h"
 #include "value.h"
@@ -14,7 +15,6 @@
 #include <inttypes.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,14 +148,7 @@ int auth_parse_bearer(const char *header, bool *has_id, unsigned long long *id, 
 
 void auth_sha256_hex(const char *s, size_t n, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)s, n, md);
-    for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
+    digest_sha256_hex(s, n, out);
 }
 
 bool auth_equal(const char *a, const char *b, size_t n)

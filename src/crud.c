@@ -78,7 +78,7 @@ int crud_store(struct ctx *c)
     struct db_result row;
     if (write_store(c, r, &id, &row)) return -1;
     c->status = 201;
-    buf_printf(c->headers, "Location: %s%s/%llu\r\n", c->req->base_url, c->req->raw_path, id);
+    buf_printf(c->headers, "Location: %s%s/%llu\r\n", req_base_url(c), c->req->raw_path, id);
     return eager_write_single(c, r, &row, NULL);
 }
 

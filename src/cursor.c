@@ -2,12 +2,11 @@
  * text: it checks the MAC before parsing anything, bounds every length, and is fuzzed
  * (tests/fuzz/fuzz_cursor.c) and unit-tested (tests/unit/test_cursor.c). */
 #include "cursor.h"
+#include "digest.h"
 #include "log.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <string.h>
 
 #define MAC_BYTES 16
@@ -58,22 +57,12 @@ static int b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap
     return 0;
 }
 
-/* HMAC-SHA256(key, payload "\n" context). Returns 0, or -1 when OpenSSL fails (never
- * treated as a match). */
-static int mac(struct arena *a, const char *key, const char *payload, size_t n, const char *context,
-               size_t context_len, unsigned char out[32])
+/* HMAC-SHA256(key, payload "\n" context) */
+static void mac(const char *key, const char *payload, size_t n, const char *context,
+                size_t context_len, unsigned char out[DIGEST_SHA256_LEN])
 {
-    size_t total = n + 1 + context_len;
-    unsigned char *all = arena_alloc(a, total);
-    memcpy(all, payload, n);
-    all[n] = '\n';
-    if (context_len) memcpy(all + n + 1, context, context_len);
-    unsigned int len = 32;
-    if (!HMAC(EVP_sha256(), key, (int)strlen(key), all, total, out, &len) || len != 32) {
-        log_error("HMAC-SHA256 failed while signing or checking a cursor");
-        return -1;
-    }
-    return 0;
+    const struct digest_part parts[] = {{payload, n}, {"\n", 1}, {context, context_len}};
+    digest_hmac_sha256(key, strlen(key), parts, 3, out);
 }
 
 char *cursor_encode(struct arena *a, const char *key, const char *context, size_t context_len,
@@ -89,8 +78,8 @@ char *cursor_encode(struct arena *a, const char *key, const char *context, size_
             buf_puts(p, "null");
     }
     buf_puts(p, "]}");
-    unsigned char m[32];
-    if (mac(a, key, p->data, p->len, context, context_len, m)) memset(m, 0, sizeof m);
+    unsigned char m[DIGEST_SHA256_LEN];
+    mac(key, p->data, p->len, context, context_len, m);
     struct buf *out = buf_for_request(a, 0);
     b64url(out, (const unsigned char *)p->data, p->len);
     buf_putc(out, '.');
@@ -103,13 +92,13 @@ int cursor_decode(struct arena *a, const char *key, const char *context, size_t 
                   bool *next)
 {
     const char *dot = memchr(text, '.', n);
-    unsigned char payload[CURSOR_MAX_PAYLOAD + 1], got[64], want[32];
+    unsigned char payload[CURSOR_MAX_PAYLOAD + 1], got[64], want[DIGEST_SHA256_LEN];
     size_t plen, mlen;
     if (!dot || b64url_decode(text, (size_t)(dot - text), payload, CURSOR_MAX_PAYLOAD, &plen) ||
         b64url_decode(dot + 1, n - (size_t)(dot - text) - 1, got, sizeof got, &mlen) ||
         mlen != MAC_BYTES)
         return -1;
-    if (mac(a, key, (const char *)payload, plen, context, context_len, want)) return -1;
+    mac(key, (const char *)payload, plen, context, context_len, want);
     if (CRYPTO_memcmp(got, want, MAC_BYTES)) return -1;
     payload[plen] = '\0';
     json_object *p = json_tokener_parse((const char *)payload);

@@ -6,16 +6,16 @@
  * first's change. It must never read the database itself: the caller holds the lock. */
 #include "etag.h"
 #include "config.h"
+#include "digest.h"
 #include "eager.h"
 
-#include <openssl/sha.h>
 #include <string.h>
 
 void etag_of(const char *body, size_t n, char out[ETAG_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)body, n, md);
+    unsigned char md[DIGEST_SHA256_LEN];
+    digest_sha256(body, n, md);
     out[0] = '"';
     for (size_t i = 0; i < 16; i++) {
         out[1 + 2 * i] = hex[md[i] >> 4];

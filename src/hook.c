@@ -3,12 +3,11 @@
  * allowed_hosts before any connection, and never follows a redirect. The signature covers
  * exactly the bytes sent. */
 #include "hook.h"
-#include "jsonbody.h"
 #include "buf.h"
+#include "digest.h"
+#include "jsonbody.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,18 +42,15 @@ enum step_outcome hook_classify_transport(CURLcode rc)
 void hook_signature(const char *secret, const char *timestamp, const char *body, size_t n,
                     char out[72])
 {
-    struct buf msg;
-    buf_init(&msg, 0);
-    buf_puts(&msg, timestamp);
-    buf_putc(&msg, '.');
-    buf_append(&msg, body, n);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned maclen = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg.data, msg.len, mac,
-         &maclen);
-    buf_free(&msg);
+    const struct digest_part parts[] = {{timestamp, strlen(timestamp)}, {".", 1}, {body, n}};
+    static const char hex[] = "0123456789abcdef";
+    unsigned char mac[DIGEST_SHA256_LEN];
+    digest_hmac_sha256(secret, strlen(secret), parts, 3, mac);
     memcpy(out, "sha256=", 7);
-    for (unsigned i = 0; i < maclen && i < 32; i++) snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
+    for (size_t i = 0; i < DIGEST_SHA256_LEN; i++) {
+        out[7 + 2 * i] = hex[mac[i] >> 4];
+        out[8 + 2 * i] = hex[mac[i] & 15];
+    }
     out[7 + 64] = '\0';
 }
 

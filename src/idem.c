@@ -9,10 +9,10 @@
 #include "auth.h"
 #include "config.h"
 #include "db.h"
+#include "digest.h"
 #include "log.h"
 #include "mem.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,19 +44,11 @@ int idem_key_check(const char *key)
 void idem_request_hash(const char *method, const char *path, const char *query, const char *body,
                        size_t body_len, unsigned char out[32])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    if (!md) mem_oom_abort();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    EVP_DigestUpdate(md, method, strlen(method));
-    EVP_DigestUpdate(md, "\n", 1);
-    EVP_DigestUpdate(md, path, strlen(path));
-    EVP_DigestUpdate(md, "?", 1);
-    EVP_DigestUpdate(md, query, strlen(query));
-    EVP_DigestUpdate(md, "\n", 1);
-    if (body_len) EVP_DigestUpdate(md, body, body_len);
-    EVP_DigestFinal_ex(md, out, &n);
-    EVP_MD_CTX_free(md);
+    const struct digest_part parts[] = {
+        {method, strlen(method)}, {"\n", 1}, {path, strlen(path)}, {"?", 1},
+        {query, strlen(query)},   {"\n", 1}, {body, body_len},
+    };
+    digest_sha256_parts(parts, sizeof parts / sizeof parts[0], out);
 }
 
 /* Whether this request takes part: a POST with the header, from a token, to a route whose

@@ -216,7 +216,7 @@ static void write_url(struct ctx *c, const struct list_opts *o, const char *key,
 {
     struct buf *out = c->out;
     buf_putc(out, '"');
-    buf_json_chars(out, c->req->base_url, strlen(c->req->base_url));
+    buf_json_chars(out, req_base_url(c), strlen(req_base_url(c)));
     buf_json_chars(out, c->req->raw_path, strlen(c->req->raw_path));
     /* percent-encoded text is plain ASCII: safe inside a JSON string as it is */
     char sep = '?';
@@ -239,7 +239,7 @@ static void write_url(struct ctx *c, const struct list_opts *o, const char *key,
 static void write_path(struct ctx *c)
 {
     buf_putc(c->out, '"');
-    buf_json_chars(c->out, c->req->base_url, strlen(c->req->base_url));
+    buf_json_chars(c->out, req_base_url(c), strlen(req_base_url(c)));
     buf_json_chars(c->out, c->req->raw_path, strlen(c->req->raw_path));
     buf_putc(c->out, '"');
 }

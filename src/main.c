@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "cli.h"
 #include "config.h"
+#include "digest.h"
 #include "engine_cli.h"
 #include "engine_conf.h"
 #include "envfile.h"
@@ -197,6 +198,7 @@ int main(int argc, char **argv)
     if (!etc && !getenv("AIENGINE_ETC") && CONFIG_DEFAULT_ETC[0] != '/' && !env_names_database() &&
         envfile_apply(CONFIG_CHECKOUT_ENV) < 0)
         return 1;
+    digest_init(); /* before any fork: every process inherits the fetched implementation */
     log_set_role(strcmp(name, "serve") && strcmp(name, "work") ? "cli" : "master");
 
     struct config_error err = {{0}};

@@ -1,7 +1,9 @@
 /* req.c — recording a request's error in its context (see req.h). Knows no HTTP: the kinds
  * become statuses and bodies in app.c only. */
 #include "req.h"
+#include "config.h"
 #include "db.h"
+#include "origin.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,4 +77,16 @@ int req_db_fail(struct ctx *c, int db_status)
 void req_clear_error(struct ctx *c)
 {
     memset(&c->err, 0, sizeof c->err);
+}
+
+const char *req_base_url(struct ctx *c)
+{
+    struct http_request *hr = c->req;
+    if (hr->base_url) return hr->base_url;
+    if (c->cfg->app_url && *c->cfg->app_url)
+        hr->base_url = c->cfg->app_url;
+    else
+        hr->base_url = origin_base_url(c->arena, (const char *const *)c->cfg->app_hosts,
+                                       c->cfg->napp_hosts, &hr->origin);
+    return hr->base_url;
 }

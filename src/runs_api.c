@@ -126,7 +126,7 @@ int runs_api_start_run(struct ctx *c)
     if (row.nrows == 0) /* deleted with its workflow in between */
         return req_failf(c, REQ_E_NOT_FOUND, "No workflow with id %s.", idtext);
     c->status = 201;
-    buf_printf(c->headers, "Location: %s/api/%s/%llu\r\n", c->req->base_url, r->name, rc.ids[0]);
+    buf_printf(c->headers, "Location: %s/api/%s/%llu\r\n", req_base_url(c), r->name, rc.ids[0]);
     replayed_header(c, &rc);
     return eager_write_single(c, r, &row, NULL);
 }

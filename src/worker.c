@@ -13,7 +13,6 @@
 #include "countcache.h"
 #include "db.h"
 #include "log.h"
-#include "origin.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -22,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -100,9 +100,58 @@ static int next_connection(int listen_fd, const sigset_t *idle_mask)
     }
 }
 
-static const char *param(FCGX_Request *r, const char *name)
+/* The FastCGI params the API reads. They are taken in one pass over libfcgi's list
+ * (FCGX_GetParam scans all ~35 of them for each name asked for); each points into libfcgi's
+ * copy, valid until FCGX_Finish_r. */
+struct fcgi_params {
+    const char *method, *document_uri, *script_name, *query, *content_type, *content_length,
+        *authorization, *idempotency_key, *remote_addr, *if_match, *if_none_match, *https, *scheme,
+        *host, *server_addr, *server_port;
+};
+
+static void read_params(char **envp, struct fcgi_params *p)
 {
-    return FCGX_GetParam(name, r->envp);
+#define PARAM(name, member)                                                                        \
+    {                                                                                              \
+        name, sizeof name - 1, offsetof(struct fcgi_params, member)                                \
+    }
+    static const struct {
+        const char *name;
+        size_t len;
+        size_t offset;
+    } wanted[] = {
+        PARAM("REQUEST_METHOD", method),
+        PARAM("DOCUMENT_URI", document_uri),
+        PARAM("SCRIPT_NAME", script_name),
+        PARAM("QUERY_STRING", query),
+        PARAM("CONTENT_TYPE", content_type),
+        PARAM("CONTENT_LENGTH", content_length),
+        PARAM("HTTP_AUTHORIZATION", authorization),
+        PARAM("HTTP_IDEMPOTENCY_KEY", idempotency_key),
+        PARAM("REMOTE_ADDR", remote_addr),
+        PARAM("HTTP_IF_MATCH", if_match),
+        PARAM("HTTP_IF_NONE_MATCH", if_none_match),
+        PARAM("HTTPS", https),
+        PARAM("REQUEST_SCHEME", scheme),
+        PARAM("HTTP_HOST", host),
+        PARAM("SERVER_ADDR", server_addr),
+        PARAM("SERVER_PORT", server_port),
+    };
+#undef PARAM
+    memset(p, 0, sizeof *p);
+    for (char **e = envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq) continue;
+        size_t n = (size_t)(eq - *e);
+        for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+            const char **slot = (const char **)((char *)p + wanted[i].offset);
+            /* the first of a repeated name wins, as with FCGX_GetParam */
+            if (wanted[i].len == n && !*slot && !memcmp(*e, wanted[i].name, n)) {
+                *slot = eq + 1;
+                break;
+            }
+        }
+    }
 }
 
 /* Discard what is left of the request body so nginx never sees a reset mid-upload. */
@@ -117,47 +166,37 @@ static void drain(FCGX_Request *r, long long n)
     }
 }
 
-static void build_request(FCGX_Request *fr, struct ctx *c, struct http_request *hr)
+static void build_request(const struct fcgi_params *p, struct ctx *c, struct http_request *hr)
 {
     struct arena *a = c->arena;
     memset(hr, 0, sizeof *hr);
     /* copied: libfcgi frees its params at FCGX_Finish_r */
-    const char *method = param(fr, "REQUEST_METHOD");
-    hr->method = arena_strdup(a, method ? method : "GET");
-    const char *path = param(fr, "DOCUMENT_URI");
-    if (!path) path = param(fr, "SCRIPT_NAME");
+    hr->method = arena_strdup(a, p->method ? p->method : "GET");
+    const char *path = p->document_uri ? p->document_uri : p->script_name;
     if (!path) path = "/";
     hr->raw_path = arena_strdup(a, path);
     size_t n = strlen(hr->raw_path);
     if (n > 1 && hr->raw_path[n - 1] == '/') ((char *)hr->raw_path)[n - 1] = '\0';
     hr->path = arena_strdup(a, path);
-    hr->query = param(fr, "QUERY_STRING");
-    if (!hr->query) hr->query = "";
-    hr->content_type = param(fr, "CONTENT_TYPE");
-    hr->authorization = param(fr, "HTTP_AUTHORIZATION");
-    hr->idempotency_key = param(fr, "HTTP_IDEMPOTENCY_KEY");
-    hr->remote_addr = param(fr, "REMOTE_ADDR");
-    hr->if_match = param(fr, "HTTP_IF_MATCH");
-    hr->if_none_match = param(fr, "HTTP_IF_NONE_MATCH");
-    if (c->cfg->app_url && *c->cfg->app_url) {
-        hr->base_url = c->cfg->app_url;
-        return;
-    }
-    struct origin_params op = {
-        .https = param(fr, "HTTPS"),
-        .scheme = param(fr, "REQUEST_SCHEME"),
-        .host = param(fr, "HTTP_HOST"),
-        .server_addr = param(fr, "SERVER_ADDR"),
-        .server_port = param(fr, "SERVER_PORT"),
+    hr->query = p->query ? p->query : "";
+    hr->content_type = p->content_type;
+    hr->authorization = p->authorization;
+    hr->idempotency_key = p->idempotency_key;
+    hr->remote_addr = p->remote_addr;
+    hr->if_match = p->if_match;
+    hr->if_none_match = p->if_none_match;
+    hr->origin = (struct origin_params){
+        .https = p->https,
+        .scheme = p->scheme,
+        .host = p->host,
+        .server_addr = p->server_addr,
+        .server_port = p->server_port,
     };
-    hr->base_url =
-        origin_base_url(a, (const char *const *)c->cfg->app_hosts, c->cfg->napp_hosts, &op);
 }
 
 /* Read the body. Returns 0, or -1 with the error set in c. */
-static int read_body(FCGX_Request *fr, struct ctx *c, struct http_request *hr)
+static int read_body(FCGX_Request *fr, const char *cl, struct ctx *c, struct http_request *hr)
 {
-    const char *cl = param(fr, "CONTENT_LENGTH");
     long long len = 0;
     if (cl && *cl) {
         char *end;
@@ -315,8 +354,10 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
         unsigned long long t0 = mono_us(), db_us0 = db_busy_us(db);
         unsigned long trips = db_round_trips(db);
         c.stats = stats;
-        build_request(&fr, &c, &hr);
-        int body_rc = read_body(&fr, &c, &hr);
+        struct fcgi_params params;
+        read_params(fr.envp, &params);
+        build_request(&params, &c, &hr);
+        int body_rc = read_body(&fr, params.content_length, &c, &hr);
         disarm_deadline(); /* the handler's own time is bounded by the database timeouts */
         if (body_rc == 0) {
             app_handle(&c);
