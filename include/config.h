@@ -52,6 +52,7 @@ struct config {
     char *routes_path, *resources_path, *migrations_dir;
     struct ratelimit_conf rate_limits; /* rate_limits: (AIENGINE_RATE_LIMITS); n == 0: none */
     int slow_ms;                       /* log.slow_ms (AIENGINE_SLOW_MS): 0 = off */
+    int count_cache_ms;   /* list.count_cache_ms (AIENGINE_LIST_COUNT_CACHE_MS): 0 = count always */
     char *engine_metrics; /* metrics.engine_file (AIENGINE_ENGINE_METRICS): where `work` counts */
     bool metrics_enabled; /* metrics.enabled (AIENGINE_METRICS): count, serve /api/metrics */
     struct resource_set *resources;

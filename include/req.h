@@ -74,6 +74,7 @@ struct http_request {
 
 struct auth_token;
 struct auth_cache;
+struct countcache;
 struct config;
 struct db;
 struct stats;
@@ -83,6 +84,7 @@ struct ctx {
     const struct config *cfg;
     struct db *db;
     struct auth_cache *tokens; /* the worker's verified-token cache, owned by the worker */
+    struct countcache *counts; /* the worker's page-count cache (countcache.h); may be NULL */
     struct buf *openapi;       /* the worker's cached OpenAPI document (empty until asked) */
     struct http_request *req;
     struct route_match match;

@@ -87,6 +87,9 @@ struct resource {
     struct relation *relations;
     size_t nrelations;
     enum pagination pagination;
+    /* YAML `count_cache:` (default true): page lists may reuse a cached meta.total
+     * (countcache.h). false for a table that something other than the API writes. */
+    bool count_cache;
     struct sort_key *default_sort;
     size_t ndefault_sort;
     const struct relation **restrict_delete;

@@ -9,7 +9,8 @@
  * new generation starts) and published with a release store.
  *
  * What a worker records per request: requests by route, method and status, a latency
- * histogram by route, database round trips and database time by route. The master records
+ * histogram by route, database round trips and database time by route; and the pool's
+ * write generation, which page-count caches check (countcache.h). The master records
  * worker starts and exits. metrics.c formats it all for GET /api/metrics. */
 #ifndef AIENGINE_STATS_H
 #define AIENGINE_STATS_H
@@ -55,6 +56,7 @@ struct stats_segment {
     _Atomic uint64_t auth_failures;              /* 401s */
     _Atomic uint64_t ratelimit_table_full;       /* requests let through uncounted */
     _Atomic uint64_t slow_requests;              /* logged by log.slow_ms */
+    _Atomic uint64_t write_generation;           /* writes answered (countcache.h) */
     struct stats_route routes[STATS_MAX_ROUTES]; /* [0] is every unmatched path */
     struct stats_ability abilities[RATELIMIT_MAX_RULES * 2];
     struct ratelimit_slot rate[STATS_RATE_SLOTS];
@@ -96,6 +98,15 @@ int stats_bucket_index(uint64_t duration_us);
 /* Count one answered request. */
 void stats_record(struct stats *st, int route_index, const char *method, int status,
                   uint64_t duration_us, uint64_t db_round_trips, uint64_t db_us);
+
+/* The pool's write generation: how many requests that may have written (any method but
+ * GET, HEAD and OPTIONS, whatever their status) this pool has answered. A count read after
+ * loading generation g is exact for every write whose response was sent before g was read.
+ * Mapped whether or not metrics are enabled; 0 when st is NULL (tools, unit tests). */
+uint64_t stats_write_generation(const struct stats *st);
+/* Call once per request after its transaction ended and before its response is sent:
+ * bumps the generation unless `method` is GET, HEAD or OPTIONS. */
+void stats_request_done(struct stats *st, const char *method);
 
 /* The master saw a worker start, or exit with wait(2)'s `status`. */
 void stats_worker_started(struct stats *st);

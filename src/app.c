@@ -16,6 +16,7 @@
 #include "login.h"
 #include "rules.h"
 #include "runs_api.h"
+#include "stats.h"
 #include "throttle.h"
 
 #include <stdarg.h>
@@ -275,4 +276,7 @@ void app_handle(struct ctx *c)
         app_write_error(c);
     }
     idem_finish(c, &claim);
+    /* every write is committed or rolled back by now and nothing is sent yet: a list that
+     * follows this response must not be answered from a count taken before it */
+    stats_request_done(c->stats, c->req->method);
 }

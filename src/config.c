@@ -302,6 +302,10 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
                 err))
         goto fail;
     c->slow_ms = (int)v;
+    if (get_int(&y, yconf_get(&y, root, "list"), "count_cache_ms", "AIENGINE_LIST_COUNT_CACHE_MS",
+                1000, 0, 3600000, &v, err))
+        goto fail;
+    c->count_cache_ms = (int)v;
     if (get_str(&y, yconf_get(&y, root, "metrics"), "engine_file", NULL,
                 "../var/run/aiengine-work.metrics", &tmp, err))
         goto fail;

@@ -2,19 +2,22 @@
  * identifiers with bound values, fetch a page (LIMIT/OFFSET with a count) or a keyset
  * slice (signed cursor), and write data, links and meta as Laravel's paginators do.
  * Links keep the request's other parameters. A listing never costs more than a count, one
- * page and one query per include. */
+ * page and one query per include; a page list usually reuses its worker's cached count. */
 #include "list.h"
 #include "config.h"
+#include "countcache.h"
 #include "cursor.h"
 #include "db.h"
 #include "eager.h"
 #include "query.h"
 #include "sqlb.h"
+#include "stats.h"
 #include "value.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_SORT 8
 #define MAX_FILTERS 16
@@ -254,21 +257,91 @@ static void write_page_link(struct ctx *c, const struct list_opts *o, bool prese
 
 /* ---- page pagination ---- */
 
-/* One statement for a page and meta.total: the count rides along as an uncorrelated scalar
- * subquery (evaluated once per statement) in an extra last column of every row. Only a page
- * past the end, which has no row to carry it, costs a second statement for the count. */
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The count statement of a listing; its text and bound values are also the cache key. */
+static void build_count(struct ctx *c, const struct resource *r, const struct list_opts *o,
+                        const struct field *scope_fk, unsigned long long scope_id, struct sqlb *q,
+                        struct countcache_key *key)
+{
+    bool first = true;
+    sqlb_init(q, c->arena);
+    sqlb_printf(q, "SELECT COUNT(*) FROM `%s`", r->table);
+    add_where(q, o, scope_fk, scope_id, &first);
+    countcache_key_init(key);
+    countcache_key_text(key, q->s, q->len);
+    for (size_t i = 0; i < q->np; i++) countcache_key_param(key, &q->params[i]);
+}
+
+static int run_count(struct ctx *c, struct sqlb *count_q, long long *total)
+{
+    struct db_result count;
+    int s = sqlb_run(count_q, c->db, &count);
+    if (s != DB_OK) return req_db_fail(c, s);
+    *total = count.nrows ? strtoll(db_cell(&count, 0, 0)->s, NULL, 10) : 0;
+    return 0;
+}
+
+/* What the page itself proves about the total, whatever a cached count says. */
+enum page_proof {
+    PROOF_NONE,     /* consistent with the cached count: keep it (and its age) */
+    PROOF_EXACT,    /* rows, but fewer than per_page (the last page), or page 1 empty: exact */
+    PROOF_AT_LEAST, /* a full page past the cached count: at least its last row */
+    PROOF_RECOUNT,  /* an empty page before the cached end: rows went away elsewhere */
+};
+
+static enum page_proof page_proof(long long offset, long long per_page, size_t nrows,
+                                  long long *total)
+{
+    long long n = (long long)nrows;
+    if ((n > 0 && n < per_page) || (n == 0 && offset == 0)) {
+        *total = offset + n;
+        return PROOF_EXACT;
+    }
+    if (n == per_page && *total < offset + n) {
+        *total = offset + n;
+        return PROOF_AT_LEAST;
+    }
+    return n == 0 && *total > offset ? PROOF_RECOUNT : PROOF_NONE;
+}
+
+/* A page and meta.total. The count is two thirds of a page's database work, so a worker
+ * reuses it (countcache.h) while the pool has answered no write and it is younger than
+ * list.count_cache_ms; then the page is one plain statement. Otherwise one statement
+ * carries both: the count rides along as an uncorrelated scalar subquery (evaluated once
+ * per statement) in an extra last column of every row, and only a page past the end,
+ * which has no row to carry it, costs a second statement for the count. */
 static int list_pages(struct ctx *c, const struct resource *r, struct list_opts *o,
                       const struct field *scope_fk, unsigned long long scope_id)
 {
-    struct sqlb q;
+    struct sqlb q, count_q;
     struct db_result rows;
     long long offset = (o->page - 1) * o->per_page;
-    sqlb_init(&q, c->arena);
-    sqlb_printf(&q, "SELECT %s, (SELECT COUNT(*) FROM `%s`", r->select_list, r->table);
+    long long total = 0;
+    struct countcache_key key;
+    build_count(c, r, o, scope_fk, scope_id, &count_q, &key);
+    bool use_cache = c->counts && c->stats && c->cfg->count_cache_ms > 0 && r->count_cache;
+    /* the generation is read before anything is counted: a write answered after this
+     * point bumps it, and the count stored below is never served for it */
+    uint64_t gen = use_cache ? stats_write_generation(c->stats) : 0;
+    uint64_t now = use_cache ? mono_ms() : 0;
+    bool hit = use_cache &&
+               countcache_get(c->counts, &key, gen, now, (uint64_t)c->cfg->count_cache_ms, &total);
     bool first = true;
-    add_where(&q, o, scope_fk, scope_id, &first);
-    sqlb_printf(&q, ") FROM `%s`", r->table);
-    first = true;
+    sqlb_init(&q, c->arena);
+    if (hit) {
+        sqlb_printf(&q, "SELECT %s FROM `%s`", r->select_list, r->table);
+    } else {
+        sqlb_printf(&q, "SELECT %s, (SELECT COUNT(*) FROM `%s`", r->select_list, r->table);
+        add_where(&q, o, scope_fk, scope_id, &first);
+        sqlb_printf(&q, ") FROM `%s`", r->table);
+        first = true;
+    }
     add_where(&q, o, scope_fk, scope_id, &first);
     sqlb_order(&q, o->sort, o->nsort, false);
     sqlb_puts(&q, " LIMIT ? OFFSET ?");
@@ -276,18 +349,24 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
     sqlb_param(&q, db_int(offset));
     int s = sqlb_run(&q, c->db, &rows);
     if (s != DB_OK) return req_db_fail(c, s);
-    long long total = 0;
-    if (rows.nrows) {
-        total = strtoll(db_cell(&rows, 0, r->nfields)->s, NULL, 10);
-    } else if (offset > 0) {
-        struct db_result count;
-        sqlb_init(&q, c->arena);
-        sqlb_printf(&q, "SELECT COUNT(*) FROM `%s`", r->table);
-        first = true;
-        add_where(&q, o, scope_fk, scope_id, &first);
-        s = sqlb_run(&q, c->db, &count);
-        if (s != DB_OK) return req_db_fail(c, s);
-        total = count.nrows ? strtoll(db_cell(&count, 0, 0)->s, NULL, 10) : 0;
+    if (hit) {
+        /* a bound (not exact) total is answered but never stored: the entry keeps its age,
+         * so the lag behind writes made elsewhere stays within the TTL */
+        switch (page_proof(offset, o->per_page, rows.nrows, &total)) {
+        case PROOF_RECOUNT:
+            if (run_count(c, &count_q, &total)) return -1;
+            countcache_put(c->counts, &key, gen, now, total);
+            break;
+        case PROOF_EXACT: countcache_put(c->counts, &key, gen, now, total); break;
+        case PROOF_AT_LEAST:
+        case PROOF_NONE: break;
+        }
+    } else {
+        if (rows.nrows)
+            total = strtoll(db_cell(&rows, 0, r->nfields)->s, NULL, 10);
+        else if (offset > 0 && run_count(c, &count_q, &total))
+            return -1;
+        if (use_cache) countcache_put(c->counts, &key, gen, now, total);
     }
     long long last = total ? (total + o->per_page - 1) / o->per_page : 1;
     buf_puts(c->out, "{\"data\":");

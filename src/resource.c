@@ -370,6 +370,9 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
         yconf_error(y, yconf_get(y, def, "pagination"), err, "pagination must be page or cursor");
         return -1;
     }
+    r->count_cache = true;
+    yaml_node_t *cc = yconf_get(y, def, "count_cache");
+    if (cc && yconf_bool(y, cc, &r->count_cache, err)) return -1;
     if (load_name_list(y, yconf_get(y, def, "filters"), r, false, err)) return -1;
     if (load_name_list(y, yconf_get(y, def, "sorts"), r, true, err)) return -1;
     yaml_node_t *ds = yconf_get(y, def, "default_sort");
@@ -395,8 +398,9 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
     YCONF_MAP_EACH(y, def, pair)
     {
         const char *k = yconf_scalar(YCONF_NODE(y, pair->key));
-        static const char *known[] = {"table",   "pagination", "default_sort", "fields",
-                                      "filters", "sorts",      "relations",    "restrict_delete"};
+        static const char *known[] = {"table",     "pagination",      "default_sort",
+                                      "fields",    "filters",         "sorts",
+                                      "relations", "restrict_delete", "count_cache"};
         bool ok = false;
         for (size_t i = 0; k && i < sizeof known / sizeof known[0]; i++)
             if (!strcmp(k, known[i])) ok = true;

@@ -148,3 +148,17 @@ void stats_worker_exited(struct stats *st, int wait_status)
                               : &st->seg->worker_exits_error;
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
 }
+
+uint64_t stats_write_generation(const struct stats *st)
+{
+    /* seq_cst pairs with the bump: a count run after this load sees every write whose
+     * generation bump it observed */
+    return st ? atomic_load(&st->seg->write_generation) : 0;
+}
+
+void stats_request_done(struct stats *st, const char *method)
+{
+    if (!st || !method) return;
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS")) return;
+    atomic_fetch_add(&st->seg->write_generation, 1);
+}

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "auth.h"
 #include "config.h"
+#include "countcache.h"
 #include "db.h"
 #include "log.h"
 #include "stats.h"
@@ -306,6 +307,7 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
     struct db *db = db_new(&cfg->db);
     /* caches that outlive a request belong to the worker and are lent to each request */
     struct auth_cache *tokens = auth_cache_new();
+    struct countcache *counts = countcache_new(0);
     struct buf openapi;
     buf_init(&openapi, 0);
     struct arena arena;
@@ -342,6 +344,7 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
         c.cfg = cfg;
         c.db = db;
         c.tokens = tokens;
+        c.counts = counts;
         c.openapi = &openapi;
         c.req = &hr;
         c.out = &out;
@@ -387,6 +390,7 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
     buf_free(&headers);
     arena_free(&arena);
     auth_cache_free(tokens);
+    countcache_free(counts);
     buf_free(&openapi);
     db_free(db);
     return rc;

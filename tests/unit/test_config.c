@@ -47,6 +47,7 @@ static const char *const env_vars[] = {
     "AIENGINE_ENGINE_METRICS",
     "AIENGINE_APP_KEY_FILE",
     "AIENGINE_HTTP_REQUIRE_IF_MATCH",
+    "AIENGINE_LIST_COUNT_CACHE_MS",
 };
 
 static void clear_env(void)
@@ -427,6 +428,36 @@ static void test_rate_limits_slow_log_and_metrics(void **state)
     expect_error(etc, file, 7, "integer");
 }
 
+/* list.count_cache_ms: 1000 by default, 0 turns the cache off, the environment wins */
+static void test_count_cache_ms(void **state)
+{
+    (void)state;
+    clear_env();
+    const char *etc = make_etc("cc1", "  workers: 2\n", "");
+    struct config_error err = {{0}};
+    struct config *c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->count_cache_ms, 1000);
+    config_free(c);
+    etc = make_etc("cc2", "  workers: 2\n", "list:\n  count_cache_ms: 0\n");
+    c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->count_cache_ms, 0);
+    config_free(c);
+    setenv("AIENGINE_LIST_COUNT_CACHE_MS", "250", 1);
+    c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->count_cache_ms, 250);
+    config_free(c);
+    setenv("AIENGINE_LIST_COUNT_CACHE_MS", "soon", 1);
+    expect_error(etc, NULL, 0, "AIENGINE_LIST_COUNT_CACHE_MS");
+    clear_env();
+    char file[600];
+    etc = make_etc("cc3", "  workers: 2\n", "list:\n  count_cache_ms: -5\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "integer");
+}
+
 static void test_broken_routes_fail_full_load_only(void **state)
 {
     (void)state;
@@ -656,7 +687,20 @@ static void test_resource_hidden_and_relation_pagination(void **state)
     assert_null(resource_field(r, "lease"));
     assert_int_equal(resource_relation(r, "kids")->pagination, PAGINATE_PAGE);
     assert_int_equal(resource_relation(r, "all")->pagination, PAGINATE_CURSOR);
+    assert_true(r->count_cache); /* page counts may be cached unless a resource says not */
     resource_set_free(set);
+    set = resource_set_load(
+        write_file(tmpdir, "nocount.yaml",
+                   "resources:\n  things:\n    table: things\n"
+                   "    count_cache: false\n    fields:\n      id: { type: id }\n"),
+        &err);
+    if (!set) fail_msg("%s", err.msg);
+    assert_false(resource_find(set, "things")->count_cache);
+    resource_set_free(set);
+    resource_fails("nocount2.yaml",
+                   "resources:\n  things:\n    table: things\n"
+                   "    count_cache: sometimes\n    fields:\n      id: { type: id }\n",
+                   4, "", NULL);
     resource_fails("hidfill.yaml",
                    RES_HEAD "      lease: { type: string, hidden: true, fillable: true }\n", 6,
                    "lease", "hidden");
@@ -685,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup(test_app_key_file, setup),
         cmocka_unit_test_setup(test_bad_yaml_values_name_file_and_line, setup),
         cmocka_unit_test_setup(test_rate_limits_slow_log_and_metrics, setup),
+        cmocka_unit_test_setup(test_count_cache_ms, setup),
         cmocka_unit_test_setup(test_broken_routes_fail_full_load_only, setup),
         cmocka_unit_test_setup(test_resource_good_fixture, setup),
         cmocka_unit_test_setup(test_resource_unknown_type, setup),

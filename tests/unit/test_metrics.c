@@ -97,6 +97,26 @@ static void test_bind_keeps_slots_over_a_reload(void **state)
     free(seg);
 }
 
+/* every method that may write bumps the pool's write generation, whatever its status; reads
+ * never do (countcache.h relies on both) */
+static void test_write_generation(void **state)
+{
+    (void)state;
+    struct stats_segment *seg = malloc(sizeof *seg);
+    struct stats st = {0};
+    stats_init(&st, seg);
+    assert_int_equal(stats_write_generation(&st), 0);
+    const char *reads[] = {"GET", "HEAD", "OPTIONS"};
+    for (size_t i = 0; i < 3; i++) stats_request_done(&st, reads[i]);
+    assert_int_equal(stats_write_generation(&st), 0);
+    const char *writes[] = {"POST", "PUT", "PATCH", "DELETE", "PROPFIND"};
+    for (size_t i = 0; i < 5; i++) stats_request_done(&st, writes[i]);
+    assert_int_equal(stats_write_generation(&st), 5);
+    stats_request_done(NULL, "POST"); /* tools have no pool: nothing to bump */
+    assert_int_equal(stats_write_generation(NULL), 0);
+    free(seg);
+}
+
 static void test_pool_exposition(void **state)
 {
     (void)state;
@@ -253,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_indexes),
         cmocka_unit_test(test_bind_keeps_slots_over_a_reload),
+        cmocka_unit_test(test_write_generation),
         cmocka_unit_test(test_pool_exposition),
         cmocka_unit_test(test_engine_counters),
         cmocka_unit_test(test_engine_file_survives_its_writers),
