@@ -57,6 +57,8 @@ struct stats_segment {
     _Atomic uint64_t ratelimit_table_full;       /* requests let through uncounted */
     _Atomic uint64_t slow_requests;              /* logged by log.slow_ms */
     _Atomic uint64_t write_generation;           /* writes answered (countcache.h) */
+    _Atomic uint64_t count_cache_hits;           /* page totals from a worker's cache */
+    _Atomic uint64_t count_cache_misses;         /* page totals counted (cache on, no hit) */
     struct stats_route routes[STATS_MAX_ROUTES]; /* [0] is every unmatched path */
     struct stats_ability abilities[RATELIMIT_MAX_RULES * 2];
     struct ratelimit_slot rate[STATS_RATE_SLOTS];
@@ -107,6 +109,8 @@ uint64_t stats_write_generation(const struct stats *st);
 /* Call once per request after its transaction ended and before its response is sent:
  * bumps the generation unless `method` is GET, HEAD or OPTIONS. */
 void stats_request_done(struct stats *st, const char *method);
+/* A page list with the count cache on found its total cached (hit) or counted it. */
+void stats_count_cache(struct stats *st, bool hit);
 
 /* The master saw a worker start, or exit with wait(2)'s `status`. */
 void stats_worker_started(struct stats *st);

@@ -332,6 +332,7 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
     uint64_t now = use_cache ? mono_ms() : 0;
     bool hit = use_cache &&
                countcache_get(c->counts, &key, gen, now, (uint64_t)c->cfg->count_cache_ms, &total);
+    if (use_cache) stats_count_cache(c->stats, hit);
     bool first = true;
     sqlb_init(&q, c->arena);
     if (hit) {

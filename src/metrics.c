@@ -164,6 +164,12 @@ void metrics_write_pool(struct buf *o, const struct stats_segment *seg)
            LOAD(seg->ratelimit_table_full));
     scalar(o, "aiengine_slow_requests_total", "counter",
            "Requests slower than log.slow_ms (each one logged).", LOAD(seg->slow_requests));
+    scalar(o, "aiengine_count_cache_hits_total", "counter",
+           "Page lists whose meta.total came from a worker's count cache (list.count_cache_ms).",
+           LOAD(seg->count_cache_hits));
+    scalar(o, "aiengine_count_cache_misses_total", "counter",
+           "Page lists that counted meta.total with the count cache on (no fresh entry).",
+           LOAD(seg->count_cache_misses));
 }
 
 static const struct {

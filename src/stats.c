@@ -162,3 +162,10 @@ void stats_request_done(struct stats *st, const char *method)
     if (!strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS")) return;
     atomic_fetch_add(&st->seg->write_generation, 1);
 }
+
+void stats_count_cache(struct stats *st, bool hit)
+{
+    if (!st) return;
+    atomic_fetch_add_explicit(hit ? &st->seg->count_cache_hits : &st->seg->count_cache_misses, 1,
+                              memory_order_relaxed);
+}

@@ -359,3 +359,20 @@ def test_reload_keeps_counters_and_rate_windows(obs, admin):
     assert val(after, "aiengine_http_requests_total", **key) >= \
         val(before, "aiengine_http_requests_total", **key)
     assert limited.get("/api/workflows").status_code == 429
+
+
+def test_page_count_cache_hits_and_misses_are_counted(obs, admin):
+    """Every page list with the count cache on (list.count_cache_ms, default 1 s) is either a
+    hit or a miss; the same page asked again at once is answered from a cache."""
+    reader = fresh(obs, "read")
+    before = scrape(admin)
+    for _ in range(20):
+        r = reader.get("/api/workflows?per_page=5&page=1")
+        assert r.status_code == 200, r.text
+    after = scrape(admin)
+    hits = val(after, "aiengine_count_cache_hits_total") - \
+        val(before, "aiengine_count_cache_hits_total")
+    misses = val(after, "aiengine_count_cache_misses_total") - \
+        val(before, "aiengine_count_cache_misses_total")
+    assert hits + misses == 20, (hits, misses)
+    assert hits >= 1, (hits, misses)  # at most one miss per worker and second
