@@ -7,6 +7,7 @@
 #include "db.h"
 #include "digest.h"
 #include "log.h"
+#include "mono.h"
 #include "req.h"
 #include "value.h"
 
@@ -53,13 +54,6 @@ struct auth_cache {
     struct cached_token slots[AUTH_CACHE_SLOTS];
     struct failed_token failed[AUTH_FAILED_SLOTS];
 };
-
-static long long mono_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec;
-}
 
 static struct failed_token *failed_slot(struct auth_cache *ac, bool has_id, unsigned long long id,
                                         const char *hash)

@@ -5,6 +5,7 @@
  * Must never interpolate a value into SQL text. */
 #include "db.h"
 #include "log.h"
+#include "mono.h"
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -508,13 +509,6 @@ static int run_once(struct db *db, struct arena *a, const char *sql, const struc
     int s = fetch_all(db, st, a, res);
     if (res->affected == (unsigned long long)-1) res->affected = 0;
     return s;
-}
-
-static unsigned long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
 }
 
 static int query_retrying(struct db *db, struct arena *a, const char *sql,

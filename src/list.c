@@ -9,6 +9,7 @@
 #include "cursor.h"
 #include "db.h"
 #include "eager.h"
+#include "mono.h"
 #include "query.h"
 #include "sqlb.h"
 #include "stats.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_SORT 8
 #define MAX_FILTERS 16
@@ -257,13 +257,6 @@ static void write_page_link(struct ctx *c, const struct list_opts *o, bool prese
 
 /* ---- page pagination ---- */
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The count statement of a listing; its text and bound values are also the cache key. */
 static void build_count(struct ctx *c, const struct resource *r, const struct list_opts *o,
                         const struct field *scope_fk, unsigned long long scope_id, struct sqlb *q,
@@ -329,7 +322,7 @@ static int list_pages(struct ctx *c, const struct resource *r, struct list_opts 
     /* the generation is read before anything is counted: a write answered after this
      * point bumps it, and the count stored below is never served for it */
     uint64_t gen = use_cache ? stats_write_generation(c->stats) : 0;
-    uint64_t now = use_cache ? mono_ms() : 0;
+    uint64_t now = use_cache ? (uint64_t)mono_ms() : 0;
     bool hit = use_cache &&
                countcache_get(c->counts, &key, gen, now, (uint64_t)c->cfg->count_cache_ms, &total);
     if (use_cache) stats_count_cache(c->stats, hit);

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "estats.h"
 #include "log.h"
+#include "mono.h"
 #include "supervise.h"
 #include "tmpl.h"
 
@@ -85,13 +86,6 @@ static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Uniform in [0, 1), for jitter. */
@@ -448,7 +442,7 @@ static size_t claim(struct runner *r, size_t limit)
     struct db *db = r->db;
     struct db_result parts[3];
     size_t nparts = 0, got = 0;
-    long long now = now_ms();
+    long long now = mono_ms();
     bool expired = now >= r->next_expired_ms;
     if (expired) r->next_expired_ms = now + 1000;
     r->claim_turn = !r->claim_turn;
@@ -490,7 +484,7 @@ static size_t claim(struct runner *r, size_t limit)
                 log_warn("claim failed: %s (retrying quietly until it works)",
                          db_error_message(db));
             long long pause = 500LL * r->claim_failures;
-            r->next_claim_ms = now_ms() + (pause > 5000 ? 5000 : pause);
+            r->next_claim_ms = mono_ms() + (pause > 5000 ? 5000 : pause);
         }
         arena_reset(&r->tmp);
         return 0;
@@ -691,7 +685,7 @@ static void commit_batch(struct runner *r)
     int written[COMMIT_BATCH];
     unsigned long long log_ids[COMMIT_BATCH];
     size_t n = 0;
-    long long now = now_ms();
+    long long now = mono_ms();
     for (size_t i = 0; i < r->njobs && n < COMMIT_BATCH; i++) {
         struct job *j = r->jobs[i];
         if (j->gone || j->state != JOB_COMMIT || j->retry_ms > now) continue;
@@ -719,7 +713,7 @@ static void commit_batch(struct runner *r)
             if (j->commit_failures++ == 0)
                 log_warn("run %llu: cannot write its step (%s); trying again every %d ms",
                          j->run_id, db_error_message(r->db), DB_RETRY_MS);
-            j->retry_ms = now_ms() + DB_RETRY_MS;
+            j->retry_ms = mono_ms() + DB_RETRY_MS;
         }
         return;
     }
@@ -788,7 +782,7 @@ static int job_start(struct runner *r, struct job *j)
     c->object_id = j->object_id;
     c->context = j->context;
     j->policy = r->ec->retry;
-    j->started_ms = now_ms();
+    j->started_ms = mono_ms();
     j->duration_ms = 0;
 
     char err[512];
@@ -866,7 +860,7 @@ static void job_step(struct runner *r, struct job *j)
     }
     if (s < 0) {
         job_clear_step(r, j);
-        j->retry_ms = now_ms() + DB_RETRY_MS;
+        j->retry_ms = mono_ms() + DB_RETRY_MS;
         return;
     }
     j->nothing_left = s == 2;
@@ -886,7 +880,7 @@ static void transfers_done(struct runner *r)
         curl_multi_remove_handle(r->multi, m->easy_handle);
         if (!j) continue;
         context_unpark(j);
-        j->duration_ms = now_ms() - j->started_ms;
+        j->duration_ms = mono_ms() - j->started_ms;
         if (j->duration_ms <= 0) j->duration_ms = 1;
         j->handler->finish(&j->call, rc);
         j->state = JOB_COMMIT;
@@ -903,7 +897,7 @@ static void make_id(char out[64])
     host[sizeof host - 1] = '\0';
     unsigned char rnd[4] = {0};
     if (RAND_bytes(rnd, sizeof rnd) != 1) {
-        long long t = now_ms();
+        long long t = mono_ms();
         memcpy(rnd, &t, sizeof rnd);
     }
     /* the random part keeps a reused pid from inheriting a dead runner's leases */
@@ -935,7 +929,7 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec,
     struct runner r = {.cfg = cfg, .ec = ec, .estats = es};
     estats_add(es, "aiengine_engine_runner_starts_total", false, 1);
     make_id(r.id);
-    srandom((unsigned)(getpid() ^ now_ms()));
+    srandom((unsigned)(getpid() ^ mono_ms()));
     r.db = db_new(&cfg->db);
     arena_init(&r.tmp, 64 * 1024);
     arena_init(&r.turn, 64 * 1024);
@@ -946,9 +940,9 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec,
 
     long long hb_every = (long long)ec->lease_seconds * 1000 / 3;
     if (hb_every < 200) hb_every = 200;
-    r.next_heartbeat_ms = now_ms() + hb_every;
+    r.next_heartbeat_ms = mono_ms() + hb_every;
     for (;;) {
-        long long now = now_ms();
+        long long now = mono_ms();
         if (stop_requested && !r.stopping) {
             r.stopping = true;
             r.stop_deadline_ms = now + (long long)ec->shutdown_timeout * 1000;
@@ -965,7 +959,7 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec,
             if (!j->gone && j->state == JOB_READY && j->retry_ms <= now) job_step(&r, j);
         }
         jobs_sweep(&r);
-        now = now_ms();
+        now = mono_ms();
         size_t limit = (size_t)ec->concurrency > r.njobs ? (size_t)ec->concurrency - r.njobs : 0;
         if (limit > CLAIM_BATCH) limit = CLAIM_BATCH;
         bool busy = false;
@@ -986,17 +980,17 @@ static int runner_loop(const struct config *cfg, const struct engine_conf *ec,
         int running = 0;
         curl_multi_perform(r.multi, &running);
         transfers_done(&r);
-        if (now_ms() >= r.next_trim_ms) {
+        if (mono_ms() >= r.next_trim_ms) {
             malloc_trim(0);
-            r.next_trim_ms = now_ms() + TRIM_EVERY_MS;
+            r.next_trim_ms = mono_ms() + TRIM_EVERY_MS;
         }
 
         bool ready = false;
         for (size_t i = 0; i < r.njobs; i++)
-            if (r.jobs[i]->state != JOB_INFLIGHT && r.jobs[i]->retry_ms <= now_ms()) ready = true;
+            if (r.jobs[i]->state != JOB_INFLIGHT && r.jobs[i]->retry_ms <= mono_ms()) ready = true;
         if (busy || ready) continue;
         long long wait = 1000;
-        now = now_ms();
+        now = mono_ms();
         if (!r.stopping && r.next_claim_ms - now < wait) wait = r.next_claim_ms - now;
         if (r.njobs > 0 && r.next_heartbeat_ms - now < wait) wait = r.next_heartbeat_ms - now;
         for (size_t i = 0; i < r.njobs; i++)

@@ -7,6 +7,7 @@
 #include "supervise.h"
 #include "arena.h"
 #include "log.h"
+#include "mono.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -41,13 +42,6 @@ struct supervisor {
     bool stopping;
 };
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long long supervise_backoff_ms(unsigned failures)
 {
     if (failures == 0) return 0;
@@ -63,7 +57,7 @@ static void spawn(struct supervisor *sv, struct child *c)
     if (pid < 0) {
         log_error("fork failed: %s", strerror(errno));
         c->pid = 0;
-        c->restart_at_ms = now_ms() + 1000;
+        c->restart_at_ms = mono_ms() + 1000;
         return;
     }
     if (pid == 0) {
@@ -73,7 +67,7 @@ static void spawn(struct supervisor *sv, struct child *c)
     }
     c->pid = pid;
     c->restart_at_ms = 0;
-    c->started_ms = now_ms();
+    c->started_ms = mono_ms();
     if (sv->ops->child_started) sv->ops->child_started(sv->ctx);
 }
 
@@ -97,7 +91,7 @@ static void drain(struct supervisor *sv, struct child *c)
     }
     struct child *d = &sv->draining[sv->ndraining++];
     *d = *c;
-    d->kill_at_ms = now_ms() + (long long)sv->spec.drain_seconds * 1000;
+    d->kill_at_ms = mono_ms() + (long long)sv->spec.drain_seconds * 1000;
     kill(d->pid, SIGTERM);
     memset(c, 0, sizeof *c);
 }
@@ -122,7 +116,7 @@ static void live_exited(struct supervisor *sv, struct child *c, int status)
 {
     const char *role = sv->ops->child_role;
     pid_t pid = c->pid;
-    long long lived = now_ms() - c->started_ms;
+    long long lived = mono_ms() - c->started_ms;
     c->pid = 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         c->failures = 0;
@@ -134,7 +128,7 @@ static void live_exited(struct supervisor *sv, struct child *c, int status)
     else if (c->failures < 64)
         c->failures++;
     long long delay = supervise_backoff_ms(c->failures);
-    c->restart_at_ms = now_ms() + delay;
+    c->restart_at_ms = mono_ms() + delay;
     if (WIFSIGNALED(status))
         log_warn("%s %d killed by signal %d; restarting in %lld ms", role, (int)pid,
                  WTERMSIG(status), delay);
@@ -167,7 +161,7 @@ static void reap(struct supervisor *sv)
 /* Fork what is due and SIGKILL what overstayed; returns how long to wait for a signal. */
 static long long tick(struct supervisor *sv)
 {
-    long long now = now_ms(), wait = MAX_WAIT_MS;
+    long long now = mono_ms(), wait = MAX_WAIT_MS;
     for (int i = 0; i < sv->nlive; i++) {
         struct child *c = &sv->live[i];
         if (c->pid > 0) continue;

@@ -5,18 +5,11 @@
 #include "throttle.h"
 #include "auth.h"
 #include "config.h"
+#include "mono.h"
 #include "stats.h"
 
 #include <stdio.h>
 #include <time.h>
-
-static uint64_t now_seconds(void)
-{
-    /* CLOCK_MONOTONIC is one clock for every process of the machine, and never jumps */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec;
-}
 
 static void put_headers(struct ctx *c, const struct ratelimit_verdict *v, unsigned window)
 {
@@ -54,7 +47,8 @@ int throttle_before_auth(struct ctx *c)
     if (!r) return 0;
     struct ratelimit_verdict v;
     if (ratelimit_hit(c->stats->seg->rate, STATS_RATE_SLOTS,
-                      ratelimit_key("addr", c->req->remote_addr), now_seconds(), r, false, &v))
+                      ratelimit_key("addr", c->req->remote_addr), (uint64_t)mono_seconds(), r,
+                      false, &v))
         return 0;
     return too_many(c, &v, r->window, rule_slot(c, r));
 }
@@ -68,7 +62,7 @@ void throttle_auth_failed(struct ctx *c)
     if (!r) return;
     struct ratelimit_verdict v;
     ratelimit_hit(c->stats->seg->rate, STATS_RATE_SLOTS, ratelimit_key("addr", c->req->remote_addr),
-                  now_seconds(), r, true, &v);
+                  (uint64_t)mono_seconds(), r, true, &v);
     table_full(c, &v);
 }
 
@@ -84,7 +78,7 @@ int throttle_check(struct ctx *c)
     snprintf(what, sizeof what, "token:%s", r->ability);
     struct ratelimit_verdict v;
     if (!ratelimit_hit(c->stats->seg->rate, STATS_RATE_SLOTS, ratelimit_key(what, id),
-                       now_seconds(), r, true, &v))
+                       (uint64_t)mono_seconds(), r, true, &v))
         return too_many(c, &v, r->window, rule_slot(c, r));
     table_full(c, &v);
     put_headers(c, &v, r->window);

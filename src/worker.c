@@ -13,6 +13,7 @@
 #include "countcache.h"
 #include "db.h"
 #include "log.h"
+#include "mono.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -248,13 +249,6 @@ static int start_request(FCGX_Request *fr, int fd)
     fr->ipcFd = fd;
     fr->keepConnection = 1;
     return FCGX_Accept_r(fr);
-}
-
-static unsigned long long mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
 }
 
 /* Count the answered request in the pool's memory, and log it when it was slow. */
