@@ -2,6 +2,7 @@
  * hash first and then by the full key, least recently used replaced. Never allocates after
  * countcache_new; never talks to the database (list.c does). */
 #include "countcache.h"
+#include "hash.h"
 #include "mem.h"
 
 #include <stdio.h>
@@ -81,14 +82,10 @@ void countcache_key_param(struct countcache_key *k, const struct db_param *p)
     k->too_long = true; /* an unknown type: never cache what cannot be told apart */
 }
 
-/* FNV-1a; never 0, which marks an empty slot */
+/* never 0, which marks an empty slot */
 static uint64_t key_hash(const struct countcache_key *k)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < k->len; i++) {
-        h ^= (unsigned char)k->data[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, k->data, k->len);
     return h ? h : 1;
 }
 

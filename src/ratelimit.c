@@ -3,6 +3,7 @@
  * and app.c's hook (limit.c) turns a verdict into headers or a 429. Must never take a lock:
  * the table is shared by processes that can be SIGKILLed at any instruction. */
 #include "ratelimit.h"
+#include "hash.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -136,11 +137,10 @@ uint64_t ratelimit_window_end(uint64_t now, unsigned window)
 
 uint64_t ratelimit_key(const char *what, const char *id)
 {
-    /* FNV-1a over "what\0id": different kinds never share a key by concatenation */
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *p = what; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h = (h ^ 0) * 1099511628211ULL;
-    for (const char *p = id ? id : ""; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    /* over "what\0id": different kinds never share a key by concatenation */
+    if (!id) id = "";
+    uint64_t h = hash_fnv1a(HASH_FNV1A_INIT, what, strlen(what) + 1);
+    h = hash_fnv1a(h, id, strlen(id));
     return h ? h : 1;
 }
 
