@@ -145,3 +145,49 @@ def step(api, workflow, prompt):
                                          "name": "Fixture step", "prompt_id": prompt["id"]})
     assert r.status_code == 201, r.text
     return r.json()["data"]
+
+
+# ---- a stack on copies of etc/ and the migrations (a resource added as YAML + migration) ----
+
+def config_copy(tmp):
+    """Copies of etc/ and db/migrations/ under tmp: (etc, migrations)."""
+    etc, mig = os.path.join(tmp, "etc"), os.path.join(tmp, "migrations")
+    shutil.copytree(os.path.join(ROOT, "etc"), etc)
+    shutil.copytree(os.path.join(ROOT, "db", "migrations"), mig)
+    return etc, mig
+
+
+def config_add_resource(etc, mig, name, block, up_sql, number):
+    """One more resource, as an operator adds one: its block at the end of resources.yaml, an
+    `api_resource:` line in routes.yaml, migration <number>_create_<name>_table (down drops)."""
+    path = os.path.join(etc, "routes.yaml")
+    with open(path) as f:
+        routes = f.read()
+    anchor = "  - api_resource: execution-logs\n"
+    assert anchor in routes
+    with open(path, "w") as f:
+        f.write(routes.replace(anchor, f"{anchor}  - api_resource: {name}\n"))
+    path = os.path.join(etc, "resources.yaml")
+    with open(path) as f:
+        resources = f.read()
+    with open(path, "w") as f:
+        f.write(resources.rstrip("\n") + "\n" + block)
+    stem = os.path.join(mig, f"{number:04d}_create_{name}_table")
+    with open(stem + ".up.sql", "w") as f:
+        f.write(up_sql)
+    with open(stem + ".down.sql", "w") as f:
+        f.write(f"DROP TABLE IF EXISTS `{name}`;\n")
+
+
+def own_stack(name, etc, mig, workers=2):
+    """For a module fixture (`yield from own_stack(...)`): a private stack on those copies,
+    yielding (stack, Api with an all-abilities token); stopped and its logs kept after."""
+    base = tempfile.mkdtemp(prefix=f"aiengine-{name}-")
+    s = Stack(base, workers=workers, env={"AIENGINE_ETC": etc, "AIENGINE_MIGRATIONS": mig})
+    try:
+        s.start()
+        yield s, Api(s.url, s.create_token(email=f"{name}@example.com", name=name))
+    finally:
+        s.stop()
+        _keep_logs(s, name)
+        shutil.rmtree(base, ignore_errors=True)

@@ -3,11 +3,10 @@ resources.yaml and an `api_resource: notes` line in routes.yaml, plus a copy of 
 migrations with 0100_create_notes_table. No C changes, no rebuild: the same binary serves
 /api/notes with CRUD, validation, lists, filters, sorts and the OpenAPI document."""
 import os
-import shutil
 
 import pytest
 
-from conftest import Api, ROOT
+from conftest import Api, config_add_resource, config_copy, own_stack
 from helpers import err, ok
 
 NOTES_RESOURCE = """
@@ -37,36 +36,12 @@ NOTES_UP = """CREATE TABLE IF NOT EXISTS `notes` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 """
 
-NOTES_DOWN = "DROP TABLE IF EXISTS `notes`;\n"
-
 NOTE_KEYS = ["id", "title", "body", "done", "created_at", "updated_at"]
 
 
 def build_config(tmp):
-    etc = os.path.join(tmp, "etc")
-    mig = os.path.join(tmp, "migrations")
-    os.makedirs(etc)
-    os.makedirs(mig)
-    src_etc = os.path.join(ROOT, "etc")
-    shutil.copy(os.path.join(src_etc, "aiengine.yaml"), etc)
-    with open(os.path.join(src_etc, "routes.yaml")) as f:
-        routes = f.read()
-    assert "  - api_resource: execution-logs\n" in routes
-    routes = routes.replace("  - api_resource: execution-logs\n",
-                            "  - api_resource: execution-logs\n  - api_resource: notes\n")
-    with open(os.path.join(etc, "routes.yaml"), "w") as f:
-        f.write(routes)
-    with open(os.path.join(src_etc, "resources.yaml")) as f:
-        resources = f.read()
-    with open(os.path.join(etc, "resources.yaml"), "w") as f:
-        f.write(resources.rstrip("\n") + "\n" + NOTES_RESOURCE)
-    src_mig = os.path.join(ROOT, "db", "migrations")
-    for name in os.listdir(src_mig):
-        shutil.copy(os.path.join(src_mig, name), mig)
-    with open(os.path.join(mig, "0100_create_notes_table.up.sql"), "w") as f:
-        f.write(NOTES_UP)
-    with open(os.path.join(mig, "0100_create_notes_table.down.sql"), "w") as f:
-        f.write(NOTES_DOWN)
+    etc, mig = config_copy(tmp)
+    config_add_resource(etc, mig, "notes", NOTES_RESOURCE, NOTES_UP, 100)
     return etc, mig
 
 
@@ -231,11 +206,7 @@ GAUGE_KEYS = ["id", "note_id"] + CHANNELS + ["created_at", "updated_at"]
 
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory):
-    import tempfile
-    from conftest import _keep_logs
-    from stack import Stack
-    tmp = str(tmp_path_factory.mktemp("wide"))
-    etc, mig = build_config(tmp)
+    etc, mig = build_config(str(tmp_path_factory.mktemp("wide")))
     with open(os.path.join(etc, "aiengine.yaml")) as f:
         conf = f.read()
     assert "max_per_page: 100\n" in conf
@@ -243,29 +214,12 @@ def wide(tmp_path_factory):
         f.write(conf.replace("max_per_page: 100\n", "max_per_page: 1000\n"))
     with open(os.path.join(etc, "resources.yaml")) as f:
         res = f.read()
-    res = res.replace("    sorts: [title, created_at]\n",
-                      "    sorts: [title, created_at]\n    relations:\n"
-                      "      gauges: { has_many: gauges, foreign_key: note_id, include: true }\n")
     with open(os.path.join(etc, "resources.yaml"), "w") as f:
-        f.write(res.rstrip("\n") + "\n" + GAUGES_RESOURCE)
-    with open(os.path.join(etc, "routes.yaml")) as f:
-        routes = f.read()
-    with open(os.path.join(etc, "routes.yaml"), "w") as f:
-        f.write(routes.replace("  - api_resource: notes\n",
-                               "  - api_resource: notes\n  - api_resource: gauges\n"))
-    with open(os.path.join(mig, "0101_create_gauges_table.up.sql"), "w") as f:
-        f.write(GAUGES_UP)
-    with open(os.path.join(mig, "0101_create_gauges_table.down.sql"), "w") as f:
-        f.write("DROP TABLE IF EXISTS `gauges`;\n")
-    base = tempfile.mkdtemp(prefix="aiengine-wide-")
-    s = Stack(base, workers=2, env={"AIENGINE_ETC": etc, "AIENGINE_MIGRATIONS": mig})
-    try:
-        s.start()
-        yield s, Api(s.url, s.create_token(email="wide@example.com", name="wide"))
-    finally:
-        s.stop()
-        _keep_logs(s, "wide")
-        shutil.rmtree(base, ignore_errors=True)
+        f.write(res.replace("    sorts: [title, created_at]\n",
+                            "    sorts: [title, created_at]\n    relations:\n"
+                            "      gauges: { has_many: gauges, foreign_key: note_id, include: true }\n"))
+    config_add_resource(etc, mig, "gauges", GAUGES_RESOURCE, GAUGES_UP, 101)
+    yield from own_stack("wide", etc, mig)
 
 
 def test_wide_resource_crud(wide):

@@ -6,13 +6,11 @@ DEFAULT always a change. A missing record stays a 404 before any 422.
 
 updated_at is set back to a fixed past second straight in the database, so whether a
 PATCH moved it needs no sleeping."""
-import os
-import shutil
 import threading
 
 import pytest
 
-from conftest import Api, ROOT
+from conftest import config_add_resource, config_copy, own_stack
 from helpers import err, new_step, new_workflow, ok, ok_data
 
 PAST = "2020-01-02T03:04:05.000000Z"
@@ -126,34 +124,9 @@ GADGETS_UP = """CREATE TABLE IF NOT EXISTS `gadgets` (
 
 @pytest.fixture(scope="module")
 def gadgets(tmp_path_factory):
-    import tempfile
-    from conftest import _keep_logs
-    from stack import Stack
-    tmp = str(tmp_path_factory.mktemp("gadgets"))
-    etc, mig = os.path.join(tmp, "etc"), os.path.join(tmp, "migrations")
-    shutil.copytree(os.path.join(ROOT, "etc"), etc)
-    shutil.copytree(os.path.join(ROOT, "db", "migrations"), mig)
-    with open(os.path.join(etc, "routes.yaml")) as f:
-        routes = f.read()
-    assert "  - api_resource: execution-logs\n" in routes
-    with open(os.path.join(etc, "routes.yaml"), "w") as f:
-        f.write(routes.replace("  - api_resource: execution-logs\n",
-                               "  - api_resource: execution-logs\n  - api_resource: gadgets\n"))
-    with open(os.path.join(etc, "resources.yaml"), "a") as f:
-        f.write(GADGETS)
-    with open(os.path.join(mig, "0100_create_gadgets_table.up.sql"), "w") as f:
-        f.write(GADGETS_UP)
-    with open(os.path.join(mig, "0100_create_gadgets_table.down.sql"), "w") as f:
-        f.write("DROP TABLE IF EXISTS `gadgets`;\n")
-    base = tempfile.mkdtemp(prefix="aiengine-gadgets-")
-    s = Stack(base, workers=2, env={"AIENGINE_ETC": etc, "AIENGINE_MIGRATIONS": mig})
-    try:
-        s.start()
-        yield s, Api(s.url, s.create_token(email="gadgets@example.com", name="g"))
-    finally:
-        s.stop()
-        _keep_logs(s, "gadgets")
-        shutil.rmtree(base, ignore_errors=True)
+    etc, mig = config_copy(str(tmp_path_factory.mktemp("gadgets")))
+    config_add_resource(etc, mig, "gadgets", GADGETS, GADGETS_UP, 100)
+    yield from own_stack("gadgets", etc, mig)
 
 
 @pytest.fixture
