@@ -38,6 +38,9 @@ struct field {
     char *default_value; /* may be NULL */
     struct rule_set rules;
     const struct rule *unique; /* into rules, or NULL */
+    /* sending it makes validation read the database (an exists rule, a column of a unique
+     * rule, either side of a `same` relation): set at load, read by write.c */
+    bool validation_reads;
     bool filterable, sortable;
     bool hidden; /* YAML `hidden: true`: only while compiling; hidden fields are dropped */
 };
@@ -90,6 +93,7 @@ struct resource {
     /* YAML `count_cache:` (default true): page lists may reuse a cached meta.total
      * (countcache.h). false for a table that something other than the API writes. */
     bool count_cache;
+    bool validation_reads; /* some field's validation_reads: a create must read (write.c) */
     struct sort_key *default_sort;
     size_t ndefault_sort;
     const struct relation **restrict_delete;

@@ -586,6 +586,27 @@ static int check_rule_refs(struct resource_set *set, struct config_error *err, c
     return 0;
 }
 
+/* Which fields read the database when validated (field.validation_reads): decided once
+ * here rather than per write, from the rules and relations loaded above. */
+static void mark_validation_reads(struct resource *r)
+{
+    for (size_t i = 0; i < r->nfields; i++) {
+        struct field *f = &r->fields[i];
+        if (f->unique || rules_find(&f->rules, RULE_EXISTS)) f->validation_reads = true;
+        for (size_t k = 1; f->unique && k < f->unique->nargs; k++) {
+            const struct field *other = resource_field(r, f->unique->args[k]);
+            if (other) r->fields[resource_field_index(r, other)].validation_reads = true;
+        }
+    }
+    for (size_t k = 0; k < r->nrelations; k++) {
+        const struct relation *rel = &r->relations[k];
+        if (rel->kind != REL_BELONGS_TO || !rel->same_local) continue;
+        r->fields[resource_field_index(r, rel->foreign_key)].validation_reads = true;
+        r->fields[resource_field_index(r, rel->same_local)].validation_reads = true;
+    }
+    for (size_t i = 0; i < r->nfields; i++) r->validation_reads |= r->fields[i].validation_reads;
+}
+
 /* The whitelists as text, once, for the 400 messages that name what is allowed. */
 static void name_lists(struct resource *r)
 {
@@ -641,7 +662,10 @@ struct resource_set *resource_set_load(const char *path, struct config_error *er
         if (load_relations(&y, YCONF_NODE(&y, pair->value), set, &set->items[i++], err)) goto fail;
     }
     if (check_rule_refs(set, err, path)) goto fail;
-    for (size_t k = 0; k < set->n; k++) name_lists(&set->items[k]);
+    for (size_t k = 0; k < set->n; k++) {
+        name_lists(&set->items[k]);
+        mark_validation_reads(&set->items[k]);
+    }
     yconf_free(&y);
     return set;
 fail:

@@ -539,11 +539,7 @@ static int run_in_transaction(struct ctx *c, struct write_job *j)
  * instead of BEGIN, INSERT, SELECT, COMMIT; the row is as atomic either way. */
 static bool create_in_one_statement(struct ctx *c, const struct resource *r)
 {
-    for (size_t i = 0; i < r->nfields; i++)
-        if (r->fields[i].unique || rules_find(&r->fields[i].rules, RULE_EXISTS)) return false;
-    for (size_t k = 0; k < r->nrelations; k++)
-        if (r->relations[k].kind == REL_BELONGS_TO && r->relations[k].same_local) return false;
-    return db_has_returning(c->db);
+    return !r->validation_reads && db_has_returning(c->db);
 }
 
 static int store_in_one_statement(struct ctx *c, const struct resource *r, unsigned long long *id,
@@ -571,25 +567,6 @@ int write_store(struct ctx *c, const struct resource *r, unsigned long long *id,
 
 /* ---- an update whose validation reads nothing: UPDATE, then SELECT, in autocommit ---- */
 
-/* Whether sending f makes validation read the database: an exists rule, a column of some
- * unique rule (checked against the row as it will be), either side of a `same` relation. */
-static bool validation_reads(const struct resource *r, const struct field *f)
-{
-    if (f->unique || rules_find(&f->rules, RULE_EXISTS)) return true;
-    for (size_t i = 0; i < r->nfields; i++) {
-        const struct rule *u = r->fields[i].unique;
-        for (size_t k = 1; u && k < u->nargs; k++)
-            if (!strcmp(u->args[k], f->name)) return true;
-    }
-    for (size_t k = 0; k < r->nrelations; k++) {
-        const struct relation *rel = &r->relations[k];
-        if (rel->kind == REL_BELONGS_TO && rel->same_local &&
-            (rel->foreign_key == f || rel->same_local == f))
-            return true;
-    }
-    return false;
-}
-
 /* Whether this update can skip the transaction: no If-Match (and none required), whose
  * check needs the row under its lock, and nothing sent whose validation reads. Without
  * reads the UPDATE is the only statement that must be atomic, and one statement is. */
@@ -598,8 +575,8 @@ static bool update_in_two_statements(struct ctx *c, const struct resource *r)
     if (c->req->if_match || c->cfg->require_if_match) return false;
     for (size_t i = 0; i < r->nfields; i++) {
         const struct field *f = &r->fields[i];
-        if (f->fillable && json_object_object_get_ex(c->body_json, f->name, NULL) &&
-            validation_reads(r, f))
+        if (f->validation_reads && f->fillable &&
+            json_object_object_get_ex(c->body_json, f->name, NULL))
             return false;
     }
     return true;

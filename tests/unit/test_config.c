@@ -505,6 +505,30 @@ static void resource_fails(const char *name, const char *text, int line, const c
         fail_msg("%s: expected '%s' in '%s'", name, needle2, err.msg);
 }
 
+/* which fields read the database when validated, decided at load (write.c's fast paths) */
+static void test_validation_reads_marked_at_load(void **state)
+{
+    (void)state;
+    struct config_error err = {{0}};
+    struct resource_set *set = resource_set_load(resources_abs, &err);
+    if (!set) fail_msg("%s", err.msg);
+    const struct resource *w = resource_find(set, "workflows");
+    const struct resource *p = resource_find(set, "prompts");
+    const struct resource *l = resource_find(set, "execution-logs");
+    assert_false(w->validation_reads); /* nothing to check: creates are one statement */
+    assert_false(resource_field(w, "name")->validation_reads);
+    assert_true(p->validation_reads);
+    /* unique:prompts,name,version — the rule's own field and the other column */
+    assert_true(resource_field(p, "name")->validation_reads);
+    assert_true(resource_field(p, "version")->validation_reads);
+    assert_false(resource_field(p, "category")->validation_reads);
+    /* exists rules, and both sides of `same: workflow_id` */
+    assert_true(resource_field(l, "step_id")->validation_reads);
+    assert_true(resource_field(l, "workflow_id")->validation_reads);
+    assert_false(resource_field(l, "status")->validation_reads);
+    resource_set_free(set);
+}
+
 #define RES_HEAD "resources:\n  things:\n    table: things\n    fields:\n      id: { type: id }\n"
 
 static void test_resource_good_fixture(void **state)
@@ -732,6 +756,7 @@ int main(void)
         cmocka_unit_test_setup(test_count_cache_ms, setup),
         cmocka_unit_test_setup(test_broken_routes_fail_full_load_only, setup),
         cmocka_unit_test_setup(test_resource_good_fixture, setup),
+        cmocka_unit_test_setup(test_validation_reads_marked_at_load, setup),
         cmocka_unit_test_setup(test_resource_unknown_type, setup),
         cmocka_unit_test_setup(test_resource_unknown_filter_field, setup),
         cmocka_unit_test_setup(test_resource_bad_rule, setup),
