@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -73,11 +74,34 @@ static bool stop_requested(void)
     return sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT);
 }
 
+/* The worker's own epoll instance over the shared listening socket, registered with
+ * EPOLLEXCLUSIVE: a new connection wakes one idle worker instead of all of them. With
+ * poll every idle worker woke for every connection and all but one found nothing to
+ * accept: three wasted system calls and a sleep and wake-up each (at 2 connections, 5.0
+ * context switches a request against the bare libfcgi responder's 3.1, which blocks in
+ * accept; 3.1 now; docs/benchmarks.md). -1 when it cannot be made: the worker then waits
+ * in ppoll as before. The caller closes it. */
+static int listen_waiter(int listen_fd)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return -1;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0) {
+        log_warn("epoll_ctl (EPOLLEXCLUSIVE) failed: %s; idle workers will wait in poll",
+                 strerror(errno));
+        close(ep);
+        return -1;
+    }
+    return ep;
+}
+
 /* The next connection from the (non-blocking) listening socket, or -1 when the worker
  * should leave. After a stop signal, connections already queued are still served (nginx
  * handed them over and will not retry them); the worker leaves once the queue is empty.
- * Stop signals are let in only inside ppoll, atomically, so none is missed. */
-static int next_connection(int listen_fd, const sigset_t *idle_mask)
+ * Stop signals are let in only inside the wait (epoll_pwait or ppoll), atomically, so none
+ * is missed: one that arrived while the worker was busy is delivered as the wait begins
+ * and ends it with EINTR. */
+static int next_connection(int listen_fd, int waiter, const sigset_t *idle_mask)
 {
     for (;;) {
         struct sockaddr_storage sa = {0};
@@ -95,9 +119,15 @@ static int next_connection(int listen_fd, const sigset_t *idle_mask)
             log_error("accept failed: %s", strerror(errno));
             return -1;
         }
-        if (stop_requested()) return -1;
-        struct pollfd p = {.fd = listen_fd, .events = POLLIN};
-        ppoll(&p, 1, NULL, idle_mask); /* another worker may win the race: accept again */
+        if (worker_stop) return -1;
+        /* another worker may win the race for what woke this one: accept again */
+        if (waiter >= 0) {
+            struct epoll_event ev;
+            epoll_pwait(waiter, &ev, 1, -1, idle_mask);
+        } else {
+            struct pollfd p = {.fd = listen_fd, .events = POLLIN};
+            ppoll(&p, 1, NULL, idle_mask);
+        }
     }
 }
 
@@ -309,11 +339,12 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
     struct buf out, headers;
     buf_init(&out, cfg->max_response_bytes);
     buf_init(&headers, 16 * 1024);
+    int waiter = listen_waiter(listen_fd);
     log_info("worker ready");
     long served = 0;
     int rc = 0;
     for (;;) {
-        int fd = next_connection(listen_fd, &idle);
+        int fd = next_connection(listen_fd, waiter, &idle);
         if (fd < 0) {
             rc = stop_requested() ? 0 : 1;
             break;
@@ -379,6 +410,7 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
             break;
         }
     }
+    if (waiter >= 0) close(waiter);
     FCGX_Free(&fr, 0);
     buf_free(&out);
     buf_free(&headers);
