@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -185,16 +186,34 @@ static void read_params(char **envp, struct fcgi_params *p)
     }
 }
 
-/* Discard what is left of the request body so nginx never sees a reset mid-upload. */
-static void drain(FCGX_Request *r, long long n)
+/* Read and drop stdin up to its end record. A request is whole only then: nginx and Apache
+ * send that record after the body (Apache as a separate write, once the body is out), and a
+ * worker that answers and closes before it arrives resets a peer still writing it, which
+ * Apache's mod_proxy_fcgi reports as a 503 in place of the answer. From nginx the record
+ * came in the same read as the params or the body, so this usually costs no system call. */
+static void read_to_end(FCGX_Request *r)
 {
     char tmp[8192];
-    while (n > 0) {
-        int k =
-            FCGX_GetStr(tmp, (int)(n > (long long)sizeof tmp ? (long long)sizeof tmp : n), r->in);
-        if (k <= 0) break;
-        n -= k;
+    while (FCGX_GetStr(tmp, (int)sizeof tmp, r->in) > 0) continue;
+}
+
+/* End the connection once the response is out. libfcgi's own close lingers, for peers
+ * that may still be sending: shutdown, wait (up to 2 s) for the peer to close its end first,
+ * read, close. From nginx that wait is a sleep and a wake-up per request, about a fifth of a
+ * GET by id's worker time (docs/benchmarks.md). A peer that has sent its request's stdin to
+ * the end record, did not ask to keep the connection and has nothing more in the socket is
+ * sending nothing else, so a plain close() is clean: the response already queued is
+ * delivered, then the end of file. Otherwise (stdin not read to its end, unread bytes, a
+ * connection nginx asked to keep): libfcgi's lingering close, so that the peer is not reset. */
+static void close_connection(FCGX_Request *fr, bool peer_keeps, bool stdin_ended)
+{
+    int unread = 1;
+    if (stdin_ended && !peer_keeps && ioctl(fr->ipcFd, FIONREAD, &unread) == 0 && unread == 0) {
+        close(fr->ipcFd);
+        fr->ipcFd = -1;
+        return;
     }
+    FCGX_Free(fr, 1);
 }
 
 static void build_request(const struct fcgi_params *p, struct ctx *c, struct http_request *hr)
@@ -237,7 +256,7 @@ static int read_body(FCGX_Request *fr, const char *cl, struct ctx *c, struct htt
             return req_fail(c, REQ_E_BAD_REQUEST, "Invalid Content-Length.");
     }
     if ((unsigned long long)len > c->cfg->max_body_bytes) {
-        drain(fr, len);
+        read_to_end(fr); /* the whole upload is read, so that the peer sees no reset */
         return req_failf(c, REQ_E_TOO_LARGE, "The request body is larger than %zu bytes.",
                          c->cfg->max_body_bytes);
     }
@@ -249,6 +268,7 @@ static int read_body(FCGX_Request *fr, const char *cl, struct ctx *c, struct htt
         got += k;
     }
     body[got] = '\0';
+    read_to_end(fr);
     if (got != len) return req_fail(c, REQ_E_BAD_REQUEST, "The request body ended early.");
     hr->body = body;
     hr->body_len = (size_t)len;
@@ -394,9 +414,13 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
         /* counted before FCGX_Finish_r ends the response: a client that scrapes
          * /api/metrics right after its answer (from another worker) must already see it */
         account(&c, stats, mono_us() - t0, db_round_trips(db) - trips, db_busy_us(db) - db_us0);
+        /* libfcgi ends the request but leaves the socket to us (it closes it itself on
+         * an error); one request per connection, even if nginx asked to keep it */
+        bool peer_keeps = fr.keepConnection;
+        bool stdin_ended = FCGX_HasSeenEOF(fr.in) && !FCGX_GetError(fr.in);
+        fr.keepConnection = 1;
         FCGX_Finish_r(&fr);
-        if (fr.ipcFd >= 0)
-            FCGX_Free(&fr, 1); /* one request per connection, even if asked to keep it */
+        if (fr.ipcFd >= 0) close_connection(&fr, peer_keeps, stdin_ended);
         disarm_deadline();
         conn_fd = -1;
         if (deadline_hit)

@@ -39,14 +39,15 @@ def _stream(rtype, data):
     return out + record(rtype, b"")
 
 
-def fcgi_request(params, body=b""):
-    """The whole byte stream of one request: BEGIN_REQUEST, PARAMS, STDIN."""
+def fcgi_request(params, body=b"", keep_conn=False):
+    """The whole byte stream of one request: BEGIN_REQUEST, PARAMS, STDIN. keep_conn sets
+    FCGI_KEEP_CONN (what nginx sends with `fastcgi_keep_conn on`)."""
     p = {"REQUEST_METHOD": "GET", "QUERY_STRING": "", "CONTENT_LENGTH": str(len(body)),
          "SERVER_NAME": "localhost", "SERVER_PORT": "80", "REQUEST_SCHEME": "http"}
     p.update(params)
     if body:
         p.setdefault("CONTENT_TYPE", "application/json")
-    begin = record(BEGIN_REQUEST, struct.pack("!HB5x", RESPONDER, 0))
+    begin = record(BEGIN_REQUEST, struct.pack("!HB5x", RESPONDER, 1 if keep_conn else 0))
     return begin + _stream(PARAMS, encode_params(p)) + _stream(STDIN, body)
 
 
@@ -80,15 +81,18 @@ def parse_answer(data):
     return FcgiAnswer(status, headers, body, complete)
 
 
-def fcgi_read_answer(conn, chunk=65536, pause=0.0, on_chunk=None):
-    """Read until the worker closes the connection (or it is reset); optionally slowly:
-    `chunk` bytes per recv and `pause` seconds between them. on_chunk(total_bytes) is
-    called after each recv. Returns the parsed FcgiAnswer."""
+def fcgi_read_answer(conn, chunk=65536, pause=0.0, on_chunk=None, reset_ok=True):
+    """Read until the worker closes the connection (or it is reset; with reset_ok=False a
+    reset raises ConnectionResetError); optionally slowly: `chunk` bytes per recv and
+    `pause` seconds between them. on_chunk(total_bytes) is called after each recv. Returns
+    the parsed FcgiAnswer."""
     data = b""
     while True:
         try:
             k = conn.recv(chunk)
         except ConnectionResetError:
+            if not reset_ok:
+                raise
             break
         if not k:
             break

@@ -6,6 +6,7 @@ survive a reload (SIGHUP) and a stop (SIGTERM) landing while a slow reader takes
 Every test starts its own stack (make_stack). A raw FastCGI client (fcgi.py) plays the
 hostile or slow client; curl-like requests through nginx play everyone else.
 """
+import contextlib
 import json
 import os
 import signal
@@ -13,9 +14,10 @@ import socket
 import threading
 import time
 
+import pytest
 import requests
 
-from fcgi import fcgi_connect, fcgi_read_answer, fcgi_request, parse_answer
+from fcgi import STDIN, fcgi_connect, fcgi_read_answer, fcgi_request, record
 
 
 def log_text(stack, i=0):
@@ -386,16 +388,15 @@ def test_hostile_fastcgi_streams_are_dropped_and_no_worker_dies(make_stack):
     assert "killed by signal" not in log_text(s) and "exited with" not in log_text(s), log_text(s)[-2000:]
 
 
-def test_tcp_listener_is_not_held_by_a_stalled_client(make_stack):
-    """The same deadline on a host:port listener (a remote pool): a client that connects
-    and stalls holds the only worker for request_timeout seconds, not for good; a proper
-    FastCGI request on the next connection is answered."""
+@contextlib.contextmanager
+def tcp_pool(s, **env_extra):
+    """A one-worker pool of stack s listening on 127.0.0.1:port (a remote pool's kind of
+    listener); yields the port, and checks on the way out that it stops cleanly."""
     import subprocess
     from stack import free_port
-    s = make_stack(workers=1)
     port = free_port()
     env = s.env(f"127.0.0.1:{port}")
-    env.update({"AIENGINE_WORKERS": "1", "AIENGINE_REQUEST_TIMEOUT": "2"})
+    env.update({"AIENGINE_WORKERS": "1"}, **env_extra)
     log = open(os.path.join(s.logdir, "aiengine-tcp.log"), "ab")
     p = subprocess.Popen([s.binary, "serve"], env=env, stdout=log, stderr=log, start_new_session=True)
     try:
@@ -407,6 +408,18 @@ def test_tcp_listener_is_not_held_by_a_stalled_client(make_stack):
                 return False
         assert wait_until(up, 20), "the TCP pool did not start"
         time.sleep(0.5)  # the probe connection above was dropped by now or soon will be
+        yield port
+    finally:
+        p.terminate()
+        assert p.wait(40) == 0
+
+
+def test_tcp_listener_is_not_held_by_a_stalled_client(make_stack):
+    """The same deadline on a host:port listener (a remote pool): a client that connects
+    and stalls holds the only worker for request_timeout seconds, not for good; a proper
+    FastCGI request on the next connection is answered."""
+    s = make_stack(workers=1)
+    with tcp_pool(s, AIENGINE_REQUEST_TIMEOUT="2") as port:
         staller = socket.create_connection(("127.0.0.1", port), timeout=30)
         staller.sendall(b"\x01")
         t0 = time.monotonic()
@@ -418,6 +431,89 @@ def test_tcp_listener_is_not_held_by_a_stalled_client(make_stack):
         assert time.monotonic() - t0 < 30
         assert closed_by_peer(staller, 20) is not None
         staller.close()
+
+
+def test_an_answered_connection_is_closed_outright(stack):
+    """Once its response is out the worker closes the connection itself (src/worker.c,
+    close_connection) instead of libfcgi's lingering close, which shut the worker's side down
+    and then waited for nginx to close first: a sleep and a wake-up on every request. Seen
+    from the client, the socket is then closed for writing too, not only half-closed: for a
+    GET (whose empty FCGI_STDIN record the handler never reads) and for a POST with a body."""
+    cases = [(fcgi_request({"DOCUMENT_URI": "/api/health"}), 200),
+             (fcgi_request({"REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/workflows"},
+                           body=b'{"name": "closed outright"}'), 401)]  # no token: 401
+    for data, status in cases:
+        conn = fcgi_connect(stack.pool_socket(0))
+        try:
+            conn.sendall(data)
+            answer = fcgi_read_answer(conn, reset_ok=False)
+            assert answer.complete and answer.status == status, answer
+            with pytest.raises((BrokenPipeError, ConnectionResetError)):
+                conn.sendall(b"\x01")
+        finally:
+            conn.close()
+
+
+def test_a_connection_nginx_asks_to_keep_still_serves_one_request(stack):
+    """FCGI_KEEP_CONN (nginx's `fastcgi_keep_conn on`) is answered, then the connection is
+    ended all the same (one request per connection; decisions.md "FastCGI keep-alive"), and
+    with libfcgi's lingering close rather than close_connection's plain one, because nginx
+    may already be sending its next request on it: the worker shuts its side down, then
+    reads and drops what still comes. A second request sent after the end of file is taken
+    without an error (the worker is still reading) and never answered."""
+    conn = fcgi_connect(stack.pool_socket(0))
+    try:
+        conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/health"}, keep_conn=True))
+        answer = fcgi_read_answer(conn, reset_ok=False)
+        assert answer.complete and answer.status == 200, answer
+        conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/health"}, keep_conn=True))
+        assert conn.recv(65536) == b""  # nothing more, and not reset
     finally:
-        p.terminate()
-        assert p.wait(40) == 0
+        conn.close()
+
+
+@pytest.mark.parametrize("body_bytes,status", [(64, 422), (2 * 1024 * 1024, 413)],
+                         ids=["a small body", "a body over the limit"])
+def test_a_peer_that_ends_stdin_in_a_later_write_gets_its_answer(stack, tokens, body_bytes,
+                                                                  status):
+    """Apache's mod_proxy_fcgi writes a request's body, then, in a separate write, the empty
+    STDIN record that ends it. A worker that answers and closes as soon as it has the body
+    (nothing unread in the socket at that moment) made Apache's last write fail: Apache
+    answered 503 in place of the worker's 413 (CI's packaging check). The worker reads stdin
+    to its end record before it answers; the pause below is what gives a worker that does
+    not wait the time to close."""
+    conn = fcgi_connect(stack.pool_socket(0))
+    try:
+        body = b"{" + b" " * (body_bytes - 2) + b"}"
+        whole = fcgi_request({"REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/workflows",
+                              "HTTP_AUTHORIZATION": f"Bearer {tokens['admin']}"}, body)
+        end = record(STDIN, b"")
+        assert whole.endswith(end)
+        conn.sendall(whole[:-len(end)])
+        time.sleep(0.5)
+        conn.sendall(end)
+        answer = fcgi_read_answer(conn, reset_ok=False)
+    finally:
+        conn.close()
+    assert answer.complete and answer.status == status, answer
+
+
+def test_a_client_still_sending_gets_its_whole_answer_over_tcp(make_stack):
+    """A client that sends more than its request (bytes the worker never reads) must not be
+    reset by the close: over a network an RST can discard the answer the client has not read
+    yet (on loopback the answer survives, but the reset still shows, in place of the end of
+    file). With unread bytes in the socket the worker keeps libfcgi's lingering close (shut
+    its side down, read and drop what still comes, then close): the answer, then a clean end
+    of file, every time."""
+    s = make_stack(workers=1)
+    with tcp_pool(s) as port:
+        for i in range(20):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+            try:
+                # the request, then 256 KB the worker will not read (what a confused or
+                # hostile client might send); it is all in the socket before the answer
+                conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/health"}) + b"\0" * 262144)
+                answer = fcgi_read_answer(conn, reset_ok=False)
+            finally:
+                conn.close()
+            assert answer.complete and answer.status == 200, (i, answer)
