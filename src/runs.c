@@ -59,7 +59,14 @@ static int check_request(const struct runs_request *req, bool event)
 #define KEY_REUSED 2
 
 /* The existing run of workflow `wf` named by the key, if any: KEY_SAME (its id in *id),
- * KEY_REUSED (started by another request), 0 none, or a negative enum db_status. */
+ * KEY_REUSED (started by another request), 0 none, or a negative enum db_status.
+ * A plain consistent read, not a locking one: the unique key (workflow_id,
+ * idempotency_key) is what keeps a key to one run. Concurrent requests with the same new
+ * key that each read "none" under FOR UPDATE all held the same gap lock and then
+ * deadlocked on their INSERTs, every round, until the retries ran out (a 500 for most of
+ * six simultaneous requests). Without it, the first INSERT wins, the others wait on its
+ * row and get a duplicate when it commits, and their retry (a new transaction, so a new
+ * snapshot) reads the committed run and replays it. */
 static int find_keyed(struct db *db, struct arena *a, unsigned long long wf, const char *event,
                       size_t event_len, const struct runs_request *req, unsigned long long *id)
 {
@@ -67,7 +74,7 @@ static int find_keyed(struct db *db, struct arena *a, unsigned long long wf, con
     struct db_result r;
     int s = db_query(db, a,
                      "SELECT id, event, triggering_object_id, context FROM workflow_runs "
-                     "WHERE workflow_id = ? AND idempotency_key = ? FOR UPDATE",
+                     "WHERE workflow_id = ? AND idempotency_key = ?",
                      p, 2, &r);
     if (s != DB_OK) return s;
     if (r.nrows == 0) return 0;
