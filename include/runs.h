@@ -24,7 +24,7 @@ enum runs_status {
     RUNS_E_KEY_REUSED = -2,  /* the Idempotency-Key already names runs of another request */
     RUNS_E_CONFLICT = -3,    /* cancel of a finished run, retry of one not failed/cancelled */
     RUNS_E_INVALID = -4,     /* an argument breaks the rules below (see runs_request) */
-    RUNS_E_UNAVAILABLE = -5, /* the database is unreachable; try again later */
+    RUNS_E_UNAVAILABLE = -5, /* unreachable, or busy past the retries; try again later */
     RUNS_E_DB = -6,          /* anything else the database refused (logged) */
 };
 
@@ -82,5 +82,10 @@ int runs_retry(struct db *db, struct arena *a, unsigned long long run_id);
 
 /* A message for a status, for logs and the CLI ("the Idempotency-Key …"). Static. */
 const char *runs_strerror(int status);
+
+/* The runs status for an enum db_status a transaction ended with once its retries were
+ * spent: DB_OK → RUNS_OK; unreachable, a deadlock or a lock wait timeout →
+ * RUNS_E_UNAVAILABLE (contention is logged here); anything else → RUNS_E_DB. */
+int runs_of_db(int db_status);
 
 #endif

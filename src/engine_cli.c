@@ -73,7 +73,7 @@ static int write_runs(const struct config *cfg, struct db *db, struct arena *a,
         struct db_result row;
         int s = db_query(db, a, sql.data, p, 1, &row);
         if (s != DB_OK) {
-            rc = s == DB_UNAVAILABLE ? RUNS_E_UNAVAILABLE : RUNS_E_DB;
+            rc = runs_of_db(s);
             break;
         }
         if (row.nrows == 0) continue; /* deleted with its workflow in between */

@@ -22,10 +22,23 @@ const char *runs_strerror(int status)
     }
 }
 
-static int from_db(int s)
+int runs_of_db(int db_status)
 {
-    if (s == DB_UNAVAILABLE || s == DB_LOCK_TIMEOUT) return RUNS_E_UNAVAILABLE;
-    return RUNS_E_DB;
+    switch (db_status) {
+    case DB_OK: return RUNS_OK;
+    case DB_UNAVAILABLE: return RUNS_E_UNAVAILABLE;
+    case DB_DEADLOCK:
+    case DB_LOCK_TIMEOUT:
+        /* contention, not a fault: the client may retry, as after a CRUD write that met it
+         * (req_db_fail). Logged, since only the log says how often the retries ran out. */
+        log_warn("a run's transaction %s; answering 503",
+                 db_status == DB_DEADLOCK ? "deadlocked on every try" : "timed out on a lock");
+        return RUNS_E_UNAVAILABLE;
+    case DB_ERROR: return RUNS_E_DB; /* db.c logged the server's error */
+    default:
+        log_error("a run's transaction failed (database status %d)", db_status);
+        return RUNS_E_DB;
+    }
 }
 
 static unsigned long long cell_ull(const struct db_result *r, size_t row, size_t col)
@@ -165,7 +178,7 @@ static int create_runs(struct db *db, struct arena *a, const unsigned long long 
                 out->n = 1;
                 break;
             }
-            if (s != DB_DEADLOCK || tries + 1 >= TX_TRIES) return from_db(s);
+            if (s != DB_DEADLOCK || tries + 1 >= TX_TRIES) return runs_of_db(s);
         }
         return RUNS_OK;
     }
@@ -173,7 +186,7 @@ static int create_runs(struct db *db, struct arena *a, const unsigned long long 
         out->n = 0;
         out->replayed = false;
         int s = db_begin(db);
-        if (s != DB_OK) return from_db(s);
+        if (s != DB_OK) return runs_of_db(s);
         bool found = false, reused = false;
         if (req->idempotency_key)
             for (size_t i = 0; i < n; i++) {
@@ -203,7 +216,7 @@ static int create_runs(struct db *db, struct arena *a, const unsigned long long 
         db_rollback(db);
         /* a duplicate key means a concurrent request with the same key won: read again */
         if ((s == DB_DEADLOCK || s == DB_DUPLICATE) && tries + 1 < TX_TRIES) continue;
-        return from_db(s);
+        return runs_of_db(s);
     }
 }
 
@@ -219,7 +232,7 @@ int runs_create_for_event(struct db *db, struct arena *a, const struct runs_requ
                  "SELECT id, trigger_event FROM workflows WHERE trigger_event = ? AND "
                  "is_active = 1 ORDER BY id",
                  p, 1, &r);
-    if (s != DB_OK) return from_db(s);
+    if (s != DB_OK) return runs_of_db(s);
     unsigned long long *wfs = arena_calloc(a, (r.nrows ? r.nrows : 1) * sizeof *wfs);
     size_t n = 0;
     for (size_t i = 0; i < r.nrows; i++) /* the collation folds case; the contract does not */
@@ -236,7 +249,7 @@ int runs_create_for_workflow(struct db *db, struct arena *a, unsigned long long 
     struct db_param p[] = {db_uint(workflow_id)};
     struct db_result r;
     s = db_query(db, a, "SELECT id FROM workflows WHERE id = ?", p, 1, &r);
-    if (s != DB_OK) return from_db(s);
+    if (s != DB_OK) return runs_of_db(s);
     if (r.nrows == 0) return RUNS_E_NOT_FOUND;
     return create_runs(db, a, &workflow_id, 1, NULL, 0, req, out);
 }
@@ -247,7 +260,7 @@ static int change(struct db *db, struct arena *a, unsigned long long run_id,
 {
     for (int tries = 0;; tries++) {
         int s = db_begin(db);
-        if (s != DB_OK) return from_db(s);
+        if (s != DB_OK) return runs_of_db(s);
         struct db_param p[] = {db_uint(run_id)};
         struct db_result r;
         s = db_query(db, a, "SELECT status FROM workflow_runs WHERE id = ? FOR UPDATE", p, 1, &r);
@@ -269,7 +282,7 @@ static int change(struct db *db, struct arena *a, unsigned long long run_id,
         if (s == DB_OK) return RUNS_OK;
         db_rollback(db);
         if (s == DB_DEADLOCK && tries + 1 < TX_TRIES) continue;
-        return from_db(s);
+        return runs_of_db(s);
     }
 }
 
