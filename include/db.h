@@ -31,6 +31,7 @@ struct config_db {
     char *host, *socket, *user, *password, *name;
     unsigned port;
     unsigned connect_timeout, read_timeout, write_timeout;
+    unsigned lock_wait_timeout; /* the session's innodb_lock_wait_timeout, < read_timeout */
     unsigned retry_after;
     unsigned statement_cache; /* prepared statements kept per worker */
 };

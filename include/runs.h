@@ -85,7 +85,7 @@ const char *runs_strerror(int status);
 
 /* The runs status for an enum db_status a transaction ended with once its retries were
  * spent: DB_OK → RUNS_OK; unreachable, a deadlock or a lock wait timeout →
- * RUNS_E_UNAVAILABLE (contention is logged here); anything else → RUNS_E_DB. */
+ * RUNS_E_UNAVAILABLE (a spent deadlock is logged here); anything else → RUNS_E_DB. */
 int runs_of_db(int db_status);
 
 #endif

@@ -269,6 +269,23 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     c->db.read_timeout = (unsigned)v;
     if (get_int(&y, db, "write_timeout", NULL, 10, 1, 3600, &v, err)) goto fail;
     c->db.write_timeout = (unsigned)v;
+    /* A statement waiting for a row lock must give up before the client does: one the client
+     * left at read_timeout went on waiting on the server, holding its transaction's locks,
+     * until innodb_lock_wait_timeout (50 s by default), and the request read "unavailable".
+     * 0 (the default) is half of read_timeout, between 1 and 5 seconds. */
+    if (get_int(&y, db, "lock_wait_timeout", NULL, 0, 0, 3600, &v, err)) goto fail;
+    if (v == 0) {
+        v = c->db.read_timeout / 2;
+        v = v < 1 ? 1 : v > 5 ? 5 : v;
+    } else if (v >= c->db.read_timeout) {
+        yconf_errorf(err,
+                     "%s: database.lock_wait_timeout (%lld) must be less than "
+                     "database.read_timeout (%u): a lock wait the client gives up on keeps "
+                     "its transaction's locks on the server",
+                     y.path, v, c->db.read_timeout);
+        goto fail;
+    }
+    c->db.lock_wait_timeout = (unsigned)v;
     if (get_int(&y, db, "retry_after", NULL, 5, 1, 3600, &v, err)) goto fail;
     c->db.retry_after = (unsigned)v;
     if (get_int(&y, db, "statement_cache", "AIENGINE_DB_STATEMENT_CACHE", 64, 4, 128, &v, err))

@@ -99,11 +99,16 @@ int db_connect(struct db *db)
     mysql_optionsv(c, MYSQL_OPT_READ_TIMEOUT, &rt);
     mysql_optionsv(c, MYSQL_OPT_WRITE_TIMEOUT, &wt);
     mysql_optionsv(c, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    /* session state every statement relies on: UTC timestamps, strict types, utf8mb4 */
-    mysql_optionsv(c, MYSQL_INIT_COMMAND,
-                   "SET time_zone='+00:00', sql_mode='STRICT_TRANS_TABLES,STRICT_ALL_TABLES,"
-                   "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,"
-                   "NO_ZERO_IN_DATE', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
+    /* session state every statement relies on: UTC timestamps, strict types, utf8mb4, and
+     * lock waits that end before the client's read timeout (config.c says why) */
+    char init[512];
+    snprintf(init, sizeof init,
+             "SET time_zone='+00:00', sql_mode='STRICT_TRANS_TABLES,STRICT_ALL_TABLES,"
+             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,"
+             "NO_ZERO_IN_DATE', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, "
+             "innodb_lock_wait_timeout=%u",
+             db->cfg.lock_wait_timeout ? db->cfg.lock_wait_timeout : 5);
+    mysql_optionsv(c, MYSQL_INIT_COMMAND, init);
     const char *sock = db->cfg.socket && *db->cfg.socket ? db->cfg.socket : NULL;
     if (!mysql_real_connect(c, sock ? NULL : db->cfg.host, db->cfg.user, db->cfg.password,
                             db->cfg.name, sock ? 0 : db->cfg.port, sock, CLIENT_FOUND_ROWS)) {
@@ -141,7 +146,11 @@ static int map_error(struct db *db, unsigned code, const char *msg)
     case ER_ROW_IS_REFERENCED:
     case ER_ROW_IS_REFERENCED_2: return DB_HAS_CHILDREN;
     case ER_LOCK_DEADLOCK: return DB_DEADLOCK;
-    case ER_LOCK_WAIT_TIMEOUT: return DB_LOCK_TIMEOUT;
+    case ER_LOCK_WAIT_TIMEOUT:
+        /* not retried, and only the log says which statement waited and how often */
+        log_warn("a statement gave up waiting %u s for a lock another transaction held",
+                 db->cfg.lock_wait_timeout);
+        return DB_LOCK_TIMEOUT;
     default: log_error("database error %u: %s", code, msg); return DB_ERROR;
     }
 }

@@ -30,9 +30,9 @@ int runs_of_db(int db_status)
     case DB_DEADLOCK:
     case DB_LOCK_TIMEOUT:
         /* contention, not a fault: the client may retry, as after a CRUD write that met it
-         * (req_db_fail). Logged, since only the log says how often the retries ran out. */
-        log_warn("a run's transaction %s; answering 503",
-                 db_status == DB_DEADLOCK ? "deadlocked on every try" : "timed out on a lock");
+         * (req_db_fail). Logged (db.c logs a lock wait), since only the log says how often
+         * the retries ran out. */
+        if (db_status == DB_DEADLOCK) log_warn("a run's transaction deadlocked on every try");
         return RUNS_E_UNAVAILABLE;
     case DB_ERROR: return RUNS_E_DB; /* db.c logged the server's error */
     default:

@@ -282,3 +282,45 @@ def test_huge_headers_are_a_json_4xx_from_nginx(make_stack):
     r = _session(token).get(stack.url + "/api/workflows", timeout=REQUEST_TIMEOUT)
     assert r.status_code == 200, r.text
     _no_worker_died(stack)
+
+
+def test_a_row_locked_past_the_lock_wait_is_a_busy_503_and_leaves_nothing_waiting(make_stack):
+    """Another session holds a workflow's row lock (an operator's open transaction, a long
+    batch): a PATCH of that workflow answers 503 "busy … retry" with Retry-After after
+    database.lock_wait_timeout (5 s here: half of read_timeout), and the statement no longer
+    waits on the server. Before, the client gave up first at read_timeout (10 s) with
+    "unavailable", and the server went on waiting, holding the transaction's locks, until
+    innodb_lock_wait_timeout (50 s). The next request, on the same worker, is served."""
+    import subprocess
+    from stack import which
+    s = make_stack(workers=1)
+    api = _session(s.create_token(email="locks@example.com", name="locks"))
+    r = api.post(s.url + "/api/workflows", json={"name": "locked", "trigger_event": "a.b"})
+    assert r.status_code == 201, r.text
+    wid = r.json()["data"]["id"]
+    holder = subprocess.Popen([which("mariadb"), "--no-defaults", "-uroot", "-N", "-B", "--unbuffered",
+                               f"--socket={s.db_socket}", "aiengine"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"BEGIN; SELECT 'held' FROM workflows WHERE id = {wid} FOR UPDATE;\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        r = api.patch(f"{s.url}/api/workflows/{wid}", json={"name": "late"}, timeout=REQUEST_TIMEOUT)
+        waited = time.monotonic() - t0
+        assert r.status_code == 503, r.text
+        assert r.json()["message"] == "The database was busy with a conflicting change. Please retry."
+        assert r.headers.get("Retry-After", "").isdigit(), r.headers
+        assert 4 <= waited < 9, waited  # the lock wait's 5 s, not the read timeout's 10
+        waiting = s.sql("SELECT COUNT(*) FROM information_schema.innodb_trx "
+                        "WHERE trx_state = 'LOCK WAIT'")
+        assert waiting == [["0"]], waiting
+        log = open(os.path.join(s.logdir, "aiengine-0.log")).read()
+        assert "gave up waiting 5 s for a lock" in log, log[-2000:]
+    finally:
+        holder.stdin.write("ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(30)
+    r = api.patch(f"{s.url}/api/workflows/{wid}", json={"name": "on time"})
+    assert r.status_code == 200 and r.json()["data"]["name"] == "on time", r.text
+    _no_worker_died(s)

@@ -458,6 +458,33 @@ static void test_count_cache_ms(void **state)
     expect_error(etc, file, 7, "integer");
 }
 
+/* database.lock_wait_timeout: half of read_timeout within 1-5 s unless set, and never as long
+ * as read_timeout (a lock wait the client gave up on kept its locks on the server) */
+static void test_lock_wait_timeout(void **state)
+{
+    (void)state;
+    clear_env();
+    struct config_error err = {{0}};
+    const char *etc = make_etc("lw1", "  workers: 2\n", "");
+    struct config *c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->db.read_timeout, 10);
+    assert_int_equal(c->db.lock_wait_timeout, 5);
+    config_free(c);
+    etc = make_etc("lw2", "  workers: 2\n", "  read_timeout: 3\n");
+    c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->db.lock_wait_timeout, 1);
+    config_free(c);
+    etc = make_etc("lw3", "  workers: 2\n", "  read_timeout: 60\n  lock_wait_timeout: 20\n");
+    c = config_load(etc, &err);
+    assert_non_null(c);
+    assert_int_equal(c->db.lock_wait_timeout, 20);
+    config_free(c);
+    etc = make_etc("lw4", "  workers: 2\n", "  lock_wait_timeout: 10\n");
+    expect_error(etc, NULL, 0, "must be less than database.read_timeout (10)");
+}
+
 static void test_broken_routes_fail_full_load_only(void **state)
 {
     (void)state;
@@ -754,6 +781,7 @@ int main(void)
         cmocka_unit_test_setup(test_bad_yaml_values_name_file_and_line, setup),
         cmocka_unit_test_setup(test_rate_limits_slow_log_and_metrics, setup),
         cmocka_unit_test_setup(test_count_cache_ms, setup),
+        cmocka_unit_test_setup(test_lock_wait_timeout, setup),
         cmocka_unit_test_setup(test_broken_routes_fail_full_load_only, setup),
         cmocka_unit_test_setup(test_resource_good_fixture, setup),
         cmocka_unit_test_setup(test_validation_reads_marked_at_load, setup),
