@@ -7,6 +7,8 @@
 --   BENCH_OUT    where done() writes one JSON object with the counts and latency percentiles
 --
 --   BENCH_SEED   first value of {n} (see below); the driver passes a new one per run
+--   BENCH_DELAY_MS  when set, each connection waits this many ms after an answer before its
+--                next request: a paced load below saturation (latency at a fixed load)
 --
 -- Requests are formatted once in init(), so request() only hands out a prepared string;
 -- in a body containing {n}, {n} becomes a 10-digit counter, new for every request, so
@@ -16,6 +18,12 @@ local spec_path = os.getenv("BENCH_SPEC")
 local token = os.getenv("BENCH_TOKEN") or ""
 local out_path = os.getenv("BENCH_OUT")
 local counter = tonumber(os.getenv("BENCH_SEED") or "0") or 0
+
+local pace_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pace_ms then
+   -- wrk looks for delay() once the script is loaded: defined only for a paced run
+   function delay() return pace_ms end
+end
 
 local reqs = {}
 local n = 0
