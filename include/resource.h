@@ -28,7 +28,11 @@ enum field_type {
 enum field_auto { AUTO_NONE, AUTO_CREATED, AUTO_UPDATED };
 
 struct field {
-    char *name;  /* column name, also the JSON key */
+    char *name; /* column name, also the JSON key */
+    /* `,"name":` — what repr.c writes before the value (from +1 for a row's first field),
+     * built once at load so a row is not written key by key in small pieces */
+    char *json_key;
+    size_t json_key_len;
     char *label; /* "is active" */
     enum field_type type;
     int precision, scale; /* FIELD_DECIMAL */

@@ -49,22 +49,12 @@ static bool buf_reserve(struct buf *b, size_t n)
     return true;
 }
 
-void buf_append(struct buf *b, const char *s, size_t n)
+void buf_append_slow(struct buf *b, const char *s, size_t n)
 {
     if (!buf_reserve(b, n)) return;
     if (n) memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-    buf_append(b, &c, 1);
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)

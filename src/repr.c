@@ -36,10 +36,8 @@ void repr_fields(struct buf *out, const struct resource *r, const struct db_cell
 {
     for (size_t i = 0; i < r->nfields; i++) {
         const struct field *f = &r->fields[i];
-        if (i) buf_putc(out, ',');
-        buf_putc(out, '"');
-        buf_puts(out, f->name);
-        buf_puts(out, "\":");
+        size_t skip = i ? 0 : 1; /* no comma before the first */
+        buf_append(out, f->json_key + skip, f->json_key_len - skip);
         repr_value(out, f, &row[i]);
     }
 }

@@ -114,6 +114,9 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
         return -1;
     }
     f->name = mem_strdup(name);
+    f->json_key_len = strlen(name) + 4;
+    f->json_key = mem_alloc(f->json_key_len + 1);
+    snprintf(f->json_key, f->json_key_len + 1, ",\"%s\":", name);
     char label[128];
     rules_label(name, label, sizeof label);
     f->label = mem_strdup(label);
@@ -237,6 +240,7 @@ static void free_resource(struct resource *r)
 {
     for (size_t i = 0; i < r->nfields; i++) {
         free(r->fields[i].name);
+        free(r->fields[i].json_key);
         free(r->fields[i].label);
         free(r->fields[i].default_value);
         rules_free(&r->fields[i].rules);
@@ -317,6 +321,7 @@ static int load_resource(struct yconf *y, yaml_node_t *key, yaml_node_t *def, st
             /* a hidden column (Laravel's $hidden) is never selected, so nothing can serialise,
              * filter, sort or write it: it is checked and dropped here */
             free(f->name);
+            free(f->json_key);
             free(f->label);
             free(f->default_value);
             rules_free(&f->rules);

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -154,9 +155,13 @@ static void test_repr_fields_row(void **state)
     const char *names[] = {"id", "name", "is_active", "config", "cost", "created_at"};
     enum field_type types[] = {FIELD_ID,   FIELD_STRING,  FIELD_BOOL,
                                FIELD_JSON, FIELD_DECIMAL, FIELD_TIMESTAMP};
+    char keys[6][32]; /* what resource.c builds at load */
     for (int i = 0; i < 6; i++) {
         fields[i] = field_of(types[i]);
         fields[i].name = (char *)names[i];
+        snprintf(keys[i], sizeof keys[i], ",\"%s\":", names[i]);
+        fields[i].json_key = keys[i];
+        fields[i].json_key_len = strlen(keys[i]);
     }
     struct resource r;
     memset(&r, 0, sizeof r);
