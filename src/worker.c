@@ -269,7 +269,10 @@ static int read_body(FCGX_Request *fr, const char *cl, struct ctx *c, struct htt
     }
     body[got] = '\0';
     read_to_end(fr);
-    if (got != len) return req_fail(c, REQ_E_BAD_REQUEST, "The request body ended early.");
+    /* a short body, or a stream cut before its end record (the read deadline): the
+     * request never became whole, so nothing of it is carried out */
+    if (got != len || FCGX_GetError(fr->in))
+        return req_fail(c, REQ_E_BAD_REQUEST, "The request body ended early.");
     hr->body = body;
     hr->body_len = (size_t)len;
     return 0;

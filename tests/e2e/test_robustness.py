@@ -498,6 +498,40 @@ def test_a_peer_that_ends_stdin_in_a_later_write_gets_its_answer(stack, tokens, 
     assert answer.complete and answer.status == status, answer
 
 
+def test_a_request_whose_stdin_never_ends_is_cut_at_the_deadline(make_stack):
+    """The worker reads a request's stdin to its end record before it answers (see the test
+    above). A client that sends the params and the body but never that record holds the
+    worker only until server.request_timeout: then the connection is closed unanswered and
+    nothing of the request is carried out (its body was whole, the request was not: no
+    workflow is created), and the pool serves the next one."""
+    s = make_stack(workers=1, env={"AIENGINE_REQUEST_TIMEOUT": "2"})
+    token = s.create_token(email="never@example.com", name="never")
+    end = record(STDIN, b"")
+    for data in (fcgi_request({"DOCUMENT_URI": "/api/health"}),
+                 fcgi_request({"REQUEST_METHOD": "POST", "DOCUMENT_URI": "/api/workflows",
+                               "HTTP_AUTHORIZATION": f"Bearer {token}"},
+                              body=b'{"name": "never ends", "trigger_event": "a.b"}')):
+        assert data.endswith(end)
+        conn = fcgi_connect(s.pool_socket(0))
+        try:
+            conn.sendall(data[:-len(end)])
+            got = b""
+            conn.settimeout(30)
+            try:
+                while True:
+                    k = conn.recv(65536)
+                    if not k:
+                        break
+                    got += k
+            except (ConnectionResetError, BrokenPipeError):
+                pass
+        finally:
+            conn.close()
+        assert got == b"", got[:200]
+        assert requests.get(s.url + "/api/health", timeout=30).status_code == 200
+    assert s.sql("SELECT COUNT(*) FROM workflows WHERE name = 'never ends'") == [["0"]]
+
+
 def test_a_client_still_sending_gets_its_whole_answer_over_tcp(make_stack):
     """A client that sends more than its request (bytes the worker never reads) must not be
     reset by the close: over a network an RST can discard the answer the client has not read
