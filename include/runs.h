@@ -5,8 +5,8 @@
  * (`aiengine event:fire`) and the HTTP API call these functions. Errors are values
  * (enum runs_status); the caller maps them to HTTP (suggested: RUNS_E_NOT_FOUND 404,
  * RUNS_E_KEY_REUSED 422, RUNS_E_CONFLICT 409, RUNS_E_INVALID 400/422, RUNS_E_UNAVAILABLE
- * 503, RUNS_E_DB 500). Each function runs its own transaction (retried on deadlock) and
- * must be called outside one. Everything returned is allocated in the caller's arena. */
+ * and RUNS_E_BUSY 503, RUNS_E_DB 500). Each function runs its own transaction (retried on deadlock)
+ * and must be called outside one. Everything returned is allocated in the caller's arena. */
 #ifndef AIENGINE_RUNS_H
 #define AIENGINE_RUNS_H
 
@@ -24,8 +24,9 @@ enum runs_status {
     RUNS_E_KEY_REUSED = -2,  /* the Idempotency-Key already names runs of another request */
     RUNS_E_CONFLICT = -3,    /* cancel of a finished run, retry of one not failed/cancelled */
     RUNS_E_INVALID = -4,     /* an argument breaks the rules below (see runs_request) */
-    RUNS_E_UNAVAILABLE = -5, /* unreachable, or busy past the retries; try again later */
+    RUNS_E_UNAVAILABLE = -5, /* the database is unreachable; try again later */
     RUNS_E_DB = -6,          /* anything else the database refused (logged) */
+    RUNS_E_BUSY = -7,        /* a deadlock on every try, or a lock wait that timed out */
 };
 
 /* Longest Idempotency-Key in bytes; event and object_id may have this many characters (the
@@ -84,8 +85,8 @@ int runs_retry(struct db *db, struct arena *a, unsigned long long run_id);
 const char *runs_strerror(int status);
 
 /* The runs status for an enum db_status a transaction ended with once its retries were
- * spent: DB_OK → RUNS_OK; unreachable, a deadlock or a lock wait timeout →
- * RUNS_E_UNAVAILABLE (a spent deadlock is logged here); anything else → RUNS_E_DB. */
+ * spent: DB_OK → RUNS_OK; unreachable → RUNS_E_UNAVAILABLE; a deadlock or a lock wait
+ * timeout → RUNS_E_BUSY (a spent deadlock is logged here); anything else → RUNS_E_DB. */
 int runs_of_db(int db_status);
 
 #endif

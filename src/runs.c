@@ -18,6 +18,7 @@ const char *runs_strerror(int status)
     case RUNS_E_CONFLICT: return "the run's status does not allow this";
     case RUNS_E_INVALID: return "invalid request";
     case RUNS_E_UNAVAILABLE: return "the database is unavailable";
+    case RUNS_E_BUSY: return "the database was busy with a conflicting change";
     default: return "database error";
     }
 }
@@ -33,7 +34,7 @@ int runs_of_db(int db_status)
          * (req_db_fail). Logged (db.c logs a lock wait), since only the log says how often
          * the retries ran out. */
         if (db_status == DB_DEADLOCK) log_warn("a run's transaction deadlocked on every try");
-        return RUNS_E_UNAVAILABLE;
+        return RUNS_E_BUSY;
     case DB_ERROR: return RUNS_E_DB; /* db.c logged the server's error */
     default:
         log_error("a run's transaction failed (database status %d)", db_status);

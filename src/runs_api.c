@@ -63,7 +63,9 @@ static int runs_fail(struct ctx *c, int s, const char *what, const char *id)
         return -1;
     case RUNS_E_CONFLICT: return req_fail(c, REQ_E_CONFLICT, NULL);
     case RUNS_E_INVALID: req_invalid(c, "body", runs_strerror(s)); return -1;
-    case RUNS_E_UNAVAILABLE: return req_fail(c, REQ_E_UNAVAILABLE, NULL);
+    /* the answers (and messages) a CRUD request gets for the same database state */
+    case RUNS_E_UNAVAILABLE: return req_db_fail(c, DB_UNAVAILABLE);
+    case RUNS_E_BUSY: return req_db_fail(c, DB_LOCK_TIMEOUT);
     default: return req_fail(c, REQ_E_INTERNAL, NULL);
     }
 }

@@ -5,9 +5,11 @@ What must hold: every answer is JSON, bounded in time (no hang), never a 500/502
 database is a 503 with Retry-After from the same worker processes, which reconnect by
 themselves when it returns; no write that was acknowledged with a 201 is lost.
 """
+import contextlib
 import json
 import os
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -284,43 +286,68 @@ def test_huge_headers_are_a_json_4xx_from_nginx(make_stack):
     _no_worker_died(stack)
 
 
+@contextlib.contextmanager
+def row_held(stack, table, row_id):
+    """Another session (root, through the mariadb client) holds `table` row `row_id` with
+    SELECT … FOR UPDATE in an open transaction until the block ends."""
+    from stack import which
+    holder = subprocess.Popen([which("mariadb"), "--no-defaults", "-uroot", "-N", "-B", "--unbuffered",
+                               f"--socket={stack.db_socket}", "aiengine"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"BEGIN; SELECT 'held' FROM {table} WHERE id = {row_id} FOR UPDATE;\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.stdin.write("ROLLBACK;\n")
+        holder.stdin.close()
+        holder.wait(30)
+
+
+BUSY = "The database was busy with a conflicting change. Please retry."
+
+
+def assert_busy_and_nothing_waiting(stack, r, started):
+    assert r.status_code == 503, r.text
+    assert r.json()["message"] == BUSY
+    assert r.headers.get("Retry-After", "").isdigit(), r.headers
+    assert time.monotonic() - started >= 4  # the request did wait on the held row
+    waiting = stack.sql("SELECT COUNT(*) FROM information_schema.innodb_trx "
+                        "WHERE trx_state = 'LOCK WAIT'")
+    assert waiting == [["0"]], waiting
+
+
 def test_a_row_locked_past_the_lock_wait_is_a_busy_503_and_leaves_nothing_waiting(make_stack):
     """Another session holds a workflow's row lock (an operator's open transaction, a long
     batch): a PATCH of that workflow answers 503 "busy … retry" with Retry-After after
     database.lock_wait_timeout (5 s here: half of read_timeout), and the statement no longer
     waits on the server. Before, the client gave up first at read_timeout (10 s) with
     "unavailable", and the server went on waiting, holding the transaction's locks, until
-    innodb_lock_wait_timeout (50 s). The next request, on the same worker, is served."""
-    import subprocess
-    from stack import which
+    innodb_lock_wait_timeout (50 s). A run's cancel meets the same held row with the same
+    answer (runs_api.c maps it through req_db_fail, as the CRUD does). The next request, on
+    the same worker, is served."""
     s = make_stack(workers=1)
     api = _session(s.create_token(email="locks@example.com", name="locks"))
     r = api.post(s.url + "/api/workflows", json={"name": "locked", "trigger_event": "a.b"})
     assert r.status_code == 201, r.text
     wid = r.json()["data"]["id"]
-    holder = subprocess.Popen([which("mariadb"), "--no-defaults", "-uroot", "-N", "-B", "--unbuffered",
-                               f"--socket={s.db_socket}", "aiengine"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        holder.stdin.write(f"BEGIN; SELECT 'held' FROM workflows WHERE id = {wid} FOR UPDATE;\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline().strip() == "held"
+    with row_held(s, "workflows", wid):
         t0 = time.monotonic()
         r = api.patch(f"{s.url}/api/workflows/{wid}", json={"name": "late"}, timeout=REQUEST_TIMEOUT)
-        waited = time.monotonic() - t0
-        assert r.status_code == 503, r.text
-        assert r.json()["message"] == "The database was busy with a conflicting change. Please retry."
-        assert r.headers.get("Retry-After", "").isdigit(), r.headers
-        assert 4 <= waited < 9, waited  # the lock wait's 5 s, not the read timeout's 10
-        waiting = s.sql("SELECT COUNT(*) FROM information_schema.innodb_trx "
-                        "WHERE trx_state = 'LOCK WAIT'")
-        assert waiting == [["0"]], waiting
-        log = open(os.path.join(s.logdir, "aiengine-0.log")).read()
-        assert "gave up waiting 5 s for a lock" in log, log[-2000:]
-    finally:
-        holder.stdin.write("ROLLBACK;\n")
-        holder.stdin.close()
-        holder.wait(30)
+        assert_busy_and_nothing_waiting(s, r, t0)
+    log = open(os.path.join(s.logdir, "aiengine-0.log")).read()
+    assert "gave up waiting 5 s for a lock" in log, log[-2000:]
     r = api.patch(f"{s.url}/api/workflows/{wid}", json={"name": "on time"})
     assert r.status_code == 200 and r.json()["data"]["name"] == "on time", r.text
+
+    r = api.post(f"{s.url}/api/workflows/{wid}/runs", json={"context": {}})
+    assert r.status_code == 201, r.text
+    run_id = r.json()["data"]["id"]
+    with row_held(s, "workflow_runs", run_id):
+        t0 = time.monotonic()
+        r = api.post(f"{s.url}/api/workflow-runs/{run_id}/cancel", timeout=REQUEST_TIMEOUT)
+        assert_busy_and_nothing_waiting(s, r, t0)
+    r = api.post(f"{s.url}/api/workflow-runs/{run_id}/cancel")
+    assert r.status_code == 200 and r.json()["data"]["status"] == "cancelled", r.text
     _no_worker_died(s)

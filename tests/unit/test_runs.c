@@ -11,11 +11,11 @@
 #include "db.h"
 #include "runs.h"
 
-static void test_contention_is_unavailable(void **state)
+static void test_contention_is_busy_and_outage_unavailable(void **state)
 {
     (void)state;
-    assert_int_equal(runs_of_db(DB_DEADLOCK), RUNS_E_UNAVAILABLE);
-    assert_int_equal(runs_of_db(DB_LOCK_TIMEOUT), RUNS_E_UNAVAILABLE);
+    assert_int_equal(runs_of_db(DB_DEADLOCK), RUNS_E_BUSY);
+    assert_int_equal(runs_of_db(DB_LOCK_TIMEOUT), RUNS_E_BUSY);
     assert_int_equal(runs_of_db(DB_UNAVAILABLE), RUNS_E_UNAVAILABLE);
 }
 
@@ -32,7 +32,7 @@ static void test_faults_are_database_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_contention_is_unavailable),
+        cmocka_unit_test(test_contention_is_busy_and_outage_unavailable),
         cmocka_unit_test(test_faults_are_database_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
