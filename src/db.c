@@ -107,7 +107,7 @@ int db_connect(struct db *db)
              "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,"
              "NO_ZERO_IN_DATE', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci, "
              "innodb_lock_wait_timeout=%u",
-             db->cfg.lock_wait_timeout ? db->cfg.lock_wait_timeout : 5);
+             db->cfg.lock_wait_timeout);
     mysql_optionsv(c, MYSQL_INIT_COMMAND, init);
     const char *sock = db->cfg.socket && *db->cfg.socket ? db->cfg.socket : NULL;
     if (!mysql_real_connect(c, sock ? NULL : db->cfg.host, db->cfg.user, db->cfg.password,
