@@ -8,6 +8,11 @@
 #include "db.h"
 #include "resource.h"
 
+#include <stdbool.h>
+
+/* Write one member's key, `"name":`, preceded by a comma unless it is the object's first
+ * (the key is built once at load: field.json_key). */
+void repr_key(struct buf *out, const struct field *f, bool first);
 /* Write one field's value. The cell comes from a SELECT of r->select_list. */
 void repr_value(struct buf *out, const struct field *f, const struct db_cell *cell);
 /* Write the row's fields as JSON object members without the braces ("\"id\":1,..."), so

@@ -103,10 +103,8 @@ static void write_sent_fields(struct ctx *c, const struct resource *r, const str
         const struct field *f = &r->fields[i];
         if (f != r->id && !(f->fillable && json_object_object_get_ex(c->body_json, f->name, NULL)))
             continue;
-        if (!first) buf_putc(c->out, ',');
+        repr_key(c->out, f, first);
         first = false;
-        buf_json_cstr(c->out, f->name);
-        buf_putc(c->out, ':');
         repr_value(c->out, f, &cells[i]);
     }
     buf_puts(c->out, "}}");

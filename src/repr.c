@@ -32,12 +32,16 @@ void repr_value(struct buf *out, const struct field *f, const struct db_cell *ce
     }
 }
 
+void repr_key(struct buf *out, const struct field *f, bool first)
+{
+    size_t skip = first ? 1 : 0; /* json_key is `,"name":` */
+    buf_append(out, f->json_key + skip, f->json_key_len - skip);
+}
+
 void repr_fields(struct buf *out, const struct resource *r, const struct db_cell *row)
 {
     for (size_t i = 0; i < r->nfields; i++) {
-        const struct field *f = &r->fields[i];
-        size_t skip = i ? 0 : 1; /* no comma before the first */
-        buf_append(out, f->json_key + skip, f->json_key_len - skip);
-        repr_value(out, f, &row[i]);
+        repr_key(out, &r->fields[i], i == 0);
+        repr_value(out, &r->fields[i], &row[i]);
     }
 }

@@ -577,6 +577,9 @@ static void test_resource_good_fixture(void **state)
     assert_string_equal(r->table, "things");
     assert_int_equal(r->nfields, 4);
     assert_string_equal(r->select_list, "`id`,`title`,`price`,`created_at`");
+    /* the key repr.c writes before each value, built at load */
+    assert_string_equal(resource_field(r, "created_at")->json_key, ",\"created_at\":");
+    assert_int_equal(resource_field(r, "created_at")->json_key_len, strlen(",\"created_at\":"));
     const struct field *f = resource_field(r, "price");
     assert_int_equal(f->type, FIELD_DECIMAL);
     assert_int_equal(f->precision, 8);
