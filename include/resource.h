@@ -61,7 +61,9 @@ struct sort_key {
 enum pagination { PAGINATE_PAGE, PAGINATE_CURSOR };
 
 struct relation {
-    char *name; /* JSON key, e.g. "parent_log" */
+    char *name;     /* JSON key, e.g. "parent_log" */
+    char *json_key; /* `,"parent_log":`, written after the record's fields (built at load) */
+    size_t json_key_len;
     enum relation_kind kind;
     char *target_name;
     const struct resource *target;

@@ -178,7 +178,7 @@ static void write_row(struct ctx *c, const struct resource *r, const struct db_r
         const struct relation *rel = inc[k].rel;
         const struct resource *t = rel->target;
         const struct db_cell *key = &row[own_column(r, rel)];
-        buf_printf(out, ",\"%s\":", rel->name);
+        buf_append(out, rel->json_key, rel->json_key_len);
         if (rel->kind == REL_HAS_MANY) buf_putc(out, '[');
         bool any = false;
         for (size_t j = 0; key->s && j < inc[k].res.nrows; j++) {

@@ -105,6 +105,16 @@ static int parse_type(const char *s, struct field *f)
     return -1;
 }
 
+/* `,"name":`, the text written before a member's value (name is a plain identifier, so it
+ * needs no escaping); *len is its length. */
+static char *member_key(const char *name, size_t *len)
+{
+    *len = strlen(name) + 4;
+    char *k = mem_alloc(*len + 1);
+    snprintf(k, *len + 1, ",\"%s\":", name);
+    return k;
+}
+
 static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struct field *f,
                       struct config_error *err)
 {
@@ -114,9 +124,7 @@ static int load_field(struct yconf *y, yaml_node_t *key, yaml_node_t *def, struc
         return -1;
     }
     f->name = mem_strdup(name);
-    f->json_key_len = strlen(name) + 4;
-    f->json_key = mem_alloc(f->json_key_len + 1);
-    snprintf(f->json_key, f->json_key_len + 1, ",\"%s\":", name);
+    f->json_key = member_key(name, &f->json_key_len);
     char label[128];
     rules_label(name, label, sizeof label);
     f->label = mem_strdup(label);
@@ -248,6 +256,7 @@ static void free_resource(struct resource *r)
     free(r->fields);
     for (size_t i = 0; i < r->nrelations; i++) {
         free(r->relations[i].name);
+        free(r->relations[i].json_key);
         free(r->relations[i].target_name);
         free(r->relations[i].order);
     }
@@ -495,6 +504,7 @@ static int load_relations(struct yconf *y, yaml_node_t *def, struct resource_set
                 return -1;
             }
             rel->name = mem_strdup(rn);
+            rel->json_key = member_key(rn, &rel->json_key_len);
             const char *bt = yconf_scalar(yconf_get(y, v, "belongs_to"));
             const char *hm = yconf_scalar(yconf_get(y, v, "has_many"));
             if (!!bt == !!hm) {
