@@ -11,13 +11,14 @@ import json
 import os
 import signal
 import socket
+import struct
 import threading
 import time
 
 import pytest
 import requests
 
-from fcgi import STDIN, fcgi_connect, fcgi_read_answer, fcgi_request, record
+from fcgi import END_REQUEST, STDIN, STDOUT, fcgi_connect, fcgi_read_answer, fcgi_request, record
 
 
 def log_text(stack, i=0):
@@ -452,6 +453,39 @@ def test_an_answered_connection_is_closed_outright(stack):
                 conn.sendall(b"\x01")
         finally:
             conn.close()
+
+
+def test_an_answer_larger_than_a_record_comes_in_records_then_the_end(stack, anon):
+    """The worker frames its answer itself (src/fcgiout.c) and writes it at once: an answer
+    over 65,535 bytes (the OpenAPI document, ~95 KB) must come as several STDOUT records of
+    at most that size, then exactly one empty STDOUT record, then END_REQUEST (status 0,
+    request complete) as the last bytes, and say the same as through nginx."""
+    conn = fcgi_connect(stack.pool_socket(0))
+    try:
+        conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/openapi.json"}))
+        data = b""
+        while True:
+            k = conn.recv(65536)
+            if not k:
+                break
+            data += k
+    finally:
+        conn.close()
+    records, at = [], 0
+    while at < len(data):
+        version, rtype, rid, clen, plen = struct.unpack("!BBHHBx", data[at:at + 8])
+        assert version == 1 and rid == 1
+        records.append((rtype, data[at + 8:at + 8 + clen]))
+        at += 8 + clen + plen
+    assert at == len(data)
+    stdout = [c for t, c in records[:-2]]
+    assert all(t == STDOUT for t, _ in records[:-2]) and all(stdout)
+    assert len(stdout) >= 2 and max(map(len, stdout)) <= 65535
+    assert records[-2] == (STDOUT, b"")
+    assert records[-1] == (END_REQUEST, bytes(8))
+    head, _, body = b"".join(stdout).partition(b"\r\n\r\n")
+    assert head.startswith(b"Status: 200 OK\r\n") and len(body) > 65535
+    assert json.loads(body) == anon.get("/api/openapi.json").json()
 
 
 def test_a_connection_nginx_asks_to_keep_still_serves_one_request(stack):
