@@ -152,6 +152,27 @@ def test_a_trickling_client_is_cut_at_the_deadline_not_per_read(make_stack):
     assert requests.get(s.url + "/api/health", timeout=30).status_code == 200
 
 
+def test_each_request_gets_its_whole_deadline_after_earlier_ones(make_stack):
+    """The worker keeps one timer and moves it only when it would fire too late
+    (src/worker.c, arm_deadline): the timer set for an earlier request still fires at that
+    request's deadline, and must then wait for the current request's own, neither cutting
+    it early nor letting it lapse. A request answered at once, then 1.5 s later a client
+    that sends one byte and stalls: it is closed request_timeout (3 s) after it connected,
+    not when the earlier request's timer fires (1.5 s in)."""
+    s = make_stack(workers=1, env={"AIENGINE_REQUEST_TIMEOUT": "3"})
+    assert requests.get(s.url + "/api/health", timeout=30).status_code == 200
+    time.sleep(1.5)
+    conn = fcgi_connect(s.pool_socket(0))
+    try:
+        conn.sendall(fcgi_request({"DOCUMENT_URI": "/api/health"})[:1])
+        took = closed_by_peer(conn, 20)
+    finally:
+        conn.close()
+    assert took is not None and 2.5 <= took < 15, took
+    assert "sent no complete request within 3 s" in log_text(s), log_text(s)[-2000:]
+    assert requests.get(s.url + "/api/health", timeout=30).status_code == 200
+
+
 def big_workflows(stack, token, n, size):
     for i in range(n):
         r = requests.post(stack.url + "/api/workflows",
