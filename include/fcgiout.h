@@ -5,19 +5,18 @@
  * The answer is given as segments (status lines, extra headers, body) that the caller owns
  * and keeps alive until the last fcgiout_next; fcgiout only points into them and into its
  * own small header storage, copying no content. The records are FCGI_STDOUT records of at
- * most FCGIOUT_MAX_CONTENT bytes, then the empty FCGI_STDOUT that ends the stream and
+ * most FCGI_MAX_LENGTH (65,535) bytes, then the empty FCGI_STDOUT that ends the stream and
  * FCGI_END_REQUEST (application status 0, request complete). Nothing here does I/O except
  * fcgiout_write. */
 #ifndef AIENGINE_FCGIOUT_H
 #define AIENGINE_FCGIOUT_H
 
+#include <fastcgi.h> /* libfcgi's record layout: FCGI_Header, FCGI_EndRequestRecord */
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/uio.h>
 
-#define FCGIOUT_HEADER_LEN 8
-#define FCGIOUT_MAX_CONTENT 65535 /* the record's 16-bit content length */
-#define FCGIOUT_BATCH 64          /* iovecs per fcgiout_next at most */
+#define FCGIOUT_BATCH 64 /* iovecs per fcgiout_next at most */
 
 struct fcgiout {
     int request_id;
@@ -26,8 +25,11 @@ struct fcgiout {
     int si;     /* the segment holding the next byte not yet framed */
     size_t off; /* and its offset in it */
     bool ended; /* the end records have been handed out */
-    unsigned char hdr[FCGIOUT_BATCH / 2][FCGIOUT_HEADER_LEN];
-    unsigned char tail[2 * FCGIOUT_HEADER_LEN + 8]; /* STDOUT end + END_REQUEST */
+    FCGI_Header hdr[FCGIOUT_BATCH / 2];
+    struct {
+        FCGI_Header end_of_stdout;
+        FCGI_EndRequestRecord end_request;
+    } tail;
 };
 
 /* seg[0..nseg) is the answer's bytes in order; empty segments are allowed. */

@@ -1,24 +1,27 @@
-/* fcgiout.c — a FastCGI answer as records for writev (fcgiout.h). The record layout is the
- * FastCGI 1.0 specification's: version 1, type, request id and content length big-endian,
- * no padding (padding is optional; nginx and Apache's mod_proxy_fcgi accept none). */
+/* fcgiout.c — a FastCGI answer as records for writev (fcgiout.h), in the layout of
+ * libfcgi's fastcgi.h. No padding: it is optional, and nginx and Apache's mod_proxy_fcgi
+ * accept none. */
 #include "fcgiout.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-enum { FCGI_VERSION_1 = 1, FCGI_END_REQUEST = 3, FCGI_STDOUT = 6, FCGI_REQUEST_COMPLETE = 0 };
+/* the records go out as the bytes of these structs: no padding may sit between them */
+_Static_assert(sizeof(FCGI_Header) == FCGI_HEADER_LEN, "FCGI_Header is 8 bytes");
+_Static_assert(sizeof(((struct fcgiout *)0)->tail) == 2 * FCGI_HEADER_LEN + 8,
+               "the end records are 24 contiguous bytes");
 
-static void header(unsigned char *h, int type, int request_id, size_t content_len)
+static void header(FCGI_Header *h, int type, int request_id, size_t content_len)
 {
-    h[0] = FCGI_VERSION_1;
-    h[1] = (unsigned char)type;
-    h[2] = (unsigned char)((request_id >> 8) & 0xff);
-    h[3] = (unsigned char)(request_id & 0xff);
-    h[4] = (unsigned char)((content_len >> 8) & 0xff);
-    h[5] = (unsigned char)(content_len & 0xff);
-    h[6] = 0; /* padding length */
-    h[7] = 0;
+    *h = (FCGI_Header){
+        .version = FCGI_VERSION_1,
+        .type = (unsigned char)type,
+        .requestIdB1 = (unsigned char)((request_id >> 8) & 0xff),
+        .requestIdB0 = (unsigned char)(request_id & 0xff),
+        .contentLengthB1 = (unsigned char)((content_len >> 8) & 0xff),
+        .contentLengthB0 = (unsigned char)(content_len & 0xff),
+    };
 }
 
 void fcgiout_init(struct fcgiout *o, int request_id, const struct iovec *seg, int nseg)
@@ -40,11 +43,11 @@ int fcgiout_next(struct fcgiout *o, struct iovec *iov, int cap)
 {
     if (cap > FCGIOUT_BATCH) cap = FCGIOUT_BATCH;
     int n = 0, records = 0;
-    /* a record needs its header and at least one piece; keep two entries for the end */
+    /* a record needs its header and at least one piece; one entry stays for the end */
     while (records < FCGIOUT_BATCH / 2 && n + 2 <= cap - 1) {
         size_t left = bytes_left(o);
         if (!left) break;
-        size_t len = left < FCGIOUT_MAX_CONTENT ? left : FCGIOUT_MAX_CONTENT;
+        size_t len = left < FCGI_MAX_LENGTH ? left : FCGI_MAX_LENGTH;
         int h = n++;
         size_t framed = 0;
         while (framed < len && n < cap - 1) {
@@ -67,20 +70,20 @@ int fcgiout_next(struct fcgiout *o, struct iovec *iov, int cap)
             }
         }
         /* out of entries mid-record: the record is shortened to what was framed */
-        header(o->hdr[records], FCGI_STDOUT, o->request_id, framed);
-        iov[h].iov_base = o->hdr[records];
-        iov[h].iov_len = FCGIOUT_HEADER_LEN;
+        header(&o->hdr[records], FCGI_STDOUT, o->request_id, framed);
+        iov[h].iov_base = &o->hdr[records];
+        iov[h].iov_len = FCGI_HEADER_LEN;
         records++;
     }
     if (bytes_left(o) || o->ended) return n;
     /* everything framed: the end of the stream and of the request, if there is room */
     if (n + 1 > cap) return n;
-    unsigned char *t = o->tail;
-    header(t, FCGI_STDOUT, o->request_id, 0);
-    header(t + FCGIOUT_HEADER_LEN, FCGI_END_REQUEST, o->request_id, 8);
-    memset(t + 2 * FCGIOUT_HEADER_LEN, 0, 8); /* application status 0 */
-    t[2 * FCGIOUT_HEADER_LEN + 4] = FCGI_REQUEST_COMPLETE;
-    iov[n].iov_base = t;
+    header(&o->tail.end_of_stdout, FCGI_STDOUT, o->request_id, 0);
+    header(&o->tail.end_request.header, FCGI_END_REQUEST, o->request_id,
+           sizeof o->tail.end_request.body);
+    /* application status 0 */
+    o->tail.end_request.body = (FCGI_EndRequestBody){.protocolStatus = FCGI_REQUEST_COMPLETE};
+    iov[n].iov_base = &o->tail;
     iov[n].iov_len = sizeof o->tail;
     o->ended = true;
     return n + 1;

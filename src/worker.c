@@ -9,6 +9,7 @@
 #include "worker.h"
 #include "app.h"
 #include "auth.h"
+#include "buf.h"
 #include "config.h"
 #include "countcache.h"
 #include "db.h"
@@ -25,7 +26,6 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -53,17 +53,10 @@ static void on_stop(int sig)
  * no phase runs, it just lapses. Under steady load the timer is set about once per
  * server.request_timeout. Both variables are lock-free atomics: the handler interrupts
  * this single-threaded process, and lock-free atomics are async-signal-safe (C11 7.14.1.1),
- * as are clock_gettime, timer_settime and shutdown. */
+ * as are mono_ms (clock_gettime), timer_settime and shutdown. */
 static timer_t deadline_timer;
 static _Atomic long long deadline_at; /* CLOCK_MONOTONIC ms the phase must end by; 0: none */
 static _Atomic long long timer_at;    /* when the timer fires next; 0: not set */
-
-static long long clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_timer(long long at_ms)
 {
@@ -82,7 +75,7 @@ static void on_deadline(int sig)
     int saved = errno;
     long long at = atomic_load(&deadline_at);
     atomic_store(&timer_at, 0);
-    if (at && clock_ms() < at) {
+    if (at && mono_ms() < at) {
         set_timer(at);
     } else if (at) {
         int fd = conn_fd;
@@ -96,7 +89,7 @@ static void on_deadline(int sig)
 
 static void arm_deadline(int seconds)
 {
-    long long at = clock_ms() + (long long)seconds * 1000;
+    long long at = mono_ms() + (long long)seconds * 1000;
     atomic_store(&deadline_at, at);
     long long t = atomic_load(&timer_at);
     if (!t || t > at) set_timer(at); /* otherwise it fires first and sets itself again */
@@ -321,39 +314,37 @@ static int read_body(FCGX_Request *fr, const char *cl, struct ctx *c, struct htt
 
 /* The answer goes out in one writev of FastCGI records framed here (fcgiout.h), rather
  * than through libfcgi's 8 KB stream buffer, which wrote a record each time it filled: a
- * 50-row page left in four writes and reached nginx in as many wake-ups. libfcgi's out
- * stream is then marked closed, so FCGX_Finish_r writes nothing more (its err stream,
- * never written, adds nothing either). A failed write is left in the stream's error, on
- * which FCGX_Finish_r closes the connection. */
-static void send_response(FCGX_Request *fr, struct ctx *c, long db_trips)
+ * 50-row page left in four writes and reached nginx in as many wake-ups. The head (status,
+ * fixed and handler headers, blank line) is written into `head`, a buffer the worker keeps;
+ * the body is sent from c->out as it is. libfcgi's out stream is then marked closed, so
+ * FCGX_Finish_r writes nothing more (its err stream, never written, adds nothing either);
+ * a failed write is left in the stream's error, on which FCGX_Finish_r closes the
+ * connection. */
+static void send_response(FCGX_Request *fr, struct ctx *c, long db_trips, struct buf *head)
 {
     bool body = c->status != 204 && c->status != 304; /* RFC 9110: neither has content */
-    char head[512];
-    int hn =
-        snprintf(head, sizeof head, "Status: %d %s\r\n", c->status, app_status_text(c->status));
+    buf_reset(head);
+    buf_printf(head, "Status: %d %s\r\n", c->status, app_status_text(c->status));
     if (body)
-        hn += snprintf(head + hn, sizeof head - (size_t)hn, "Content-Type: %s\r\n",
-                       c->content_type ? c->content_type : "application/json");
-    hn += snprintf(head + hn, sizeof head - (size_t)hn,
-                   "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
-    if (db_trips >= 0)
-        hn += snprintf(head + hn, sizeof head - (size_t)hn, "X-DB-Round-Trips: %ld\r\n", db_trips);
-    if (hn < 0 || (size_t)hn >= sizeof head) hn = 0; /* cannot happen: fixed texts */
-    struct iovec seg[4] = {
-        {head, (size_t)hn},
-        {c->headers->data, c->headers->len},
-        {(char *)"\r\n", 2},
+        buf_printf(head, "Content-Type: %s\r\n",
+                   c->content_type ? c->content_type : "application/json");
+    buf_puts(head, "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
+    if (db_trips >= 0) buf_printf(head, "X-DB-Round-Trips: %ld\r\n", db_trips);
+    buf_append(head, c->headers->data, c->headers->len);
+    buf_puts(head, "\r\n");
+    struct iovec seg[2] = {
+        {head->data, head->len},
         {c->out->data, body ? c->out->len : 0},
     };
     struct fcgiout o;
-    fcgiout_init(&o, fr->requestId, seg, 4);
+    fcgiout_init(&o, fr->requestId, seg, 2);
     struct iovec iov[FCGIOUT_BATCH];
     int n, rc = 0;
     while (rc == 0 && (n = fcgiout_next(&o, iov, FCGIOUT_BATCH)) > 0)
         rc = fcgiout_write(fr->ipcFd, iov, n);
     fr->out->isClosed = 1;
     fr->out->wasFCloseCalled = 1;
-    if (rc) fr->out->FCGI_errno = errno ? errno : EIO;
+    if (rc) fr->out->FCGI_errno = errno;
 }
 
 /* Hand a connection accepted here to libfcgi and read the request's params. libfcgi only
@@ -428,9 +419,10 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
     buf_init(&openapi, 0);
     struct arena arena;
     arena_init(&arena, 64 * 1024);
-    struct buf out, headers;
+    struct buf out, headers, head;
     buf_init(&out, cfg->max_response_bytes);
     buf_init(&headers, 16 * 1024);
+    buf_init(&head, 0); /* the fixed lines and `headers`: bounded by the latter's limit */
     int waiter = listen_waiter(listen_fd);
     log_info("worker ready");
     long served = 0;
@@ -482,7 +474,7 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
             app_write_error(&c); /* the body could not be read: same error path */
         }
         arm_deadline(cfg->request_timeout);
-        send_response(&fr, &c, debug ? (long)(db_round_trips(db) - trips) : -1);
+        send_response(&fr, &c, debug ? (long)(db_round_trips(db) - trips) : -1, &head);
         /* counted before FCGX_Finish_r ends the response: a client that scrapes
          * /api/metrics right after its answer (from another worker) must already see it */
         account(&c, stats, mono_us() - t0, db_round_trips(db) - trips, db_busy_us(db) - db_us0);
@@ -510,6 +502,7 @@ int worker_run(const struct config *cfg, int listen_fd, struct stats *stats)
     FCGX_Free(&fr, 0);
     buf_free(&out);
     buf_free(&headers);
+    buf_free(&head);
     arena_free(&arena);
     auth_cache_free(tokens);
     countcache_free(counts);
