@@ -6,6 +6,7 @@
 #include "jsonbody.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,6 +169,13 @@ static const char *error_message(const struct json_object *body)
     return m ? m : get_str(body, "message");
 }
 
+/* The sum of two counts (each >= 0), saturating: json-c reads any larger integer as
+ * INT64_MAX, and a provider's nonsense must not overflow (found by fuzz_gemini_answer). */
+static long long add_counts(long long a, long long b)
+{
+    return a > LLONG_MAX - b ? LLONG_MAX : a + b;
+}
+
 static void read_usage(enum engine_api api, const struct json_object *body,
                        struct provider_answer *a)
 {
@@ -180,8 +188,8 @@ static void read_usage(enum engine_api api, const struct json_object *body,
         long long total = get_count(u, "totalTokenCount");
         if (in < 0 && cand < 0 && thoughts < 0 && total < 0) return;
         a->input_tokens = in < 0 ? 0 : in;
-        a->output_tokens = (cand < 0 ? 0 : cand) + (thoughts < 0 ? 0 : thoughts);
-        a->total_tokens = total >= 0 ? total : a->input_tokens + a->output_tokens;
+        a->output_tokens = add_counts(cand < 0 ? 0 : cand, thoughts < 0 ? 0 : thoughts);
+        a->total_tokens = total >= 0 ? total : add_counts(a->input_tokens, a->output_tokens);
     } else {
         struct json_object *u = get(body, "usage");
         if (!json_object_is_type(u, json_type_object)) return;
@@ -191,7 +199,7 @@ static void read_usage(enum engine_api api, const struct json_object *body,
         if (in < 0 && out < 0 && total < 0) return;
         a->input_tokens = in < 0 ? 0 : in;
         a->output_tokens = out < 0 ? 0 : out;
-        a->total_tokens = total >= 0 ? total : a->input_tokens + a->output_tokens;
+        a->total_tokens = total >= 0 ? total : add_counts(a->input_tokens, a->output_tokens);
     }
 }
 

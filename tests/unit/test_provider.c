@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,19 @@ static void test_openai_answers(void **state)
                        "\"prompt_tokens\":4,\"completion_tokens\":6}}";
     provider_parse(ENGINE_API_OPENAI, 200, part, strlen(part), false, &a);
     assert_int_equal(a.total_tokens, 10);
+    provider_answer_free(&a);
+    /* counts past INT64_MAX (json-c clamps them) saturate instead of overflowing: the
+     * input fuzz_gemini_answer found, under make test SANITIZE=1's UBSan */
+    const char *huge = "{\"choices\":[{\"message\":{\"content\":\"x\"}}],\"usage\":{"
+                       "\"prompt_tokens\":99999999999999999999,\"completion_tokens\":6}}";
+    provider_parse(ENGINE_API_OPENAI, 200, huge, strlen(huge), false, &a);
+    assert_true(a.total_tokens == LLONG_MAX);
+    provider_answer_free(&a);
+    const char *thoughts = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}}],"
+                           "\"usageMetadata\":{\"promptTokenCount\":12,\"candidatesTokenCount\":2,"
+                           "\"thoughtsTokenCount\":9223372036854775807}}";
+    provider_parse(ENGINE_API_GEMINI, 200, thoughts, strlen(thoughts), false, &a);
+    assert_true(a.output_tokens == LLONG_MAX && a.total_tokens == LLONG_MAX);
     provider_answer_free(&a);
 }
 
