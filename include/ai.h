@@ -20,7 +20,8 @@
 extern const struct step_handler ai_handler;
 
 /* The tokens and cost of an answer into call: token_usage = total, cost from the model's
- * price (-1 when it has none); both -1 when total < 0 (no usage reported). */
+ * price (-1 when it has none); both -1 when total < 0 (no usage reported) or when a figure
+ * is past what the log's column holds (then with a warning). */
 void ai_account(struct step_call *call, const char *model, long long input_tokens,
                 long long output_tokens, long long total_tokens);
 

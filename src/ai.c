@@ -6,6 +6,7 @@
 #include "ai.h"
 #include "buf.h"
 #include "hook.h"
+#include "log.h"
 #include "mem.h"
 #include "provider.h"
 #include "tmpl.h"
@@ -27,19 +28,38 @@ struct ai_state {
     int timeout_seconds;
 };
 
+/* The largest values execution_logs.token_usage (int) and .cost (decimal(10,6), in
+ * micro-dollars) can hold (db/migrations/0006). A provider may report anything: a count or
+ * cost past them would make the step's commit fail, and the run would stay claimed and be
+ * called again when its lease ran out. Past them, the figure is recorded as unknown (NULL),
+ * as when no usage is reported, with a warning. */
+#define AI_MAX_TOKENS 2147483647LL
+#define AI_MAX_COST_MICROS 9999999999LL
+
 void ai_account(struct step_call *call, const char *model, long long input_tokens,
                 long long output_tokens, long long total_tokens)
 {
     call->token_usage = -1;
     call->cost_micros = -1;
     if (total_tokens < 0) return;
+    if (total_tokens > AI_MAX_TOKENS) {
+        log_warn("model %s reported %lld tokens, more than a log can hold; recorded as unknown",
+                 model, total_tokens);
+        return;
+    }
     call->token_usage = total_tokens;
     const struct engine_price *price = engine_price_for(call->conf, model);
     uint64_t micros = 0;
-    if (price && input_tokens >= 0 && output_tokens >= 0 &&
-        engine_cost_micros(price, (uint64_t)input_tokens, (uint64_t)output_tokens, &micros) == 0 &&
-        micros <= (uint64_t)INT64_MAX)
-        call->cost_micros = (long long)micros;
+    if (!price || input_tokens < 0 || output_tokens < 0 ||
+        engine_cost_micros(price, (uint64_t)input_tokens, (uint64_t)output_tokens, &micros))
+        return;
+    if (micros > (uint64_t)AI_MAX_COST_MICROS) {
+        log_warn("model %s: %lld + %lld tokens cost more than a log can hold; recorded as "
+                 "unknown",
+                 model, input_tokens, output_tokens);
+        return;
+    }
+    call->cost_micros = (long long)micros;
 }
 
 /* A JSON column's value, or NULL for SQL NULL / an unparsable cell. */

@@ -625,6 +625,8 @@ static int commit_one(struct runner *r, struct job *j, const char *log_status,
         db_str(r->id, strlen(r->id)),
     };
     struct db_result res;
+    /* the run's totals saturate at their columns' largest values (as ai_account bounds each
+     * step's): a sum past them would fail the commit and leave the run claimed */
     s = db_query(db, &r->tmp,
                  "UPDATE workflow_runs SET status = ?, context = ?, last_step_order = ?, "
                  "last_step_id = ?, attempt = ?, "
@@ -632,7 +634,8 @@ static int commit_one(struct runner *r, struct job *j, const char *log_status,
                  "locked_by = IF(?, locked_by, NULL), "
                  "locked_until = IF(?, locked_until, NULL), "
                  "error_message = IF(?, ?, error_message), "
-                 "token_usage = token_usage + ?, cost = cost + ?, "
+                 "token_usage = LEAST(token_usage + ?, 2147483647), "
+                 "cost = LEAST(cost + ?, 9999.999999), "
                  "finished_at = IF(?, NOW(), finished_at), updated_at = NOW() "
                  "WHERE id = ? AND locked_by = ? AND status = 'running'",
                  p, 16, &res);

@@ -217,6 +217,35 @@ def test_no_usage_means_null_tokens_and_cost(eng, fake):
     assert run_sums(eng, rid) == (0, Decimal(0))
 
 
+def test_usage_past_the_columns_is_unknown_not_a_stuck_run(eng, fake):
+    """A provider that reports more tokens than execution_logs.token_usage (int) holds: the
+    step's commit used to fail, leaving the run claimed and 'running' with the answer lost
+    (and the model called again once the lease ran out). The answer is kept, the figures
+    the log cannot hold are unknown, the run succeeds after one call."""
+    rid, sid = one_step(eng, "Huge. [[fake: tokens=3000000000,5]]")
+    r = wait_status(eng, rid, ["succeeded", "failed"])
+    assert r["status"] == "succeeded", r
+    [l] = logs(eng, rid)
+    assert l["status"] == "SUCCESS" and l["parsed_output"] is not None
+    assert l["raw_output"]["usageMetadata"]["promptTokenCount"] == 3000000000
+    assert l["token_usage"] is None and l["cost"] is None
+    assert run_sums(eng, rid) == (0, Decimal(0))
+    assert len(sent(fake, rid, sid)) == 1
+
+
+def test_run_totals_saturate_at_their_columns(eng, fake):
+    """Two steps of 2,000,000,000 tokens each: every log holds its own figure, and the run's
+    total (int) stops at its largest value instead of failing the second step's commit."""
+    pid = mkprompt(eng, "Big. [[fake: tokens=2000000000,0]]")
+    ev = uniq()
+    mkflow(eng, ev, [{"type": "AI_PROMPT", "prompt_id": pid}, {"type": "AI_PROMPT", "prompt_id": pid}])
+    [d] = fire(eng, ev, obj="lead-1", context={"lead_name": "Ana"})["data"]
+    r = wait_status(eng, d["id"], ["succeeded", "failed"])
+    assert r["status"] == "succeeded", r
+    assert [int(l["token_usage"]) for l in logs(eng, d["id"])] == [2000000000, 2000000000]
+    assert run_sums(eng, d["id"]) == (2147483647, 2 * cost_of(2000000000, 0))
+
+
 # ---------------------------------------------------------------- retryable failures
 
 def retried_then_ok(eng, fake, marker, error, wait=60, model=PRICED, config=None):

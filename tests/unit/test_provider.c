@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ai.h"
 #include "provider.h"
@@ -443,7 +444,44 @@ static void test_tokens_and_exact_cost(void **state)
     ai_account(&call, m, -1, -1, -1); /* no usage */
     assert_int_equal(call.token_usage, -1);
     assert_int_equal(call.cost_micros, -1);
+    /* past the log's columns (int, decimal(10,6)): unknown, never a failing commit */
+    ai_account(&call, m, 2147483647, 0, 2147483647); /* the largest count; 322 $ */
+    assert_int_equal(call.token_usage, 2147483647);
+    assert_int_equal(call.cost_micros, 322122547);
+    ai_account(&call, m, 3000000000, 5, 3000000005);
+    assert_int_equal(call.token_usage, -1);
+    assert_int_equal(call.cost_micros, -1);
+    ai_account(&call, m, 0, 2000000000, 2000000000); /* 1,200 $: fits */
+    assert_int_equal(call.cost_micros, 1200000000);
     engine_conf_free(c);
+
+    /* a dear model: 2,000,000,000 output tokens at 20 $ per million is 40,000 $, past
+     * decimal(10,6); the tokens are kept, the cost is unknown */
+    FILE *in = fopen("etc/engine.yaml", "r");
+    assert_non_null(in);
+    char dir[] = "/tmp/aiengine-test-price-XXXXXX", path[64], line[1024];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/engine.yaml", dir);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in)) {
+        fputs(line, out);
+        if (!strncmp(line, "prices:", 7))
+            fputs("  \"dear-model\": { input: 5, output: 20 }\n", out);
+    }
+    fclose(in);
+    fclose(out);
+    c = engine_conf_load(path, &err);
+    assert_non_null(c);
+    call.conf = c;
+    ai_account(&call, "dear-model", 0, 2000000000, 2000000000);
+    assert_int_equal(call.token_usage, 2000000000);
+    assert_int_equal(call.cost_micros, -1);
+    ai_account(&call, "dear-model", 0, 400000000, 400000000); /* 8,000 $: fits */
+    assert_int_equal(call.cost_micros, 8000000000LL);
+    engine_conf_free(c);
+    unlink(path);
+    rmdir(dir);
 }
 
 int main(void)
