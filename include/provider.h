@@ -26,8 +26,8 @@ struct provider_request {
 /* A provider's answer, read. The json values are owned by the answer (provider_answer_free). */
 struct provider_answer {
     enum step_outcome outcome;
-    struct json_object *raw;    /* the response body as JSON; a JSON string when it is not
-                                 * JSON; NULL when there was no body */
+    struct json_object *raw;    /* the response body as JSON; a JSON string of its text when
+                                 * it is not JSON or is JSON null; NULL when there was no body */
     struct json_object *parsed; /* success only: {"text": …} or the JSON-mode value */
     long long input_tokens, output_tokens, total_tokens; /* -1 each: no usage reported */
     char error[STEP_ERROR_MAX];                          /* RETRY/FAILURE message */

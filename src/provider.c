@@ -285,7 +285,8 @@ void provider_parse(enum engine_api api, long status, const char *body, size_t n
 
     struct json_object *doc = NULL;
     bool is_json = jsonbody_value(body, n, &doc);
-    if (is_json)
+    /* a body of JSON null parses to no object: keep its text, so the log shows what came back */
+    if (doc)
         a->raw = doc;
     else if (n > 0)
         a->raw = json_object_new_string_len(body, n > INT32_MAX ? INT32_MAX : (int)n);

@@ -403,8 +403,14 @@ static void test_statuses_and_error_messages(void **state)
         provider_parse(ENGINE_API_GEMINI, 200, bad[i], strlen(bad[i]), false, &a);
         assert_int_equal(a.outcome, STEP_RETRY);
         assert_string_equal(a.error, "the provider's answer is not a JSON object");
+        if (bad[i][0]) assert_non_null(a.raw); /* the log always shows a non-empty body */
         provider_answer_free(&a);
     }
+    /* JSON null (found by fuzz_openai_answer): kept as its text, not lost as SQL NULL */
+    provider_parse(ENGINE_API_OPENAI, 201, "null\n", 5, false, &a);
+    assert_int_equal(a.outcome, STEP_RETRY);
+    assert_json(a.raw, "\"null\\n\"");
+    provider_answer_free(&a);
     /* a huge provider message is cut, not overflowed */
     char big[4000];
     memcpy(big, "{\"error\":{\"message\":\"", 21);
