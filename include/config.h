@@ -27,6 +27,15 @@
 /* Shortest accepted app.key, in bytes. */
 #define CONFIG_MIN_APP_KEY 32
 
+/* Password sign-in (POST /api/auth/login): failed attempts allowed per e-mail and per
+ * client address in one fixed window, the window's length, and an issued token's life. */
+struct config_login {
+    int failures_per_email; /* auth.login_failures_per_email (AIENGINE_LOGIN_FAILURES_PER_EMAIL) */
+    int failures_per_address; /* auth.login_failures_per_address (…_PER_ADDRESS) */
+    int window_seconds;       /* auth.login_window_seconds */
+    int token_seconds;        /* auth.login_token_seconds (AIENGINE_LOGIN_TOKEN_SECONDS) */
+};
+
 struct config {
     char *etc_dir;
     char *listen;
@@ -44,6 +53,7 @@ struct config {
     struct config_db db;
     int token_cache_seconds;
     int last_used_interval;
+    struct config_login login; /* auth.login_*: password sign-in limits (login.h) */
     char *app_key;
     char *app_url;    /* "https://api.example.com": base of links and Location; "" = origin.h */
     char **app_hosts; /* Host names accepted for links when app_url is "" (origin.h) */

@@ -4,18 +4,13 @@
  *
  * Failed sign-ins are counted in the login_attempts table per client address and per e-mail
  * (both hashed), in fixed windows; over either limit the answer is 429 with Retry-After and
- * no password is checked. An unknown e-mail costs the same bcrypt as a wrong password. */
+ * no password is checked. The limits and the token's life are c->cfg->login (config.h:
+ * auth.login_* in aiengine.yaml; docs/decisions.md "Sign-in and its limits"). An unknown e-mail
+ * costs the same bcrypt as a wrong password. */
 #ifndef AIENGINE_LOGIN_H
 #define AIENGINE_LOGIN_H
 
 #include "req.h"
-
-/* The limits (docs/decisions.md "Studio sign-in"): failures per window, window length, and
- * how long an issued token lives. */
-#define LOGIN_MAX_PER_EMAIL 5
-#define LOGIN_MAX_PER_ADDRESS 30
-#define LOGIN_WINDOW_SECONDS 900
-#define LOGIN_TOKEN_SECONDS 43200
 
 /* POST /api/auth/login {email, password, device_name?}: 200 {token, token_type, expires_at,
  * abilities, user}; 422 on missing fields or bad credentials (on `email`, as Laravel does);

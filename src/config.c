@@ -296,6 +296,20 @@ static struct config *load(const char *etc_dir, bool full, struct config_error *
     c->token_cache_seconds = (int)v;
     if (get_int(&y, auth, "last_used_interval", NULL, 60, 0, 86400, &v, err)) goto fail;
     c->last_used_interval = (int)v;
+    if (get_int(&y, auth, "login_failures_per_email", "AIENGINE_LOGIN_FAILURES_PER_EMAIL", 5, 1,
+                100000, &v, err))
+        goto fail;
+    c->login.failures_per_email = (int)v;
+    if (get_int(&y, auth, "login_failures_per_address", "AIENGINE_LOGIN_FAILURES_PER_ADDRESS", 30,
+                1, 100000, &v, err))
+        goto fail;
+    c->login.failures_per_address = (int)v;
+    if (get_int(&y, auth, "login_window_seconds", NULL, 900, 1, 86400, &v, err)) goto fail;
+    c->login.window_seconds = (int)v;
+    if (get_int(&y, auth, "login_token_seconds", "AIENGINE_LOGIN_TOKEN_SECONDS", 43200, 60,
+                31536000, &v, err))
+        goto fail;
+    c->login.token_seconds = (int)v;
     if (get_str(&y, app, "key", "AIENGINE_APP_KEY", "", &c->app_key, err)) goto fail;
     if (!*c->app_key && load_key_file(&y, app, etc_dir, c, err)) goto fail;
     /* the key signs cursors (HMAC-SHA256): a short one can be guessed offline from any

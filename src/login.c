@@ -8,6 +8,7 @@
  * every host behind one database sees the same count. */
 #include "login.h"
 #include "auth.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "mem.h"
@@ -70,7 +71,7 @@ static void make_key(struct limit_key *k, const char *kind, const char *value, i
 /* Seconds until the key may try again (0: not limited), or a negative db status. */
 static long long limited_for(struct ctx *c, const struct limit_key *k)
 {
-    struct db_param p[2] = {db_int(LOGIN_WINDOW_SECONDS), db_str(k->hash, 64)};
+    struct db_param p[2] = {db_int(c->cfg->login.window_seconds), db_str(k->hash, 64)};
     struct db_result res;
     int s = db_query(c->db, c->arena,
                      "SELECT `failures`, ? - TIMESTAMPDIFF(SECOND, `window_started_at`, "
@@ -86,8 +87,8 @@ static long long limited_for(struct ctx *c, const struct limit_key *k)
 /* One more failure for the key: a new window when the last one is over. */
 static int count_failure(struct ctx *c, const struct limit_key *k)
 {
-    struct db_param p[3] = {db_str(k->hash, 64), db_int(LOGIN_WINDOW_SECONDS),
-                            db_int(LOGIN_WINDOW_SECONDS)};
+    struct db_param p[3] = {db_str(k->hash, 64), db_int(c->cfg->login.window_seconds),
+                            db_int(c->cfg->login.window_seconds)};
     return db_query(
         c->db, c->arena,
         "INSERT INTO `login_attempts` (`key_hash`, `failures`, `window_started_at`) VALUES (?, 1, "
@@ -114,8 +115,8 @@ int login_handle_login(struct ctx *c)
 
     const char *addr = c->req->remote_addr ? c->req->remote_addr : "";
     struct limit_key keys[2];
-    make_key(&keys[0], "address:", addr, LOGIN_MAX_PER_ADDRESS);
-    make_key(&keys[1], "email:", email, LOGIN_MAX_PER_EMAIL);
+    make_key(&keys[0], "address:", addr, c->cfg->login.failures_per_address);
+    make_key(&keys[1], "email:", email, c->cfg->login.failures_per_email);
     long long wait = 0;
     for (int i = 0; i < 2; i++) {
         long long w = limited_for(c, &keys[i]);
@@ -147,7 +148,8 @@ int login_handle_login(struct ctx *c)
     const char *name = device ? device : "studio";
     unsigned long long uid = strtoull(db_cell(&user, 0, 0)->s, NULL, 10), tid;
     char token[AUTH_TOKEN_MAX];
-    s = auth_token_issue(c->db, c->arena, uid, name, "[\"*\"]", LOGIN_TOKEN_SECONDS, token, &tid);
+    s = auth_token_issue(c->db, c->arena, uid, name, "[\"*\"]", c->cfg->login.token_seconds, token,
+                         &tid);
     if (s == AUTH_NO_RANDOMNESS) return req_fail(c, REQ_E_INTERNAL, NULL);
     if (s != DB_OK) return req_db_fail(c, s);
     struct db_result exp;

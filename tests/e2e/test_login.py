@@ -1,11 +1,14 @@
 """Password sign-in (issue 16; src/login.c, docs/api.md "Sign-in"): POST /api/auth/login checks
 users.password with bcrypt (Laravel's $2y$ hashes verify) and issues a Sanctum token;
 POST /api/auth/logout revokes it; failed sign-ins are limited per e-mail and per address."""
+import os
 import subprocess
 import time
 import uuid
 
 import requests
+
+from conftest import config_copy
 
 TOKEN_CACHE_SECONDS = 2  # etc/aiengine.yaml auth.token_cache_seconds
 # Laravel's UserFactory hash of "password" (bcrypt cost 10, $2y$), as Laravel stores it
@@ -135,6 +138,43 @@ def test_failures_per_address_are_limited(make_stack):
     r = login(s, email, password)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     assert s.sql("SELECT COUNT(*) FROM login_attempts")[0][0] in (31, "31")
+
+
+def test_limits_and_token_life_come_from_the_config(make_stack, tmp_path):
+    """auth.login_* in aiengine.yaml and their AIENGINE_LOGIN_* overrides, not constants:
+    2 failures per e-mail, 4 per address, a 120 s window, 10-minute tokens."""
+    etc, mig = config_copy(str(tmp_path))
+    path = os.path.join(etc, "aiengine.yaml")
+    with open(path) as f:
+        text = f.read()
+    assert "login_window_seconds: 900" in text
+    with open(path, "w") as f:
+        f.write(text.replace("login_window_seconds: 900", "login_window_seconds: 120"))
+    s = make_stack(workers=1, env={"AIENGINE_ETC": etc, "AIENGINE_MIGRATIONS": mig,
+                                   "AIENGINE_LOGIN_FAILURES_PER_EMAIL": "2",
+                                   "AIENGINE_LOGIN_FAILURES_PER_ADDRESS": "4",
+                                   "AIENGINE_LOGIN_TOKEN_SECONDS": "600"})
+    email, password = new_user(s)
+    r = login(s, email, password)
+    assert r.status_code == 200, r.text
+    life = s.sql("SELECT TIMESTAMPDIFF(SECOND, NOW(), expires_at) FROM personal_access_tokens "
+                 f"WHERE id = {int(r.json()['token'].split('|')[0])}")[0][0]
+    assert 590 <= int(life) <= 600
+
+    for _ in range(2):
+        assert login(s, email, "wrong password").status_code == 422
+    r = login(s, email, password)
+    assert r.status_code == 429, r.text
+    assert 0 < int(r.headers["Retry-After"]) <= 120
+    # the address has 2 failures; two more on other e-mails reach its limit of 4
+    for i in range(2):
+        assert login(s, f"guess-{i}@example.com", "x").status_code == 422
+    other, other_password = new_user(s)
+    assert login(s, other, other_password).status_code == 429
+    # a window of 120 s, not 900: 121 s later both limits are over
+    s.sql("UPDATE login_attempts SET window_started_at = NOW() - INTERVAL 121 SECOND")
+    assert login(s, other, other_password).status_code == 200
+    assert login(s, email, password).status_code == 200
 
 
 def test_cli_password_rules(stack):

@@ -48,6 +48,9 @@ static const char *const env_vars[] = {
     "AIENGINE_APP_KEY_FILE",
     "AIENGINE_HTTP_REQUIRE_IF_MATCH",
     "AIENGINE_LIST_COUNT_CACHE_MS",
+    "AIENGINE_LOGIN_FAILURES_PER_EMAIL",
+    "AIENGINE_LOGIN_FAILURES_PER_ADDRESS",
+    "AIENGINE_LOGIN_TOKEN_SECONDS",
 };
 
 static void clear_env(void)
@@ -158,6 +161,10 @@ static void test_real_etc(void **state)
     assert_int_equal(c->db.statement_cache, 64);
     assert_int_equal(c->token_cache_seconds, 2);
     assert_int_equal(c->last_used_interval, 60);
+    assert_int_equal(c->login.failures_per_email, 5);
+    assert_int_equal(c->login.failures_per_address, 30);
+    assert_int_equal(c->login.window_seconds, 900);
+    assert_int_equal(c->login.token_seconds, 43200);
     assert_string_equal(c->app_url, "");
     /* relative paths are relative to etc/ */
     assert_string_equal(c->listen, "etc/../var/run/aiengine.sock");
@@ -195,6 +202,9 @@ static void test_env_overrides(void **state)
     setenv("AIENGINE_SOCKET_MODE", "0600", 1);
     setenv("AIENGINE_DB_STATEMENT_CACHE", "16", 1);
     setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "true", 1);
+    setenv("AIENGINE_LOGIN_FAILURES_PER_EMAIL", "3", 1);
+    setenv("AIENGINE_LOGIN_FAILURES_PER_ADDRESS", "500", 1);
+    setenv("AIENGINE_LOGIN_TOKEN_SECONDS", "3600", 1);
     struct config_error err = {{0}};
     struct config *c = config_load("etc", &err);
     if (!c) fail_msg("%s", err.msg);
@@ -209,6 +219,9 @@ static void test_env_overrides(void **state)
     assert_int_equal(c->socket_mode, 0600);
     assert_int_equal(c->db.statement_cache, 16);
     assert_true(c->require_if_match);
+    assert_int_equal(c->login.failures_per_email, 3);
+    assert_int_equal(c->login.failures_per_address, 500);
+    assert_int_equal(c->login.token_seconds, 3600);
     config_free(c);
     setenv("AIENGINE_HTTP_REQUIRE_IF_MATCH", "0", 1);
     c = config_load("etc", &err);
@@ -265,6 +278,10 @@ static void test_bad_env_values(void **state)
         {"AIENGINE_SOCKET_MODE", ""},
         {"AIENGINE_DB_STATEMENT_CACHE", "3"},
         {"AIENGINE_DB_STATEMENT_CACHE", "129"},
+        {"AIENGINE_LOGIN_FAILURES_PER_EMAIL", "0"},
+        {"AIENGINE_LOGIN_FAILURES_PER_ADDRESS", "many"},
+        {"AIENGINE_LOGIN_TOKEN_SECONDS", "59"},
+        {"AIENGINE_LOGIN_TOKEN_SECONDS", "31536001"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clear_env();
@@ -354,6 +371,10 @@ static void test_bad_yaml_values_name_file_and_line(void **state)
     etc = make_etc("w5", "  workers: 2\n", "auth:\n  token_cache_seconds: [1, 2]\n");
     snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
     expect_error(etc, file, 7, "integer");
+
+    etc = make_etc("w5a", "  workers: 2\n", "auth:\n  login_window_seconds: 0\n");
+    snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
+    expect_error(etc, file, 7, "between 1 and 86400");
 
     etc = make_etc("w5b", "  workers: 2\n", "http:\n  require_if_match: sometimes\n");
     snprintf(file, sizeof file, "%s/aiengine.yaml", etc);
