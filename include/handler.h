@@ -50,9 +50,16 @@ struct step_call {
     struct json_object *input_context, *raw_output, *parsed_output;
     char error[STEP_ERROR_MAX]; /* error_message of a RETRY or FAILURE row */
     long long retry_after;      /* seconds the remote side asked for; -1 none */
-    long long token_usage;      /* -1: null */
-    long long cost_micros;      /* -1: null */
+    long long token_usage;      /* -1: null; at most STEP_TOKENS_MAX */
+    long long cost_micros;      /* -1: null; at most STEP_COST_MICROS_MAX */
 };
+
+/* The largest token count and cost a log row and a run's totals hold: token_usage is an
+ * int and cost a decimal(10,6) in execution_logs and workflow_runs (db/migrations). A figure
+ * past them fails the commit under strict SQL mode; ai_account records a step's as unknown,
+ * and the runner's sums stop at them. */
+#define STEP_TOKENS_MAX 2147483647LL
+#define STEP_COST_MICROS_MAX 9999999999LL /* 9,999.999999 $ */
 
 struct step_handler {
     const char *name;

@@ -28,21 +28,15 @@ struct ai_state {
     int timeout_seconds;
 };
 
-/* The largest values execution_logs.token_usage (int) and .cost (decimal(10,6), in
- * micro-dollars) can hold (db/migrations/0006). A provider may report anything: a count or
- * cost past them would make the step's commit fail, and the run would stay claimed and be
- * called again when its lease ran out. Past them, the figure is recorded as unknown (NULL),
- * as when no usage is reported, with a warning. */
-#define AI_MAX_TOKENS 2147483647LL
-#define AI_MAX_COST_MICROS 9999999999LL
-
 void ai_account(struct step_call *call, const char *model, long long input_tokens,
                 long long output_tokens, long long total_tokens)
 {
     call->token_usage = -1;
     call->cost_micros = -1;
     if (total_tokens < 0) return;
-    if (total_tokens > AI_MAX_TOKENS) {
+    /* a provider may report anything: past the log's columns (handler.h) the step's commit
+     * would fail and the run stay claimed, so the figure is unknown, as with no usage */
+    if (total_tokens > STEP_TOKENS_MAX) {
         log_warn("model %s reported %lld tokens, more than a log can hold; recorded as unknown",
                  model, total_tokens);
         return;
@@ -53,7 +47,7 @@ void ai_account(struct step_call *call, const char *model, long long input_token
     if (!price || input_tokens < 0 || output_tokens < 0 ||
         engine_cost_micros(price, (uint64_t)input_tokens, (uint64_t)output_tokens, &micros))
         return;
-    if (micros > (uint64_t)AI_MAX_COST_MICROS) {
+    if (micros > (uint64_t)STEP_COST_MICROS_MAX) {
         log_warn("model %s: %lld + %lld tokens cost more than a log can hold; recorded as "
                  "unknown",
                  model, input_tokens, output_tokens);

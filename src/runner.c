@@ -604,8 +604,9 @@ static int commit_one(struct runner *r, struct job *j, const char *log_status,
     int attempt = log_status && !strcmp(log_status, "RETRY") ? j->attempt + 1
                   : advances                                 ? 0
                                                              : j->attempt;
-    char cost[32] = "0";
+    char cost[32] = "0", cost_max[32];
     if (c->cost_micros > 0) engine_micros_format((uint64_t)c->cost_micros, cost);
+    engine_micros_format((uint64_t)STEP_COST_MICROS_MAX, cost_max);
     struct db_param p[] = {
         db_str(status, strlen(status)),
         json_param(&r->tmp, j->context),
@@ -619,14 +620,16 @@ static int commit_one(struct runner *r, struct job *j, const char *log_status,
         db_int(failed_try || advances),
         failed_try ? db_str(c->error, strlen(c->error)) : db_null(),
         db_int(c->token_usage > 0 ? c->token_usage : 0),
+        db_int(STEP_TOKENS_MAX),
         db_str(cost, strlen(cost)),
+        db_str(cost_max, strlen(cost_max)),
         db_int(finished),
         db_uint(j->run_id),
         db_str(r->id, strlen(r->id)),
     };
     struct db_result res;
-    /* the run's totals saturate at their columns' largest values (as ai_account bounds each
-     * step's): a sum past them would fail the commit and leave the run claimed */
+    /* the run's totals stop at their columns' largest values (handler.h; ai_account bounds
+     * each step's): a sum past them would fail the commit and leave the run claimed */
     s = db_query(db, &r->tmp,
                  "UPDATE workflow_runs SET status = ?, context = ?, last_step_order = ?, "
                  "last_step_id = ?, attempt = ?, "
@@ -634,11 +637,10 @@ static int commit_one(struct runner *r, struct job *j, const char *log_status,
                  "locked_by = IF(?, locked_by, NULL), "
                  "locked_until = IF(?, locked_until, NULL), "
                  "error_message = IF(?, ?, error_message), "
-                 "token_usage = LEAST(token_usage + ?, 2147483647), "
-                 "cost = LEAST(cost + ?, 9999.999999), "
+                 "token_usage = LEAST(token_usage + ?, ?), cost = LEAST(cost + ?, ?), "
                  "finished_at = IF(?, NOW(), finished_at), updated_at = NOW() "
                  "WHERE id = ? AND locked_by = ? AND status = 'running'",
-                 p, 16, &res);
+                 p, sizeof p / sizeof *p, &res);
     if (s != DB_OK) return s;
     if (res.affected == 0) return 0; /* nothing changed: nothing to undo */
     *move = mv;
