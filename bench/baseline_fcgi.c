@@ -7,8 +7,9 @@
  *
  * A path ending in /execution-logs answers the same way with a page: the 50 newest
  * execution logs (one prepared SELECT … ORDER BY id DESC LIMIT 50), every column as aiengine
- * prints it (JSON columns verbatim, timestamps as ISO-8601 UTC), no links or meta, built in
- * one buffer and sent in one writev framed by aiengine's src/fcgiout.c (libfcgi's stream
+ * prints it (JSON columns verbatim, strings escaped by aiengine's src/buf.c, timestamps as
+ * ISO-8601 UTC), no links or meta, built in one buf and sent in one writev framed by
+ * aiengine's src/fcgiout.c (libfcgi's stream
  * would write it in four 8 KB records). aiengine's GET /api/execution-logs?per_page=50 is
  * measured against it: about the least a 27 KB page costs this machine's nginx, MariaDB and
  * kernel.
@@ -18,9 +19,10 @@
  * Database settings come from the same environment variables aiengine reads
  * (AIENGINE_DB_SOCKET, AIENGINE_DB_USER, AIENGINE_DB_PASSWORD, AIENGINE_DB_NAME). Each worker
  * opens its own connection and prepares the statement once. SIGTERM stops the master, which
- * stops its workers. Built by bench/bench.py with `cc -O2 $(pkg-config --cflags --libs fcgi
- * libmariadb) -Iinclude src/fcgiout.c`; never part of the product. */
-#define _GNU_SOURCE
+ * stops its workers. Built by bench/bench.py with `cc -O2 -D_GNU_SOURCE $(pkg-config --cflags
+ * --libs fcgi libmariadb) -Iinclude src/fcgiout.c src/buf.c src/value.c src/arena.c src/mem.c
+ * src/log.c`; never part of the product. */
+#include "buf.h"
 #include "fcgiout.h"
 
 #include <errno.h>
@@ -125,71 +127,27 @@ static MYSQL *connect_db(MYSQL_STMT **stmt, MYSQL_STMT **logs)
     return c;
 }
 
-/* A growing byte buffer for the log page. */
-struct page {
-    char *p;
-    size_t len, cap;
-};
-
-static void page_put(struct page *pg, const char *s, size_t n)
-{
-    if (pg->len + n > pg->cap) {
-        while (pg->len + n > pg->cap) pg->cap = pg->cap ? pg->cap * 2 : 65536;
-        pg->p = realloc(pg->p, pg->cap);
-        if (!pg->p) abort();
-    }
-    memcpy(pg->p + pg->len, s, n);
-    pg->len += n;
-}
-
-static void page_puts(struct page *pg, const char *s)
-{
-    page_put(pg, s, strlen(s));
-}
-
-static void page_json_str(struct page *pg, const char *s, unsigned long n)
-{
-    static const char hex[] = "0123456789abcdef";
-    page_put(pg, "\"", 1);
-    unsigned long from = 0;
-    for (unsigned long i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch != '"' && ch != '\\' && ch >= 0x20) continue;
-        page_put(pg, s + from, i - from);
-        char esc[6] = {'\\', (char)ch, 0, 0, 0, 0};
-        if (ch < 0x20) {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[ch >> 4];
-            esc[5] = hex[ch & 15];
-        }
-        page_put(pg, esc, ch < 0x20 ? 6 : 2);
-        from = i + 1;
-    }
-    page_put(pg, s + from, n - from);
-    page_put(pg, "\"", 1);
-}
-
 /* The log page: rows fetched one at a time into `cells`, the answer (head and body) built
  * in `pg` and written to the request's connection at once. */
 static void log_page(MYSQL_STMT *st, char (*cells)[CELL], unsigned long *lens, my_bool *nulls,
-                     FCGX_Request *req, struct page *pg)
+                     FCGX_Request *req, struct buf *pg)
 {
-    pg->len = 0;
+    buf_reset(pg);
     if (mysql_stmt_execute(st)) {
-        page_puts(pg, "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n\r\n"
-                      "{\"message\":\"Server Error\"}");
+        buf_puts(pg, "Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n\r\n"
+                     "{\"message\":\"Server Error\"}");
     } else {
-        page_puts(pg, "Status: 200 OK\r\nContent-Type: application/json\r\n\r\n{\"data\":[");
+        buf_puts(pg, "Status: 200 OK\r\nContent-Type: application/json\r\n\r\n{\"data\":[");
         int n = 0, rc;
         while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-            page_puts(pg, n++ ? ",{" : "{");
+            buf_puts(pg, n++ ? ",{" : "{");
             for (int i = 0; i < LOG_COLS; i++) {
-                page_puts(pg, i ? ",\"" : "\"");
-                page_puts(pg, log_names[i]);
-                page_puts(pg, "\":");
+                buf_puts(pg, i ? ",\"" : "\"");
+                buf_puts(pg, log_names[i]);
+                buf_puts(pg, "\":");
                 unsigned long len = lens[i] < CELL ? lens[i] : CELL;
                 if (nulls[i])
-                    page_puts(pg, "null");
+                    buf_puts(pg, "null");
                 else if (log_kinds[i] == 'n') {
                     long long v;
                     memcpy(&v, cells[i], sizeof v);
@@ -199,11 +157,11 @@ static void log_page(MYSQL_STMT *st, char (*cells)[CELL], unsigned long *lens, m
                     do *--b = (char)('0' + u % 10);
                     while (u /= 10);
                     if (v < 0) *--b = '-';
-                    page_put(pg, b, (size_t)(e - b));
+                    buf_append(pg, b, (size_t)(e - b));
                 } else if (log_kinds[i] == 'j')
-                    page_put(pg, cells[i], len);
+                    buf_append(pg, cells[i], len);
                 else if (log_kinds[i] == 's')
-                    page_json_str(pg, cells[i], len);
+                    buf_json_str(pg, cells[i], len);
                 else {
                     MYSQL_TIME t;
                     memcpy(&t, cells[i], sizeof t);
@@ -214,15 +172,15 @@ static void log_page(MYSQL_STMT *st, char (*cells)[CELL], unsigned long *lens, m
                     static const int at[] = {4, 7, 10, 13, 16, 19, 26}; /* last digit of each */
                     for (int d = 0; d < 7; d++)
                         for (int p = at[d]; f[d]; p--, f[d] /= 10) iso[p] = (char)('0' + f[d] % 10);
-                    page_put(pg, iso, sizeof iso - 1);
+                    buf_append(pg, iso, sizeof iso - 1);
                 }
             }
-            page_puts(pg, "}");
+            buf_puts(pg, "}");
         }
         mysql_stmt_free_result(st);
-        page_puts(pg, "],\"links\":{\"next\":null},\"meta\":{\"per_page\":50}}");
+        buf_puts(pg, "],\"links\":{\"next\":null},\"meta\":{\"per_page\":50}}");
     }
-    struct iovec seg = {pg->p, pg->len};
+    struct iovec seg = {pg->data, pg->len};
     struct fcgiout o;
     fcgiout_init(&o, req->requestId, &seg, 1);
     struct iovec iov[FCGIOUT_BATCH];
@@ -241,7 +199,8 @@ static int worker(int fd)
     static _Alignas(16) char log_cells[LOG_COLS][CELL];
     unsigned long log_lens[LOG_COLS];
     my_bool log_nulls[LOG_COLS];
-    struct page pg = {0};
+    struct buf pg;
+    buf_init(&pg, 0); /* 0: no limit */
     MYSQL_BIND log_res[LOG_COLS];
     memset(log_res, 0, sizeof log_res);
     for (int i = 0; i < LOG_COLS; i++) {
@@ -321,6 +280,7 @@ static int worker(int fd)
     }
     mysql_stmt_close(st);
     mysql_stmt_close(logs);
+    buf_free(&pg);
     mysql_close(conn);
     return 0;
 }

@@ -116,15 +116,17 @@ def build_baseline():
     os.makedirs(BUILD, exist_ok=True)
     src = os.path.join(HERE, "baseline_fcgi.c")
     dst = os.path.join(BUILD, "baseline_fcgi")
-    deps = [src, os.path.join(ROOT, "src", "fcgiout.c"), os.path.join(ROOT, "include", "fcgiout.h")]
-    if os.path.exists(dst) and os.path.getmtime(dst) >= max(map(os.path.getmtime, deps)):
+    # the 50-row page is built in aiengine's own buf (with the arena, value, mem and log
+    # modules it needs) and framed by its fcgiout
+    linked = [os.path.join(ROOT, "src", f) for f in ("fcgiout.c", "buf.c", "value.c", "arena.c", "mem.c", "log.c")]
+    headers = [os.path.join(ROOT, "include", f) for f in ("fcgiout.h", "buf.h", "value.h", "arena.h", "mem.h", "log.h")]
+    if os.path.exists(dst) and os.path.getmtime(dst) >= max(map(os.path.getmtime, [src] + linked + headers)):
         return dst
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "fcgi", "libmariadb"],
                            capture_output=True, text=True, check=True).stdout.split()
     cc = os.environ.get("CC") or "cc"
-    # the 50-row page is framed by aiengine's own src/fcgiout.c (pure: no I/O but a writev)
-    subprocess.run([cc, "-O2", "-Wall", "-Wextra", "-I", os.path.join(ROOT, "include"), "-o", dst,
-                    src, os.path.join(ROOT, "src", "fcgiout.c")] + flags, check=True)
+    subprocess.run([cc, "-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", "-Wextra", "-I",
+                    os.path.join(ROOT, "include"), "-o", dst, src] + linked + flags, check=True)
     return dst
 
 
@@ -482,6 +484,11 @@ server {{
         st, _, doc = http(self.url(self.bench_port), "GET", f"/baseline/workflows/{SHOW_ID}", None)
         if st != 200 or doc["data"]["id"] != SHOW_ID:
             raise RuntimeError(f"baseline responder: {st} {doc}")
+        # the 50-row page baseline must print what aiengine prints, or it is no floor for it
+        st, _, base = http(self.url(self.bench_port), "GET", "/baseline/execution-logs", None)
+        _, _, app = http(main, "GET", "/api/execution-logs?per_page=50", tok)
+        if st != 200 or base["data"] != app["data"]:
+            raise RuntimeError(f"the 50-row baseline's rows differ from aiengine's ({st})")
         self.deep_main = walk_cursor(main, tok, DEEP_PAGES)
         self.deep_small = walk_cursor(small, tok, DEEP_PAGES)
         self.deep_depth = DEEP_PAGES * 100
