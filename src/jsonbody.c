@@ -368,6 +368,12 @@ bool jsonbody_value(const char *s, size_t n, json_object **out)
     json_object *v = json_tokener_parse_ex(tok, s, (int)n);
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t used = json_tokener_get_parse_end(tok);
+    /* a top-level number, true, false or null that ends the text is not finished for json-c
+     * until it sees what follows ("42" could go on): the end of the text is that terminator */
+    if (e == json_tokener_continue && used == n) {
+        v = json_tokener_parse_ex(tok, "", 1);
+        e = json_tokener_get_error(tok);
+    }
     json_tokener_free(tok);
     bool ok = e == json_tokener_success;
     for (size_t i = used; ok && i < n; i++)

@@ -319,6 +319,14 @@ def test_garbage_is_retried_and_kept_as_text(eng, fake):
     assert ls[0]["raw_output"] == "<<fake garbage, not JSON>>"
 
 
+def test_a_null_body_is_retried_and_kept_as_text(eng, fake):
+    # the body `null` parses to no JSON object; the log used to record no raw output at all
+    # (found by fuzz_openai_answer)
+    _, ls, _ = retried_then_ok(eng, fake, "null times=1",
+                               lambda m: m == "the provider's answer is not a JSON object")
+    assert ls[0]["raw_output"] == "null"
+
+
 @pytest.mark.parametrize("model", [PRICED, LOCAL])
 def test_an_answer_with_no_text_is_retried_and_its_tokens_count(eng, fake, model):
     rid, ls, _ = retried_then_ok(eng, fake, "empty times=1 tokens=100,3", model=model,
@@ -331,6 +339,21 @@ def test_an_answer_with_no_text_is_retried_and_its_tokens_count(eng, fake, model
     else:
         assert ls[0]["cost"] is None
         assert run_sums(eng, rid) == (206, Decimal(0))
+
+
+@pytest.mark.parametrize("model", [PRICED, LOCAL])
+def test_json_mode_answer_may_be_a_bare_scalar(eng, fake, model):
+    # a yes/no question answered `true`: one JSON value like any other; it used to be taken
+    # for text that is not JSON (json-c waits for what follows a number or literal) and the
+    # step was retried until it failed
+    rid, sid = one_step(eng, "Qualified? [[fake: text=true]]", model=model,
+                        config={"output": "json"})
+    r = wait_status(eng, rid, ["succeeded", "failed"])
+    assert r["status"] == "succeeded", logs(eng, rid)
+    [l] = logs(eng, rid)
+    assert l["parsed_output"] is True
+    assert r["context"]["steps"]["1"] is True
+    assert len(sent(fake, rid, sid)) == 1
 
 
 @pytest.mark.parametrize("model", [PRICED, LOCAL])

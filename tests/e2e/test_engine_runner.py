@@ -237,6 +237,19 @@ def test_non_json_answer_and_method(eng, fake):
     assert r["context"]["steps"]["1"] == {"status": 200, "body": "plain"}
 
 
+def test_a_bare_json_scalar_answer_is_json(eng, fake):
+    # `42` or `true` as a whole body is JSON (it used to be kept as the text "42")
+    for text, value in (("42", 42), ("true", True)):
+        ev, p = uniq(), uniq("p")
+        mkflow(eng, ev, [{"config": {"url": hook(fake, p, body=text)}}])
+        [d] = fire(eng, ev)["data"]
+        r = wait_status(eng, d["id"], "succeeded")
+        [l] = logs(eng, d["id"])
+        # a JSON answer is the step's output itself, as for an object (text is wrapped)
+        assert l["raw_output"] == {"status": 200, "body": value}
+        assert l["parsed_output"] == value and r["context"]["steps"]["1"] == value
+
+
 def test_idempotency_key_replays_and_refuses_another_request(eng, fake):
     ev, key = uniq(), uniq("key")
     mkflow(eng, ev, [{"config": {"url": hook(fake, uniq("p"))}}])

@@ -168,6 +168,8 @@ def test_statuses_in_each_format(f):
     assert r.status_code == 200
     with pytest.raises(ValueError):
         r.json()
+    r = openai(f, openai_body("[[fake:null]]"))
+    assert r.status_code == 200 and r.text == "null"
 
 
 def test_times_counts_per_idempotency_key(f):

@@ -21,11 +21,11 @@ Model behaviour, per request, from the first of:
      or the same syntax in an `X-Fake` request header,
   3. the control defaults (`POST /_control {"mode": "text", "delay_ms": 1000, …}`).
 Modes: text (default), json, thought, multipart, length, nousage, empty, safety,
-safety-prompt, refusal, badjson, garbage, hang, cut, cutbody, and an HTTP status such as
+safety-prompt, refusal, badjson, garbage, null (the JSON body `null`), hang, cut, cutbody, and an HTTP status such as
 429, 500, 503, 400, 403, 404 (answered in the provider's error format; 429/503 carry
 Retry-After). Options: delay=MS, times=N (the mode applies to the first N requests with the
 same Idempotency-Key and prompt, later ones answer normally), retry_after=S,
-tokens=IN,OUT[,THOUGHTS], text=WORD. JSON output is answered whenever the request asks for
+tokens=IN,OUT[,THOUGHTS], text=WORD (in JSON mode the answer's JSON text itself). JSON output is answered whenever the request asks for
 it (responseMimeType application/json, response_format json_object/json_schema), or `json`.
 
 The answer text is the control's `text`, else `echo: <user text>`; the JSON answer is the
@@ -333,6 +333,8 @@ class Server:
             raise Drop()
         if mode == "garbage":
             return 200, {"Content-Type": "application/json"}, "<<fake garbage, not JSON>>"
+        if mode == "null":
+            return 200, {"Content-Type": "application/json"}, "null"
         if mode.isdigit():
             status = int(mode)
             extra = {"Retry-After": retry_after} if status in (429, 503) else {}
@@ -341,6 +343,8 @@ class Server:
         json_mode = json_mode or mode == "json"
         if mode == "badjson":
             answer = "this is not json {"
+        elif json_mode and "text" in opts:  # a JSON text of the test's choosing: text=true
+            answer = opts["text"]
         elif json_mode:
             answer = json.dumps(ctl.get("json") if ctl.get("json") is not None else
                                 {"ok": True, "model": model, "system": system, "user": user})

@@ -113,6 +113,36 @@ static void test_parse_refuses(void **state)
     arena_free(&a);
 }
 
+/* jsonbody_value: any one JSON value. A bare number, true, false or null that ends the text
+ * used to be refused (json-c waits for what follows), so a model's JSON answer `42` or a
+ * webhook's `true` was taken for text. */
+static void test_value_of_any_kind(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        enum json_type type;
+    } good[] = {
+        {"42", json_type_int},       {"42\n", json_type_int},        {"-0.5", json_type_double},
+        {"true", json_type_boolean}, {" false ", json_type_boolean}, {"null", json_type_null},
+        {"null\n", json_type_null},  {"\"x\"", json_type_string},    {"[1]", json_type_array},
+        {"{}", json_type_object},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        json_object *v = (json_object *)1;
+        if (!jsonbody_value(good[i].text, strlen(good[i].text), &v))
+            fail_msg("refused #%zu: %s", i, good[i].text);
+        if (json_object_get_type(v) != good[i].type) fail_msg("#%zu: wrong type", i);
+        json_object_put(v);
+    }
+    static const char *const bad[] = {"", "nul", "tru", "12a", "1 2", "{} x", "{", "\"x", "-"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_object *v = (json_object *)1;
+        if (jsonbody_value(bad[i], strlen(bad[i]), &v)) fail_msg("accepted #%zu: %s", i, bad[i]);
+        assert_null(v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_parse_refuses),
         cmocka_unit_test(test_member),
         cmocka_unit_test(test_minify_keeps_strings),
+        cmocka_unit_test(test_value_of_any_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -282,6 +282,12 @@ static void test_gemini_json_mode(void **state)
     assert_int_equal(a.outcome, STEP_SUCCESS);
     assert_json(a.parsed, "[1,2]");
     provider_answer_free(&a);
+    /* a bare scalar is a JSON answer too (a yes/no question answered `true`) */
+    const char *yes = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"true\"}]}}]}";
+    provider_parse(ENGINE_API_GEMINI, 200, yes, strlen(yes), true, &a);
+    assert_int_equal(a.outcome, STEP_SUCCESS);
+    assert_json(a.parsed, "true");
+    provider_answer_free(&a);
     const char *two = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"{} {}\"}]}}]}";
     provider_parse(ENGINE_API_GEMINI, 200, two, strlen(two), true, &a);
     assert_int_equal(a.outcome, STEP_RETRY);
