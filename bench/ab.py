@@ -44,7 +44,7 @@ server {{
         include /etc/nginx/fastcgi_params;
         fastcgi_param DOCUMENT_URI $uri;
         fastcgi_pass {upstream};
-        fastcgi_buffer_size 32k; fastcgi_buffers 8 32k;
+        {bench.site_buffers()}
     }}
 }}
 """

@@ -268,6 +268,18 @@ def walk_cursor(base, token, pages, per_page=100):
 
 # ---------------------------------------------------------------- wrk
 
+def site_buffers():
+    """The fastcgi buffer lines of the shipped snippet (pool 0's nginx site has the same), for
+    every other server block of the bench: each pool and baseline gets the same reads."""
+    with open(os.path.join(ROOT, "nginx", "aiengine-snippet.conf")) as f:
+        lines = [line.strip() for line in f
+                 if line.strip().startswith(("fastcgi_buffer_size ", "fastcgi_buffers "))]
+    if len(lines) != 2:
+        raise RuntimeError("nginx/aiengine-snippet.conf: expected fastcgi_buffer_size and "
+                           "fastcgi_buffers")
+    return " ".join(lines)
+
+
 def write_spec(name, lines):
     path = os.path.join(BUILD, "specs", name + ".tsv")
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -387,9 +399,7 @@ class Bench:
     def nginx_conf(self):
         s = self.stack
 
-        # the buffers of nginx/aiengine-site.conf.in, which pool 0 is served with: every
-        # pool and the baselines get the same reads of their answers
-        buffers = "fastcgi_buffer_size 32k; fastcgi_buffers 8 32k;"
+        buffers = site_buffers()
 
         def api_server(port, sock):
             return f"""
